@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install everything rowcast needs to build, test and run its quick start on
+# Debian 12. Idempotent: packages already present are left alone.
+set -eu
+
+PKGS="build-essential autoconf automake libtool pkg-config clang-format
+      libpq-dev postgresql-15 postgresql-client-15
+      libmariadb-dev mariadb-server mariadb-client
+      librdkafka-dev kcat
+      libavro-dev libjansson-dev
+      libcunit1-dev libinih-dev
+      python3 python3-avro python3-confluent-kafka python3-psycopg2
+      procps"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "rowcast: installing:$missing"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

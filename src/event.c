@@ -1,0 +1,249 @@
+/*
+ * event.c -- tables, values and events (see event.h).
+ */
+#include "config.h"
+
+#include "event.h"
+#include "limits.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const rc_type_names[RC_T__COUNT] = {
+	[RC_T_BOOLEAN] = "boolean",
+	[RC_T_INT32] = "int32",
+	[RC_T_INT64] = "int64",
+	[RC_T_FLOAT] = "float",
+	[RC_T_DOUBLE] = "double",
+	[RC_T_STRING] = "string",
+	[RC_T_BYTES] = "bytes",
+	[RC_T_DECIMAL] = "decimal",
+	[RC_T_DATE] = "date",
+	[RC_T_TIME_MICROS] = "time-micros",
+	[RC_T_TIMESTAMP_MICROS] = "timestamp-micros",
+	[RC_T_LOCAL_TIMESTAMP_MICROS] = "local-timestamp-micros",
+	[RC_T_UUID] = "uuid",
+	[RC_T_JSON] = "json",
+	[RC_T_ARRAY] = "array",
+};
+
+const char *
+rc_type_name(enum rc_type t)
+{
+	return (unsigned)t < RC_T__COUNT ? rc_type_names[t] : "?";
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables                                                             */
+/* ------------------------------------------------------------------ */
+
+static char *
+dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+struct rc_table *
+rc_table_new(const char *source, const char *db, const char *schema,
+	     const char *name, int ncols)
+{
+	struct rc_table *tbl;
+
+	if (ncols < 0 || ncols > RC_MAX_COLUMNS)
+		return NULL;
+	tbl = calloc(1, sizeof(*tbl));
+	if (!tbl)
+		return NULL;
+	atomic_init(&tbl->refs, 1);
+	tbl->source = dup_or_empty(source);
+	tbl->db = dup_or_empty(db);
+	tbl->schema = dup_or_empty(schema);
+	tbl->name = dup_or_empty(name);
+	tbl->ncols = ncols;
+	tbl->cols = calloc((size_t)(ncols ? ncols : 1), sizeof(*tbl->cols));
+	tbl->version = 1;
+	if (!tbl->source || !tbl->db || !tbl->schema || !tbl->name || !tbl->cols) {
+		rc_table_unref(tbl);
+		return NULL;
+	}
+	return tbl;
+}
+
+int
+rc_table_set_column(struct rc_table *tbl, int i, const char *name,
+		    enum rc_type type, const char *db_type)
+{
+	struct rc_column *col = &tbl->cols[i];
+
+	free(col->name);
+	free(col->db_type);
+	col->name = strdup(name);
+	col->db_type = strdup(db_type ? db_type : "");
+	col->type = type;
+	return col->name && col->db_type ? 0 : -1;
+}
+
+int
+rc_table_finish(struct rc_table *tbl)
+{
+	int n = 0;
+
+	free(tbl->keys);
+	tbl->keys = calloc((size_t)(tbl->ncols ? tbl->ncols : 1), sizeof(int));
+	if (!tbl->keys)
+		return -1;
+	for (int i = 0; i < tbl->ncols; i++)
+		if (tbl->cols[i].flags & RC_COL_KEY)
+			tbl->keys[n++] = i;
+	tbl->nkeys = n;
+	return 0;
+}
+
+struct rc_table *
+rc_table_ref(struct rc_table *tbl)
+{
+	if (tbl)
+		atomic_fetch_add(&tbl->refs, 1);
+	return tbl;
+}
+
+void
+rc_table_unref(struct rc_table *tbl)
+{
+	if (!tbl || atomic_fetch_sub(&tbl->refs, 1) != 1)
+		return;
+	if (tbl->enc_free)
+		tbl->enc_free(tbl->enc_priv);
+	for (int i = 0; tbl->cols && i < tbl->ncols; i++) {
+		free(tbl->cols[i].name);
+		free(tbl->cols[i].db_type);
+	}
+	free(tbl->cols);
+	free(tbl->keys);
+	free(tbl->source);
+	free(tbl->db);
+	free(tbl->schema);
+	free(tbl->name);
+	free(tbl->topic);
+	free(tbl->record_prefix);
+	free(tbl);
+}
+
+int
+rc_table_same_shape(const struct rc_table *a, const struct rc_table *b)
+{
+	if (a->ncols != b->ncols || strcmp(a->schema, b->schema) ||
+	    strcmp(a->name, b->name))
+		return 0;
+	for (int i = 0; i < a->ncols; i++) {
+		const struct rc_column *x = &a->cols[i], *y = &b->cols[i];
+		if (strcmp(x->name, y->name) || x->type != y->type ||
+		    x->elem_type != y->elem_type ||
+		    x->precision != y->precision || x->scale != y->scale ||
+		    x->flags != y->flags || strcmp(x->db_type, y->db_type))
+			return 0;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                             */
+/* ------------------------------------------------------------------ */
+
+struct rc_event *
+rc_event_new(char op, struct rc_table *tbl)
+{
+	struct rc_event *ev = calloc(1, sizeof(*ev));
+
+	if (!ev)
+		return NULL;
+	ev->op = op;
+	ev->tbl = rc_table_ref(tbl);
+	ev->before = -1;
+	ev->after = -1;
+	ev->src.txid = -1;
+	return ev;
+}
+
+void
+rc_event_free(struct rc_event *ev)
+{
+	if (!ev)
+		return;
+	rc_table_unref(ev->tbl);
+	free(ev->arena);
+	free(ev);
+}
+
+size_t
+rc_event_size(const struct rc_event *ev)
+{
+	return sizeof(*ev) + ev->arena_cap;
+}
+
+int64_t
+rc_event_alloc(struct rc_event *ev, size_t n)
+{
+	size_t off = (ev->arena_len + 7) & ~(size_t)7;
+	size_t need;
+
+	if (n > RC_MAX_EVENT_BYTES || off > RC_MAX_EVENT_BYTES - n)
+		return -1;
+	need = off + n;
+	if (need > ev->arena_cap) {
+		size_t cap = ev->arena_cap ? ev->arena_cap : 256;
+		char *p;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(ev->arena, cap);
+		if (!p)
+			return -1;
+		ev->arena = p;
+		ev->arena_cap = cap;
+	}
+	ev->arena_len = need;
+	return (int64_t)off;
+}
+
+int64_t
+rc_event_copy(struct rc_event *ev, const void *p, size_t n)
+{
+	int64_t off = rc_event_alloc(ev, n ? n : 1);
+
+	if (off >= 0 && n)
+		memcpy(ev->arena + off, p, n);
+	return off;
+}
+
+int
+rc_event_alloc_row(struct rc_event *ev, int64_t *row)
+{
+	size_t n = (size_t)(ev->tbl->ncols ? ev->tbl->ncols : 1);
+	int64_t off = rc_event_alloc(ev, n * sizeof(struct rc_value));
+
+	if (off < 0)
+		return -1;
+	memset(ev->arena + off, 0, n * sizeof(struct rc_value));
+	*row = off;
+	return 0;
+}
+
+int
+rc_event_set_bytes(struct rc_event *ev, int64_t row, int col,
+		   enum rc_value_kind kind, const void *p, size_t n)
+{
+	int64_t off;
+	struct rc_value *v;
+
+	if (n > UINT32_MAX)
+		return -1;
+	off = rc_event_copy(ev, p, n);
+	if (off < 0 || (uint64_t)off > UINT32_MAX)
+		return -1;
+	v = rc_event_row(ev, row) + col;
+	v->kind = (uint8_t)kind;
+	v->u.s.off = (uint32_t)off;
+	v->u.s.len = (uint32_t)n;
+	return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * pipeline.h -- moves events from one source to its sinks.
+ *
+ *   source thread                    pipeline thread
+ *   rc_pipeline_begin()   ─┐
+ *   rc_pipeline_emit()     ├─ queue ─▶ ack tracker, encoder, sinks ──▶ durable
+ *   rc_pipeline_commit()  ─┘  (bounded in bytes)        │
+ *   rc_pipeline_confirmed() ◀── checkpoint store ◀──────┘
+ *
+ * The source pushes transaction markers and events in commit order. The
+ * pipeline thread tags each event with its transaction, hands it to every
+ * sink, and advances the durable position only when every sink has
+ * reported every event of a committed transaction durable; then, at most
+ * every checkpoint_interval, it writes the checkpoint and publishes the
+ * position the source may confirm to its database.
+ */
+#ifndef RC_PIPELINE_H
+#define RC_PIPELINE_H
+
+#include <stdint.h>
+
+#include "event.h"
+#include "position.h"
+
+struct rc_pipeline;
+
+/*
+ * Push calls. They block while the queue is full, up to timeout_ms. They
+ * return 1 when queued (ownership of ev / pos->gtid passes to the
+ * pipeline), 0 on timeout (nothing taken: call again after housekeeping
+ * such as answering the server), -1 when the pipeline is stopping or has
+ * failed (nothing taken).
+ * @locality source thread
+ */
+int rc_pipeline_begin(struct rc_pipeline *pl, int timeout_ms);
+int rc_pipeline_emit(struct rc_pipeline *pl, struct rc_event *ev, int timeout_ms);
+int rc_pipeline_commit(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms);
+/* The open transaction will never commit (connection lost mid-way). */
+int rc_pipeline_abort(struct rc_pipeline *pl, int timeout_ms);
+/* No transaction is open and the source has seen everything up to pos
+ * (e.g. a keepalive): once everything before is durable, pos is too. */
+int rc_pipeline_idle(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms);
+
+/*
+ * The newest position that is durable in every sink and written to the
+ * checkpoint store: what the source may confirm to the database.
+ * Returns 0 and a copy in *pos (caller clears it), or 1 when nothing has
+ * been confirmed yet.
+ * @locality any thread
+ */
+int rc_pipeline_confirmed(struct rc_pipeline *pl, struct rc_pos *pos);
+/* Cheap version for PostgreSQL: the confirmed lsn, 0 when none. */
+uint64_t rc_pipeline_confirmed_lsn(struct rc_pipeline *pl);
+
+/* True once a stop was asked (signal) or the pipeline failed.
+ * @locality any thread */
+int rc_pipeline_stopping(struct rc_pipeline *pl);
+
+/*
+ * Wait until everything pushed so far is durable and checkpointed, up to
+ * timeout_ms. Returns 1 when drained, 0 on timeout, -1 on failure.
+ * @locality source thread (e.g. before a reconnect or at shutdown)
+ */
+int rc_pipeline_wait_drained(struct rc_pipeline *pl, int timeout_ms);
+
+/* The source failed for good: stop the pipeline. @locality any thread */
+void rc_pipeline_source_failed(struct rc_pipeline *pl);
+
+/* Counters for logs and tests. */
+struct rc_pipeline_stats {
+	uint64_t events;	/* events handed to the sinks */
+	uint64_t txns;		/* transactions committed */
+	uint64_t checkpoints;	/* checkpoint files written */
+	uint64_t queue_bytes;	/* bytes in the queue now */
+	uint64_t queue_peak;	/* most bytes ever in the queue */
+};
+void rc_pipeline_get_stats(struct rc_pipeline *pl, struct rc_pipeline_stats *st);
+
+#endif
