@@ -1,1 +1,2153 @@
-/* placeholder: being written */
+/*
+ * encoder.c -- events to Avro binary, and to JSON for people (see encoder.h).
+ *
+ * Schemas are JSON text that rowcast writes itself (with jansson): Avro C
+ * drops logicalType, precision, scale and defaults when it prints a schema
+ * (LAB.md section 4), so the text we publish and register is ours, and Avro
+ * C only parses that same text to build the generic values it encodes.
+ * Everything a table needs (schema text, canonical forms, fingerprints, the
+ * Avro C schema, class and one reusable value per record) is built on the
+ * first event of a table shape and cached on struct rc_table (enc_priv).
+ *
+ * The hot path (rc_encode_value, rc_encode_key) allocates nothing in the
+ * steady state: fields are reached by index, strings and bytes are handed
+ * to Avro C as wrapped buffers that point into the event (no copy), and
+ * the memory writer is one per encoder, pointed at the output buffer.
+ *
+ * Type mapping (the one table in the code, rc_avro_map below):
+ *
+ *   rowcast type            Avro                       JSON (rc_encode_json)
+ *   BOOLEAN                 boolean                    true / false
+ *   INT32                   int                        number
+ *   INT64                   long                       number
+ *   FLOAT, DOUBLE           float, double              number; "NaN",
+ *                                                      "Infinity", "-Infinity"
+ *   STRING                  string                     string
+ *   BYTES                   bytes                      base64 string
+ *   DECIMAL(p,s)            bytes, decimal(p,s)        "-123.45" (exact)
+ *   DATE                    int, date                  "2024-01-02"
+ *   TIME_MICROS             long, time-micros          "03:04:05.123456"
+ *   TIMESTAMP_MICROS        long, timestamp-micros     "...T03:04:05.123456Z"
+ *   LOCAL_TIMESTAMP_MICROS  long, local-timestamp-micros  (same, without Z)
+ *   UUID                    string, uuid               string
+ *   JSON                    string, connect.name       string
+ *                           io.debezium.data.Json
+ *   ARRAY of E              array of ["null", E]       JSON array
+ *
+ * In the Value record every column is ["null", T] (default null); DECIMAL
+ * and ARRAY columns are ["null", T, "string"], the string branch carrying
+ * RC_V_TEXT (NaN/Infinity of a numeric, a multi-dimensional array). An
+ * unchanged value (PostgreSQL TOAST) is null in `after` and its field name
+ * is listed in the envelope's `unchanged` array, so it is never confused
+ * with a NULL. Dates and timestamps of +/-infinity (PostgreSQL) are
+ * INT32/INT64 MAX/MIN in Avro and "infinity"/"-infinity" in JSON.
+ */
+#include <config.h>	/* autoconf's; "config.h" would find src/config.h */
+
+#include "encoder.h"
+#include "limits.h"
+
+#include <avro.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Type mapping                                                       */
+/* ------------------------------------------------------------------ */
+
+struct rc_avro_map {
+	const char *type;	/* Avro type */
+	const char *logical;	/* logicalType, or NULL */
+	const char *connect;	/* connect.name, or NULL */
+	int text_branch;	/* the union has a "string" branch for RC_V_TEXT */
+};
+
+static const struct rc_avro_map rc_avro_map[RC_T__COUNT] = {
+	[RC_T_BOOLEAN] = {"boolean", NULL, NULL, 0},
+	[RC_T_INT32] = {"int", NULL, NULL, 0},
+	[RC_T_INT64] = {"long", NULL, NULL, 0},
+	[RC_T_FLOAT] = {"float", NULL, NULL, 0},
+	[RC_T_DOUBLE] = {"double", NULL, NULL, 0},
+	[RC_T_STRING] = {"string", NULL, NULL, 0},
+	[RC_T_BYTES] = {"bytes", NULL, NULL, 0},
+	[RC_T_DECIMAL] = {"bytes", "decimal", NULL, 1},
+	[RC_T_DATE] = {"int", "date", NULL, 0},
+	[RC_T_TIME_MICROS] = {"long", "time-micros", NULL, 0},
+	[RC_T_TIMESTAMP_MICROS] = {"long", "timestamp-micros", NULL, 0},
+	[RC_T_LOCAL_TIMESTAMP_MICROS] = {"long", "local-timestamp-micros", NULL, 0},
+	[RC_T_UUID] = {"string", "uuid", NULL, 0},
+	[RC_T_JSON] = {"string", NULL, "io.debezium.data.Json", 0},
+	[RC_T_ARRAY] = {"array", NULL, NULL, 1},
+};
+
+/* Precision of a decimal whose source did not say (it always should). */
+#define RC_DECIMAL_DEFAULT_PRECISION 38
+
+/* Field positions in the records rowcast writes (schema order). */
+enum {
+	ENV_BEFORE = 0,
+	ENV_AFTER,
+	ENV_SOURCE,
+	ENV_OP,
+	ENV_TS_MS,
+	ENV_TRANSACTION,
+	ENV_UNCHANGED,
+};
+enum {
+	SRC_VERSION = 0,
+	SRC_CONNECTOR,
+	SRC_NAME,
+	SRC_TS_MS,
+	SRC_TS_US,
+	SRC_SNAPSHOT,
+	SRC_DB,
+	SRC_SCHEMA,
+	SRC_TABLE,
+	SRC_TXID,
+	SRC_LSN,
+	SRC_FILE,
+	SRC_POS,
+	SRC_ROW,
+	SRC_GTID,
+	SRC_SERVER_ID,
+};
+enum {
+	TXN_ID = 0,
+	TXN_TOTAL_ORDER,
+	TXN_DATA_COLLECTION_ORDER,
+};
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+is_mysql(const struct rc_event *ev)
+{
+	return ev->src.connector && strcmp(ev->src.connector, "mysql") == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names                                                              */
+/* ------------------------------------------------------------------ */
+
+static int
+name_start(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static int
+name_char(unsigned char c)
+{
+	return name_start(c) || (c >= '0' && c <= '9');
+}
+
+/*
+ * Sanitise a name for Avro: every character outside [A-Za-z0-9_] becomes
+ * one '_' (a multi-byte UTF-8 character is one character), a leading digit
+ * gets a '_' in front, and an empty name becomes "_". The result is
+ * truncated to outlen-1 bytes.
+ */
+void
+rc_avro_name(const char *in, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)(in ? in : "");
+	size_t n = 0;
+
+	if (!out || !outlen)
+		return;
+	if (*p >= '0' && *p <= '9' && n + 1 < outlen)
+		out[n++] = '_';
+	for (; *p && n + 1 < outlen; p++) {
+		if (name_char(*p))
+			out[n++] = (char)*p;
+		else if ((*p & 0xc0) != 0x80)	/* not a UTF-8 continuation */
+			out[n++] = '_';
+	}
+	if (n == 0 && outlen > 1)
+		out[n++] = '_';
+	out[n] = 0;
+}
+
+/* Append "." and the sanitised part to prefix (skipping empty parts). */
+static void
+prefix_add(char *prefix, size_t len, const char *part)
+{
+	char name[RC_MAX_NAME];
+	size_t n = strlen(prefix);
+
+	if (!part || !*part)
+		return;
+	rc_avro_name(part, name, sizeof(name));
+	snprintf(prefix + n, len - n, "%s%s", n ? "." : "", name);
+}
+
+/* ------------------------------------------------------------------ */
+/* CRC-64-AVRO fingerprint                                            */
+/* ------------------------------------------------------------------ */
+
+#define RC_AVRO_FP_EMPTY 0xc15d213aa4d7a795ULL
+
+/*
+ * The Rabin fingerprint of the Avro specification ("Schema Fingerprints"):
+ * a table built from the polynomial EMPTY, then one table step per byte.
+ * The table is built on the stack per call (2 kB of work): fingerprints
+ * are computed once per schema, and no shared state means no locking.
+ */
+uint64_t
+rc_avro_fingerprint(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint64_t table[256];
+	uint64_t fp = RC_AVRO_FP_EMPTY;
+
+	for (int i = 0; i < 256; i++) {
+		uint64_t f = (uint64_t)i;
+
+		for (int j = 0; j < 8; j++)
+			f = (f >> 1) ^ (RC_AVRO_FP_EMPTY & (0 - (f & 1)));
+		table[i] = f;
+	}
+	for (size_t i = 0; p && i < len; i++)
+		fp = (fp >> 8) ^ table[(fp ^ p[i]) & 0xff];
+	return fp;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing Canonical Form                                             */
+/* ------------------------------------------------------------------ */
+
+struct canon {
+	struct rc_buf out;
+	char **defined;		/* fullnames of named types seen so far */
+	size_t ndefined;
+	size_t capdefined;
+	char *err;
+	size_t errlen;
+};
+
+static const char *const rc_avro_primitives[] = {
+	"null", "boolean", "int", "long", "float", "double", "bytes", "string",
+	NULL,
+};
+
+static int
+is_primitive(const char *s)
+{
+	for (int i = 0; rc_avro_primitives[i]; i++)
+		if (strcmp(s, rc_avro_primitives[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Fullname of name in namespace ns (malloc'd), or NULL. */
+static char *
+fullname(const char *name, const char *ns)
+{
+	size_t nl = strlen(name), sl = ns ? strlen(ns) : 0;
+	char *s;
+
+	if (strchr(name, '.') || !sl)
+		return strdup(name);
+	s = malloc(sl + 1 + nl + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, ns, sl);
+	s[sl] = '.';
+	memcpy(s + sl + 1, name, nl + 1);
+	return s;
+}
+
+static int
+canon_defined(struct canon *cx, const char *full)
+{
+	for (size_t i = 0; i < cx->ndefined; i++)
+		if (strcmp(cx->defined[i], full) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+canon_define(struct canon *cx, char *full)
+{
+	if (cx->ndefined == cx->capdefined) {
+		size_t cap = cx->capdefined ? cx->capdefined * 2 : 8;
+		char **d = realloc(cx->defined, cap * sizeof(*d));
+
+		if (!d)
+			return -1;
+		cx->defined = d;
+		cx->capdefined = cap;
+	}
+	cx->defined[cx->ndefined++] = full;
+	return 0;
+}
+
+static int
+canon_str(struct canon *cx, const char *s)
+{
+	return rc_buf_json_string(&cx->out, s, strlen(s));
+}
+
+static int canon_schema(struct canon *cx, json_t *s, const char *ns);
+
+/*
+ * A named type (record, error, enum, fixed): FULLNAMES, STRIP and ORDER.
+ * Its own name sets the namespace of what it contains. A type already
+ * defined earlier in the schema is written as its fullname only.
+ */
+static int
+canon_named(struct canon *cx, json_t *s, const char *type, const char *ns)
+{
+	json_t *jname = json_object_get(s, "name");
+	json_t *jns = json_object_get(s, "namespace");
+	const char *name, *dot;
+	char *full, *inner = NULL;
+	int rc = -1;
+
+	if (!json_is_string(jname)) {
+		set_err(cx->err, cx->errlen, "%s without a name", type);
+		return -1;
+	}
+	name = json_string_value(jname);
+	if (json_is_string(jns) && !strchr(name, '.'))
+		ns = json_string_value(jns);
+	full = fullname(name, ns);
+	if (!full)
+		return -1;
+	if (canon_defined(cx, full)) {
+		rc = canon_str(cx, full);
+		free(full);
+		return rc;
+	}
+	if (canon_define(cx, full) < 0) {
+		free(full);
+		return -1;
+	}
+	/* the namespace of what this type contains */
+	dot = strrchr(full, '.');
+	if (dot) {
+		inner = strndup(full, (size_t)(dot - full));
+		if (!inner)
+			return -1;
+	}
+	if (rc_buf_puts(&cx->out, "{\"name\":") < 0 || canon_str(cx, full) < 0 ||
+	    rc_buf_puts(&cx->out, ",\"type\":") < 0 || canon_str(cx, type) < 0)
+		goto out;
+	if (!strcmp(type, "record") || !strcmp(type, "error")) {
+		json_t *fields = json_object_get(s, "fields");
+		size_t i;
+		json_t *f;
+
+		if (!json_is_array(fields)) {
+			set_err(cx->err, cx->errlen, "record %s without fields", full);
+			goto out;
+		}
+		if (rc_buf_puts(&cx->out, ",\"fields\":[") < 0)
+			goto out;
+		json_array_foreach(fields, i, f) {
+			json_t *fname = json_object_get(f, "name");
+
+			if (!json_is_string(fname) || !json_object_get(f, "type")) {
+				set_err(cx->err, cx->errlen,
+					"record %s: field %zu without name or type",
+					full, i);
+				goto out;
+			}
+			if ((i && rc_buf_putc(&cx->out, ',') < 0) ||
+			    rc_buf_puts(&cx->out, "{\"name\":") < 0 ||
+			    canon_str(cx, json_string_value(fname)) < 0 ||
+			    rc_buf_puts(&cx->out, ",\"type\":") < 0 ||
+			    canon_schema(cx, json_object_get(f, "type"), inner) < 0 ||
+			    rc_buf_putc(&cx->out, '}') < 0)
+				goto out;
+		}
+		if (rc_buf_putc(&cx->out, ']') < 0)
+			goto out;
+	} else if (!strcmp(type, "enum")) {
+		json_t *syms = json_object_get(s, "symbols"), *sym;
+		size_t i;
+
+		if (!json_is_array(syms)) {
+			set_err(cx->err, cx->errlen, "enum %s without symbols", full);
+			goto out;
+		}
+		if (rc_buf_puts(&cx->out, ",\"symbols\":[") < 0)
+			goto out;
+		json_array_foreach(syms, i, sym) {
+			if (!json_is_string(sym)) {
+				set_err(cx->err, cx->errlen, "enum %s: bad symbol", full);
+				goto out;
+			}
+			if ((i && rc_buf_putc(&cx->out, ',') < 0) ||
+			    canon_str(cx, json_string_value(sym)) < 0)
+				goto out;
+		}
+		if (rc_buf_putc(&cx->out, ']') < 0)
+			goto out;
+	} else {	/* fixed */
+		json_t *size = json_object_get(s, "size");
+
+		if (!json_is_integer(size)) {
+			set_err(cx->err, cx->errlen, "fixed %s without size", full);
+			goto out;
+		}
+		if (rc_buf_printf(&cx->out, ",\"size\":%lld",
+				  (long long)json_integer_value(size)) < 0)
+			goto out;
+	}
+	rc = rc_buf_putc(&cx->out, '}');
+out:
+	free(inner);
+	return rc;
+}
+
+/* One schema (any JSON value) in canonical form, in namespace ns. */
+static int
+canon_schema(struct canon *cx, json_t *s, const char *ns)
+{
+	const char *type;
+
+	if (json_is_string(s)) {
+		const char *name = json_string_value(s);
+		char *full;
+		int rc;
+
+		if (is_primitive(name))
+			return canon_str(cx, name);
+		full = fullname(name, ns);		/* a reference */
+		if (!full)
+			return -1;
+		rc = canon_str(cx, full);
+		free(full);
+		return rc;
+	}
+	if (json_is_array(s)) {				/* a union */
+		size_t i;
+		json_t *b;
+
+		if (rc_buf_putc(&cx->out, '[') < 0)
+			return -1;
+		json_array_foreach(s, i, b)
+			if ((i && rc_buf_putc(&cx->out, ',') < 0) ||
+			    canon_schema(cx, b, ns) < 0)
+				return -1;
+		return rc_buf_putc(&cx->out, ']');
+	}
+	if (!json_is_object(s)) {
+		set_err(cx->err, cx->errlen, "a schema must be a string, an "
+			"array or an object");
+		return -1;
+	}
+	if (!json_is_string(json_object_get(s, "type"))) {
+		if (json_object_get(s, "type"))		/* {"type": {...}} */
+			return canon_schema(cx, json_object_get(s, "type"), ns);
+		set_err(cx->err, cx->errlen, "schema object without a type");
+		return -1;
+	}
+	type = json_string_value(json_object_get(s, "type"));
+	if (is_primitive(type))				/* PRIMITIVES */
+		return canon_str(cx, type);
+	if (!strcmp(type, "record") || !strcmp(type, "error") ||
+	    !strcmp(type, "enum") || !strcmp(type, "fixed"))
+		return canon_named(cx, s, type, ns);
+	if (!strcmp(type, "array") || !strcmp(type, "map")) {
+		const char *key = type[0] == 'a' ? "items" : "values";
+		json_t *child = json_object_get(s, key);
+
+		if (!child) {
+			set_err(cx->err, cx->errlen, "%s without %s", type, key);
+			return -1;
+		}
+		if (rc_buf_printf(&cx->out, "{\"type\":\"%s\",\"%s\":", type,
+				  key) < 0 ||
+		    canon_schema(cx, child, ns) < 0)
+			return -1;
+		return rc_buf_putc(&cx->out, '}');
+	}
+	return canon_schema(cx, json_object_get(s, "type"), ns); /* {"type":"x.Y"} */
+}
+
+/*
+ * The Parsing Canonical Form of a schema given as JSON text (Avro
+ * specification, "Parsing Canonical Form for Schemas"): PRIMITIVES,
+ * FULLNAMES, STRIP (only type, name, fields, symbols, items, values,
+ * size), ORDER, STRINGS (escapes replaced by UTF-8), INTEGERS (no leading
+ * zeros) and WHITESPACE. Returns a malloc'd string the caller frees, or
+ * NULL with err set.
+ */
+char *
+rc_avro_canonical(const char *json, size_t len, char *err, size_t errlen)
+{
+	struct canon cx;
+	json_error_t jerr;
+	json_t *root;
+	char *res = NULL;
+
+	if (!json) {
+		set_err(err, errlen, "no schema");
+		return NULL;
+	}
+	root = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
+	if (!root) {
+		set_err(err, errlen, "schema is not JSON: %s (line %d)", jerr.text,
+			jerr.line);
+		return NULL;
+	}
+	memset(&cx, 0, sizeof(cx));
+	rc_buf_init(&cx.out, RC_MAX_ENCODED_BYTES);
+	cx.err = err;
+	cx.errlen = errlen;
+	if (err && errlen)
+		err[0] = 0;
+	if (canon_schema(&cx, root, NULL) == 0 && cx.out.data) {
+		res = cx.out.data;
+		cx.out.data = NULL;
+	} else if (err && errlen && !err[0]) {
+		set_err(err, errlen, "out of memory");
+	}
+	rc_buf_free(&cx.out);
+	for (size_t i = 0; i < cx.ndefined; i++)
+		free(cx.defined[i]);
+	free(cx.defined);
+	json_decref(root);
+	return res;
+}
+
+/* ------------------------------------------------------------------ */
+/* Schemas of a table                                                 */
+/* ------------------------------------------------------------------ */
+
+/* What the encoder keeps per column. */
+struct rc_enc_col {
+	enum rc_type type;
+	enum rc_type elem_type;
+	int scale;
+	char *name;		/* unique Avro field name */
+	size_t name_len;
+};
+
+/* What the encoder keeps per table shape, on tbl->enc_priv. */
+struct rc_enc_table {
+	struct rc_schemas sch;
+	char *key_json;
+	char *value_json;
+	char *key_canonical;
+	char *value_canonical;
+	int ncols;
+	struct rc_enc_col *cols;
+	size_t source_len, db_len, schema_len, table_len;
+
+	/* Avro C: the Envelope record */
+	avro_schema_t vschema;
+	avro_value_iface_t *viface;
+	avro_value_t venv;
+	int have_venv;
+	/* Avro C: the Key record (when the table has a key) */
+	avro_schema_t kschema;
+	avro_value_iface_t *kiface;
+	avro_value_t kval;
+	int have_kval;
+};
+
+/* Frees a table cache; accepts NULL. Avro C references are dropped in
+ * the order LAB.md section 4 gives: value, class, schema. */
+static void
+enc_table_free(void *p)
+{
+	struct rc_enc_table *et = p;
+
+	if (!et)
+		return;
+	if (et->have_venv)
+		avro_value_decref(&et->venv);
+	if (et->viface)
+		avro_value_iface_decref(et->viface);
+	if (et->vschema)
+		avro_schema_decref(et->vschema);
+	if (et->have_kval)
+		avro_value_decref(&et->kval);
+	if (et->kiface)
+		avro_value_iface_decref(et->kiface);
+	if (et->kschema)
+		avro_schema_decref(et->kschema);
+	for (int i = 0; et->cols && i < et->ncols; i++)
+		free(et->cols[i].name);
+	free(et->cols);
+	free(et->key_json);
+	free(et->value_json);
+	free(et->key_canonical);
+	free(et->value_canonical);
+	free(et);
+}
+
+/*
+ * Give every column a unique Avro field name: rc_avro_name() of its name,
+ * then _2, _3, ... when an earlier column already took that name.
+ */
+static int
+enc_names(struct rc_enc_table *et, const struct rc_table *tbl)
+{
+	char base[RC_MAX_NAME], name[RC_MAX_NAME + 16];
+
+	for (int i = 0; i < tbl->ncols; i++) {
+		int k = 1, clash;
+
+		rc_avro_name(tbl->cols[i].name, base, sizeof(base));
+		snprintf(name, sizeof(name), "%s", base);
+		do {
+			clash = 0;
+			for (int j = 0; j < i && !clash; j++)
+				clash = strcmp(et->cols[j].name, name) == 0;
+			if (clash)
+				snprintf(name, sizeof(name), "%s_%d", base, ++k);
+		} while (clash);
+		et->cols[i].name = strdup(name);
+		if (!et->cols[i].name)
+			return -1;
+		et->cols[i].name_len = strlen(name);
+	}
+	return 0;
+}
+
+/* The Avro type of a column (or of an array's elements), a new reference. */
+static json_t *
+type_json(const struct rc_column *col, enum rc_type t, int in_array,
+	  char *err, size_t errlen)
+{
+	const struct rc_avro_map *m;
+
+	if ((unsigned)t >= RC_T__COUNT) {
+		set_err(err, errlen, "column %s: unknown type %d", col->name, (int)t);
+		return NULL;
+	}
+	m = &rc_avro_map[t];
+	if (t == RC_T_DECIMAL) {
+		int p = col->precision ? col->precision : RC_DECIMAL_DEFAULT_PRECISION;
+
+		if (p < 1 || col->scale < 0 || col->scale > p) {
+			set_err(err, errlen, "column %s: decimal(%d,%d) is not a "
+				"valid Avro decimal (needs 0 <= scale <= precision)",
+				col->name, p, col->scale);
+			return NULL;
+		}
+		return json_pack("{s:s, s:s, s:i, s:i}", "type", m->type,
+				 "logicalType", m->logical, "precision", p,
+				 "scale", col->scale);
+	}
+	if (t == RC_T_ARRAY) {
+		json_t *items;
+
+		if (in_array) {
+			set_err(err, errlen, "column %s: arrays of arrays are "
+				"carried as text, not as an element type",
+				col->name);
+			return NULL;
+		}
+		items = type_json(col, col->elem_type, 1, err, errlen);
+		if (!items)
+			return NULL;
+		return json_pack("{s:s, s:[s, o]}", "type", "array", "items",
+				 "null", items);
+	}
+	if (m->logical)
+		return json_pack("{s:s, s:s}", "type", m->type, "logicalType",
+				 m->logical);
+	if (m->connect)
+		return json_pack("{s:s, s:s}", "type", m->type, "connect.name",
+				 m->connect);
+	return json_string(m->type);
+}
+
+/* A field {"name": name, "type": type[, "default": null]}; steals type. */
+static json_t *
+field_json(const char *name, json_t *type, int default_null)
+{
+	if (!type)
+		return NULL;
+	if (default_null)
+		return json_pack("{s:s, s:o, s:n}", "name", name, "type", type,
+				 "default");
+	return json_pack("{s:s, s:o}", "name", name, "type", type);
+}
+
+/* ["null", T] or ["null", T, "string"]; steals t. */
+static json_t *
+nullable(json_t *t, int text_branch)
+{
+	if (!t)
+		return NULL;
+	if (text_branch)
+		return json_pack("[s, o, s]", "null", t, "string");
+	return json_pack("[s, o]", "null", t);
+}
+
+/* Append a field to a record's fields array; steals f. */
+static int
+add_field(json_t *fields, json_t *f)
+{
+	return f ? json_array_append_new(fields, f) : -1;
+}
+
+/* The rowcast.Source record: Debezium's source block. */
+static json_t *
+source_json(void)
+{
+	json_t *fields = json_array();
+	json_t *snapshot;
+
+	if (!fields)
+		return NULL;
+	snapshot = json_pack("{s:s, s:s, s:s}", "name", "snapshot", "type",
+			     "string", "default", "false");
+	if (add_field(fields, field_json("version", json_string("string"), 0)) ||
+	    add_field(fields, field_json("connector", json_string("string"), 0)) ||
+	    add_field(fields, field_json("name", json_string("string"), 0)) ||
+	    add_field(fields, field_json("ts_ms", json_string("long"), 0)) ||
+	    add_field(fields, field_json("ts_us", json_string("long"), 0)) ||
+	    add_field(fields, snapshot) ||
+	    add_field(fields, field_json("db", json_string("string"), 0)) ||
+	    add_field(fields, field_json("schema", json_pack("[s, s]", "null", "string"), 1)) ||
+	    add_field(fields, field_json("table", json_string("string"), 0)) ||
+	    add_field(fields, field_json("txId", json_pack("[s, s]", "null", "long"), 1)) ||
+	    add_field(fields, field_json("lsn", json_pack("[s, s]", "null", "long"), 1)) ||
+	    add_field(fields, field_json("file", json_pack("[s, s]", "null", "string"), 1)) ||
+	    add_field(fields, field_json("pos", json_pack("[s, s]", "null", "long"), 1)) ||
+	    add_field(fields, field_json("row", json_pack("[s, s]", "null", "int"), 1)) ||
+	    add_field(fields, field_json("gtid", json_pack("[s, s]", "null", "string"), 1)) ||
+	    add_field(fields, field_json("server_id", json_pack("[s, s]", "null", "long"), 1))) {
+		json_decref(fields);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:o}", "type", "record", "name",
+			 "rowcast.Source", "fields", fields);
+}
+
+/* The rowcast.Transaction record. */
+static json_t *
+transaction_json(void)
+{
+	return json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
+			 "type", "record", "name", "rowcast.Transaction",
+			 "fields", "name", "id", "type", "string",
+			 "name", "total_order", "type", "long",
+			 "name", "data_collection_order", "type", "long");
+}
+
+/* Parse schema text with Avro C and make one reusable generic value. */
+static int
+avro_prepare(const char *json, avro_schema_t *schema, avro_value_iface_t **iface,
+	     avro_value_t *val, int *have_val, const char *what, char *err,
+	     size_t errlen)
+{
+	if (avro_schema_from_json_length(json, strlen(json), schema)) {
+		*schema = NULL;
+		set_err(err, errlen, "Avro C rejects the %s schema: %s", what,
+			avro_strerror());
+		return -1;
+	}
+	*iface = avro_generic_class_from_schema(*schema);
+	if (!*iface) {
+		set_err(err, errlen, "Avro C cannot build the %s class: %s", what,
+			avro_strerror());
+		return -1;
+	}
+	if (avro_generic_value_new(*iface, val)) {
+		set_err(err, errlen, "Avro C cannot make a %s value: %s", what,
+			avro_strerror());
+		return -1;
+	}
+	*have_val = 1;
+	return 0;
+}
+
+/* Canonical form and fingerprint of one schema text. */
+static int
+enc_canonical(const char *json, char **canon, uint64_t *fp, char *err,
+	      size_t errlen)
+{
+	*canon = rc_avro_canonical(json, strlen(json), err, errlen);
+	if (!*canon)
+		return -1;
+	*fp = rc_avro_fingerprint(*canon, strlen(*canon));
+	return 0;
+}
+
+/*
+ * Build everything the encoder needs for one table shape: the Key, Value
+ * and Envelope schema text, their canonical forms and fingerprints, and
+ * the Avro C values. Returns a new cache, or NULL with err set.
+ */
+static struct rc_enc_table *
+enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
+{
+	struct rc_enc_table *et = calloc(1, sizeof(*et));
+	char prefix[4 * RC_MAX_NAME], full[4 * RC_MAX_NAME + 16];
+	json_t *vfields = NULL, *value = NULL, *env = NULL, *key = NULL;
+	json_t *kfields = NULL, *efields = NULL, *t;
+
+	if (!et)
+		goto oom;
+	et->ncols = tbl->ncols;
+	et->cols = calloc((size_t)(tbl->ncols ? tbl->ncols : 1), sizeof(*et->cols));
+	if (!et->cols || enc_names(et, tbl) < 0)
+		goto oom;
+	for (int i = 0; i < tbl->ncols; i++) {
+		et->cols[i].type = tbl->cols[i].type;
+		et->cols[i].elem_type = tbl->cols[i].elem_type;
+		et->cols[i].scale = tbl->cols[i].scale;
+	}
+	et->source_len = strlen(tbl->source);
+	et->db_len = strlen(tbl->db);
+	et->schema_len = strlen(tbl->schema);
+	et->table_len = strlen(tbl->name);
+
+	prefix[0] = 0;
+	if (tbl->record_prefix && *tbl->record_prefix) {
+		snprintf(prefix, sizeof(prefix), "%s", tbl->record_prefix);
+	} else {
+		prefix_add(prefix, sizeof(prefix), tbl->source);
+		prefix_add(prefix, sizeof(prefix), tbl->schema);
+		prefix_add(prefix, sizeof(prefix), tbl->name);
+	}
+
+	/* Value: every column nullable */
+	vfields = json_array();
+	if (!vfields)
+		goto oom;
+	for (int i = 0; i < tbl->ncols; i++) {
+		const struct rc_column *col = &tbl->cols[i];
+
+		t = type_json(col, col->type, 0, err, errlen);
+		if (!t)
+			goto fail;
+		if (add_field(vfields, field_json(et->cols[i].name,
+				nullable(t, rc_avro_map[col->type].text_branch), 1)))
+			goto oom;
+	}
+	snprintf(full, sizeof(full), "%s%sValue", prefix, *prefix ? "." : "");
+	value = json_pack("{s:s, s:s, s:o}", "type", "record", "name", full,
+			  "fields", vfields);
+	vfields = NULL;
+	if (!value)
+		goto oom;
+
+	/* Key: the key columns, not null */
+	if (tbl->nkeys > 0) {
+		kfields = json_array();
+		if (!kfields)
+			goto oom;
+		for (int k = 0; k < tbl->nkeys; k++) {
+			int i = tbl->keys[k];
+			const struct rc_column *col;
+
+			if (i < 0 || i >= tbl->ncols) {
+				set_err(err, errlen, "key column %d out of range", i);
+				goto fail;
+			}
+			col = &tbl->cols[i];
+			t = type_json(col, col->type, 0, err, errlen);
+			if (!t)
+				goto fail;
+			if (rc_avro_map[col->type].text_branch)
+				t = json_pack("[o, s]", t, "string");
+			if (add_field(kfields, field_json(et->cols[i].name, t, 0)))
+				goto oom;
+		}
+		snprintf(full, sizeof(full), "%s%sKey", prefix, *prefix ? "." : "");
+		key = json_pack("{s:s, s:s, s:o}", "type", "record", "name", full,
+				"fields", kfields);
+		kfields = NULL;
+		if (!key)
+			goto oom;
+		et->key_json = json_dumps(key, JSON_COMPACT);
+		if (!et->key_json)
+			goto oom;
+	}
+
+	/* Envelope */
+	efields = json_array();
+	if (!efields)
+		goto oom;
+	snprintf(full, sizeof(full), "%s%sValue", prefix, *prefix ? "." : "");
+	t = json_pack("[s, o]", "null", value);	/* takes value, even on error */
+	value = NULL;
+	if (add_field(efields, field_json("before", t, 1)) ||
+	    add_field(efields, field_json("after", json_pack("[s, s]", "null", full), 1)) ||
+	    add_field(efields, field_json("source", source_json(), 0)) ||
+	    add_field(efields, field_json("op", json_string("string"), 0)) ||
+	    add_field(efields, field_json("ts_ms", json_pack("[s, s]", "null", "long"), 1)) ||
+	    add_field(efields, field_json("transaction", nullable(transaction_json(), 0), 1)) ||
+	    add_field(efields, field_json("unchanged",
+			json_pack("[s, {s:s, s:s}]", "null", "type", "array",
+				  "items", "string"), 1)))
+		goto oom;
+	snprintf(full, sizeof(full), "%s%sEnvelope", prefix, *prefix ? "." : "");
+	env = json_pack("{s:s, s:s, s:o}", "type", "record", "name", full,
+			"fields", efields);
+	efields = NULL;
+	if (!env)
+		goto oom;
+	et->value_json = json_dumps(env, JSON_COMPACT);
+	if (!et->value_json)
+		goto oom;
+	json_decref(env);
+	json_decref(key);
+	env = key = NULL;
+
+	/* Canonical forms, fingerprints */
+	if (enc_canonical(et->value_json, &et->value_canonical, &et->sch.value_fp,
+			  err, errlen) < 0)
+		goto fail;
+	if (et->key_json &&
+	    enc_canonical(et->key_json, &et->key_canonical, &et->sch.key_fp, err,
+			  errlen) < 0)
+		goto fail;
+	et->sch.key_json = et->key_json;
+	et->sch.value_json = et->value_json;
+	et->sch.key_canonical = et->key_canonical;
+	et->sch.value_canonical = et->value_canonical;
+
+	/* Avro C, from the same text */
+	if (avro_prepare(et->value_json, &et->vschema, &et->viface, &et->venv,
+			 &et->have_venv, "value", err, errlen) < 0)
+		goto fail;
+	if (et->key_json &&
+	    avro_prepare(et->key_json, &et->kschema, &et->kiface, &et->kval,
+			 &et->have_kval, "key", err, errlen) < 0)
+		goto fail;
+	return et;
+oom:
+	set_err(err, errlen, "out of memory building the schemas");
+fail:
+	json_decref(vfields);
+	json_decref(kfields);
+	json_decref(efields);
+	json_decref(value);
+	json_decref(key);
+	json_decref(env);
+	enc_table_free(et);
+	return NULL;
+}
+
+/* The table's cache, built on first use. NULL with err set on failure. */
+static struct rc_enc_table *
+enc_table(struct rc_table *tbl, char *err, size_t errlen)
+{
+	struct rc_enc_table *et;
+
+	if (tbl->enc_priv) {
+		if (tbl->enc_free != enc_table_free) {
+			set_err(err, errlen, "table %s.%s: enc_priv is not the "
+				"encoder's", tbl->schema, tbl->name);
+			return NULL;
+		}
+		return tbl->enc_priv;
+	}
+	et = enc_table_new(tbl, err, errlen);
+	if (!et)
+		return NULL;
+	tbl->enc_priv = et;
+	tbl->enc_free = enc_table_free;
+	return et;
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoder                                                            */
+/* ------------------------------------------------------------------ */
+
+struct rc_encoder {
+	avro_writer_t writer;	/* memory writer, pointed at each output */
+	size_t hint;		/* largest encoding seen so far */
+};
+
+struct rc_encoder *
+rc_encoder_new(void)
+{
+	struct rc_encoder *enc = calloc(1, sizeof(*enc));
+
+	if (!enc)
+		return NULL;
+	enc->writer = avro_writer_memory(NULL, 0);
+	if (!enc->writer) {
+		free(enc);
+		return NULL;
+	}
+	enc->hint = 256;
+	return enc;
+}
+
+void
+rc_encoder_free(struct rc_encoder *enc)
+{
+	if (!enc)
+		return;
+	avro_writer_free(enc->writer);
+	free(enc);
+}
+
+const struct rc_schemas *
+rc_encoder_schemas(struct rc_encoder *enc, struct rc_table *tbl, char *err,
+		   size_t errlen)
+{
+	struct rc_enc_table *et;
+
+	if (!enc || !tbl) {
+		set_err(err, errlen, "no encoder or no table");
+		return NULL;
+	}
+	et = enc_table(tbl, err, errlen);
+	return et ? &et->sch : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Avro values (the hot path)                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Strings and bytes are given to Avro C as wrapped buffers without a free
+ * function: Avro C reads them in place while it writes, and never frees
+ * them. An Avro C string's size counts a NUL terminator that it never
+ * reads back (it writes size-1 bytes), so event payloads, which have no
+ * terminator, can be given as they are. The pointers are stale after the
+ * call; the next event overwrites them before anything reads them.
+ */
+static inline int
+give_string(avro_value_t *v, const char *p, size_t len)
+{
+	avro_wrapped_buffer_t wb;
+
+	avro_wrapped_buffer_new(&wb, p, len + 1);
+	return avro_value_give_string_len(v, &wb);
+}
+
+static inline int
+give_bytes(avro_value_t *v, const void *p, size_t len)
+{
+	avro_wrapped_buffer_t wb;
+
+	avro_wrapped_buffer_new(&wb, p, len);
+	return avro_value_give_bytes(v, &wb);
+}
+
+/* Payload of a string/bytes value, or NULL when it lies outside the arena. */
+static inline const char *
+payload(const struct rc_event *ev, const struct rc_value *v)
+{
+	if ((uint64_t)v->u.s.off + v->u.s.len > ev->arena_len)
+		return NULL;
+	return ev->arena + v->u.s.off;
+}
+
+/* The value array of an array value, or NULL when it is not in the arena. */
+static inline const struct rc_value *
+array_elems(const struct rc_event *ev, const struct rc_value *v)
+{
+	if (v->u.a.n > RC_MAX_ARRAY_ELEMENTS ||
+	    v->u.a.off % _Alignof(struct rc_value) != 0 ||
+	    (uint64_t)v->u.a.off + (uint64_t)v->u.a.n * sizeof(struct rc_value) >
+		    ev->arena_len)
+		return NULL;
+	return (const struct rc_value *)(ev->arena + v->u.a.off);
+}
+
+/* The before or after image, or NULL when it is absent or not in the arena. */
+static inline const struct rc_value *
+row_values(const struct rc_event *ev, int64_t row)
+{
+	if (row < 0 || (uint64_t)row % _Alignof(struct rc_value) != 0 ||
+	    (uint64_t)row + (uint64_t)ev->tbl->ncols * sizeof(struct rc_value) >
+		    ev->arena_len)
+		return NULL;
+	return (const struct rc_value *)(ev->arena + row);
+}
+
+/* Set a value of the column's type (kind RC_V_SET) into v. */
+static int
+set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
+	  const struct rc_value *val, avro_value_t *v, char *err, size_t errlen)
+{
+	const char *p;
+	int rc;
+
+	switch (t) {
+	case RC_T_BOOLEAN:
+		return avro_value_set_boolean(v, val->u.i != 0);
+	case RC_T_INT32:
+	case RC_T_DATE:
+		return avro_value_set_int(v, (int32_t)val->u.i);
+	case RC_T_INT64:
+	case RC_T_TIME_MICROS:
+	case RC_T_TIMESTAMP_MICROS:
+	case RC_T_LOCAL_TIMESTAMP_MICROS:
+		return avro_value_set_long(v, val->u.i);
+	case RC_T_FLOAT:
+		return avro_value_set_float(v, val->u.f);
+	case RC_T_DOUBLE:
+		return avro_value_set_double(v, val->u.d);
+	case RC_T_STRING:
+	case RC_T_UUID:
+	case RC_T_JSON:
+	case RC_T_BYTES:
+	case RC_T_DECIMAL:
+		p = payload(ev, val);
+		if (!p) {
+			set_err(err, errlen, "column %s: value outside the event",
+				c->name);
+			return -1;
+		}
+		if (t == RC_T_BYTES || t == RC_T_DECIMAL)
+			return give_bytes(v, p, val->u.s.len);
+		return give_string(v, p, val->u.s.len);
+	case RC_T_ARRAY: {
+		const struct rc_value *el = array_elems(ev, val);
+
+		if (!el) {
+			set_err(err, errlen, "column %s: array outside the event",
+				c->name);
+			return -1;
+		}
+		if ((rc = avro_value_reset(v)) != 0)
+			return rc;
+		for (uint32_t i = 0; i < val->u.a.n; i++) {
+			avro_value_t item, br;
+
+			if ((rc = avro_value_append(v, &item, NULL)) != 0)
+				return rc;
+			if (el[i].kind == RC_V_NULL) {
+				rc = avro_value_set_branch(&item, 0, NULL);
+			} else if (el[i].kind == RC_V_SET && c->elem_type != RC_T_ARRAY) {
+				rc = avro_value_set_branch(&item, 1, &br);
+				if (!rc)
+					rc = set_typed(c, c->elem_type, ev, &el[i],
+						       &br, err, errlen);
+			} else {
+				set_err(err, errlen, "column %s: array element %u "
+					"is neither NULL nor a value", c->name, i);
+				return -1;
+			}
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	default:
+		set_err(err, errlen, "column %s: unknown type %d", c->name, (int)t);
+		return -1;
+	}
+}
+
+/* A Value record field: ["null", T] or ["null", T, "string"]. */
+static int
+set_nullable(const struct rc_enc_col *c, const struct rc_event *ev,
+	     const struct rc_value *val, avro_value_t *field, char *err,
+	     size_t errlen)
+{
+	avro_value_t br;
+	const char *p;
+	int rc;
+
+	switch (val->kind) {
+	case RC_V_NULL:
+	case RC_V_UNCHANGED:
+		return avro_value_set_branch(field, 0, NULL);
+	case RC_V_SET:
+		if ((rc = avro_value_set_branch(field, 1, &br)) != 0)
+			return rc;
+		return set_typed(c, c->type, ev, val, &br, err, errlen);
+	case RC_V_TEXT:
+		if (!rc_avro_map[c->type].text_branch) {
+			set_err(err, errlen, "column %s: a %s column cannot carry "
+				"a text value", c->name, rc_type_name(c->type));
+			return -1;
+		}
+		p = payload(ev, val);
+		if (!p) {
+			set_err(err, errlen, "column %s: value outside the event",
+				c->name);
+			return -1;
+		}
+		if ((rc = avro_value_set_branch(field, 2, &br)) != 0)
+			return rc;
+		return give_string(&br, p, val->u.s.len);
+	default:
+		set_err(err, errlen, "column %s: bad value kind %d", c->name,
+			val->kind);
+		return -1;
+	}
+}
+
+/* The before or after field of the envelope. */
+static int
+set_row(const struct rc_enc_table *et, const struct rc_event *ev, int64_t row,
+	avro_value_t *field, const char *what, char *err, size_t errlen)
+{
+	const struct rc_value *vals;
+	avro_value_t rec, f;
+	int rc;
+
+	if (row < 0)
+		return avro_value_set_branch(field, 0, NULL);
+	vals = row_values(ev, row);
+	if (!vals) {
+		set_err(err, errlen, "%s image outside the event", what);
+		return -1;
+	}
+	if ((rc = avro_value_set_branch(field, 1, &rec)) != 0)
+		return rc;
+	for (int i = 0; i < et->ncols; i++) {
+		if ((rc = avro_value_get_by_index(&rec, (size_t)i, &f, NULL)) != 0 ||
+		    (rc = set_nullable(&et->cols[i], ev, &vals[i], &f, err, errlen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A ["null", long] or ["null", string] field of the source block. */
+static inline int
+set_opt_long(avro_value_t *rec, size_t idx, int present, int64_t v)
+{
+	avro_value_t f, br;
+	int rc;
+
+	if ((rc = avro_value_get_by_index(rec, idx, &f, NULL)) != 0)
+		return rc;
+	if (!present)
+		return avro_value_set_branch(&f, 0, NULL);
+	if ((rc = avro_value_set_branch(&f, 1, &br)) != 0)
+		return rc;
+	return avro_value_set_long(&br, v);
+}
+
+static inline int
+set_opt_string(avro_value_t *rec, size_t idx, const char *s, size_t len)
+{
+	avro_value_t f, br;
+	int rc;
+
+	if ((rc = avro_value_get_by_index(rec, idx, &f, NULL)) != 0)
+		return rc;
+	if (!s)
+		return avro_value_set_branch(&f, 0, NULL);
+	if ((rc = avro_value_set_branch(&f, 1, &br)) != 0)
+		return rc;
+	return give_string(&br, s, len);
+}
+
+static inline int
+set_string_field(avro_value_t *rec, size_t idx, const char *s, size_t len)
+{
+	avro_value_t f;
+	int rc;
+
+	if ((rc = avro_value_get_by_index(rec, idx, &f, NULL)) != 0)
+		return rc;
+	return give_string(&f, s, len);
+}
+
+static inline int
+set_long_field(avro_value_t *rec, size_t idx, int64_t v)
+{
+	avro_value_t f;
+	int rc;
+
+	if ((rc = avro_value_get_by_index(rec, idx, &f, NULL)) != 0)
+		return rc;
+	return avro_value_set_long(&f, v);
+}
+
+static const char *const rc_snapshot_names[] = {"false", "true", "last"};
+
+/* The rowcast.Source record of the envelope. */
+static int
+set_source(const struct rc_enc_table *et, const struct rc_event *ev,
+	   avro_value_t *src, char *err, size_t errlen)
+{
+	const struct rc_table *tbl = ev->tbl;
+	const char *conn = ev->src.connector ? ev->src.connector : "";
+	const char *snap;
+	int my = is_mysql(ev);
+	avro_value_t f;
+	int rc;
+
+	if (ev->src.snapshot > 2) {
+		set_err(err, errlen, "bad snapshot flag %u", ev->src.snapshot);
+		return -1;
+	}
+	snap = rc_snapshot_names[ev->src.snapshot];
+	if ((rc = set_string_field(src, SRC_VERSION, PACKAGE_VERSION,
+				   sizeof(PACKAGE_VERSION) - 1)) ||
+	    (rc = set_string_field(src, SRC_CONNECTOR, conn, strlen(conn))) ||
+	    (rc = set_string_field(src, SRC_NAME, tbl->source, et->source_len)) ||
+	    (rc = set_long_field(src, SRC_TS_MS, ev->src.commit_ts_us / 1000)) ||
+	    (rc = set_long_field(src, SRC_TS_US, ev->src.commit_ts_us)) ||
+	    (rc = set_string_field(src, SRC_SNAPSHOT, snap, strlen(snap))) ||
+	    (rc = set_string_field(src, SRC_DB, tbl->db, et->db_len)) ||
+	    (rc = set_opt_string(src, SRC_SCHEMA, my ? NULL : tbl->schema,
+				 et->schema_len)) ||
+	    (rc = set_string_field(src, SRC_TABLE, tbl->name, et->table_len)) ||
+	    (rc = set_opt_long(src, SRC_TXID, ev->src.txid >= 0, ev->src.txid)) ||
+	    (rc = set_opt_long(src, SRC_LSN, !my && ev->src.lsn != 0,
+			       (int64_t)ev->src.lsn)) ||
+	    (rc = set_opt_string(src, SRC_FILE, my ? ev->src.file : NULL,
+				 my && ev->src.file ? strlen(ev->src.file) : 0)) ||
+	    (rc = set_opt_long(src, SRC_POS, my, (int64_t)ev->src.pos)))
+		return rc;
+	/* row is ["null", "int"] */
+	if ((rc = avro_value_get_by_index(src, SRC_ROW, &f, NULL)) != 0)
+		return rc;
+	if (my) {
+		avro_value_t br;
+
+		if ((rc = avro_value_set_branch(&f, 1, &br)) != 0 ||
+		    (rc = avro_value_set_int(&br, (int32_t)ev->src.row)) != 0)
+			return rc;
+	} else if ((rc = avro_value_set_branch(&f, 0, NULL)) != 0) {
+		return rc;
+	}
+	if ((rc = set_opt_string(src, SRC_GTID, my ? ev->src.gtid : NULL,
+				 my && ev->src.gtid ? strlen(ev->src.gtid) : 0)) ||
+	    (rc = set_opt_long(src, SRC_SERVER_ID, my, ev->src.server_id)))
+		return rc;
+	return 0;
+}
+
+static const char rc_op_chars[] = "cudrt";
+
+/* Fill the table's Envelope value from ev. */
+static int
+fill_envelope(struct rc_enc_table *et, const struct rc_event *ev, char *err,
+	      size_t errlen)
+{
+	avro_value_t *env = &et->venv;
+	const struct rc_value *after = NULL;
+	const char *opc;
+	avro_value_t f, br, item;
+	int rc, nunch = 0;
+
+	if (!ev->op || !(opc = strchr(rc_op_chars, ev->op))) {
+		set_err(err, errlen, "bad operation '%c'", ev->op ? ev->op : '?');
+		return -1;
+	}
+	if ((rc = avro_value_get_by_index(env, ENV_BEFORE, &f, NULL)) ||
+	    (rc = set_row(et, ev, ev->before, &f, "before", err, errlen)) ||
+	    (rc = avro_value_get_by_index(env, ENV_AFTER, &f, NULL)) ||
+	    (rc = set_row(et, ev, ev->after, &f, "after", err, errlen)) ||
+	    (rc = avro_value_get_by_index(env, ENV_SOURCE, &f, NULL)) ||
+	    (rc = set_source(et, ev, &f, err, errlen)) ||
+	    (rc = set_string_field(env, ENV_OP, opc, 1)) ||
+	    (rc = set_opt_long(env, ENV_TS_MS, 1, ev->ts_ms)) ||
+	    (rc = avro_value_get_by_index(env, ENV_TRANSACTION, &f, NULL)))
+		return rc;
+	if (ev->txn_seq == 0 && ev->txn_order == 0) {
+		if ((rc = avro_value_set_branch(&f, 0, NULL)) != 0)
+			return rc;
+	} else if ((rc = avro_value_set_branch(&f, 1, &br)) ||
+		   (rc = set_string_field(&br, TXN_ID, ev->txn_id,
+					  strnlen(ev->txn_id, sizeof(ev->txn_id)))) ||
+		   (rc = set_long_field(&br, TXN_TOTAL_ORDER, (int64_t)ev->txn_order)) ||
+		   (rc = set_long_field(&br, TXN_DATA_COLLECTION_ORDER,
+					(int64_t)ev->txn_order))) {
+		return rc;
+	}
+
+	/* unchanged: names of the after image's RC_V_UNCHANGED columns */
+	if (ev->after >= 0 && (after = row_values(ev, ev->after)) != NULL)
+		for (int i = 0; i < et->ncols; i++)
+			nunch += after[i].kind == RC_V_UNCHANGED;
+	if ((rc = avro_value_get_by_index(env, ENV_UNCHANGED, &f, NULL)) != 0)
+		return rc;
+	if (!nunch)
+		return avro_value_set_branch(&f, 0, NULL);
+	if ((rc = avro_value_set_branch(&f, 1, &br)) ||
+	    (rc = avro_value_reset(&br)))
+		return rc;
+	for (int i = 0; i < et->ncols; i++) {
+		if (after[i].kind != RC_V_UNCHANGED)
+			continue;
+		if ((rc = avro_value_append(&br, &item, NULL)) ||
+		    (rc = give_string(&item, et->cols[i].name, et->cols[i].name_len)))
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Write val in Avro binary at the end of out. The writer first gets the
+ * room out already has (at least the largest encoding seen so far); only
+ * when that is too small is the exact size computed and room made.
+ */
+static int
+write_value(struct rc_encoder *enc, avro_value_t *val, struct rc_buf *out,
+	    char *err, size_t errlen)
+{
+	size_t want = enc->hint, room, need;
+	int rc;
+
+	if (out->len > out->max) {
+		set_err(err, errlen, "output buffer is over its cap");
+		return -1;
+	}
+	if (want > out->max - out->len)
+		want = out->max - out->len;
+	if (rc_buf_reserve(out, want) < 0) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	room = out->cap - out->len - 1;
+	avro_writer_memory_set_dest(enc->writer, out->data + out->len,
+				    (int64_t)room);
+	rc = avro_value_write(enc->writer, val);
+	if (rc == ENOSPC) {
+		if ((rc = avro_value_sizeof(val, &need)) != 0) {
+			set_err(err, errlen, "Avro C cannot size the value: %s",
+				avro_strerror());
+			return -1;
+		}
+		if (need > RC_MAX_ENCODED_BYTES || rc_buf_reserve(out, need) < 0) {
+			set_err(err, errlen, "encoded event of %zu bytes is over "
+				"the cap or out of memory", need);
+			return -1;
+		}
+		if (need > enc->hint)
+			enc->hint = need;
+		avro_writer_memory_set_dest(enc->writer, out->data + out->len,
+					    (int64_t)need);
+		rc = avro_value_write(enc->writer, val);
+	}
+	if (rc) {
+		set_err(err, errlen, "Avro C cannot write the value: %s",
+			avro_strerror());
+		return -1;
+	}
+	out->len += (size_t)avro_writer_tell(enc->writer);
+	out->data[out->len] = 0;
+	return 0;
+}
+
+int
+rc_encode_value(struct rc_encoder *enc, const struct rc_event *ev,
+		struct rc_buf *out, char *err, size_t errlen)
+{
+	struct rc_enc_table *et;
+
+	if (!enc || !ev || !ev->tbl || !out) {
+		set_err(err, errlen, "no encoder, event or output");
+		return -1;
+	}
+	et = enc_table(ev->tbl, err, errlen);
+	if (!et)
+		return -1;
+	if (err && errlen)
+		err[0] = 0;
+	if (fill_envelope(et, ev, err, errlen) != 0) {
+		if (err && errlen && !err[0])
+			set_err(err, errlen, "Avro C: %s", avro_strerror());
+		return -1;
+	}
+	return write_value(enc, &et->venv, out, err, errlen);
+}
+
+/* One field of the Key record: T, or [T, "string"] for DECIMAL/ARRAY. */
+static int
+set_key_field(const struct rc_enc_col *c, const struct rc_event *ev,
+	      const struct rc_value *v, avro_value_t *f, char *err, size_t errlen)
+{
+	avro_value_t br;
+	const char *p;
+	int rc;
+
+	if (!rc_avro_map[c->type].text_branch) {
+		if (v->kind != RC_V_SET) {
+			set_err(err, errlen, "key column %s: a %s column cannot "
+				"carry a text value", c->name, rc_type_name(c->type));
+			return -1;
+		}
+		return set_typed(c, c->type, ev, v, f, err, errlen);
+	}
+	if (v->kind == RC_V_SET) {
+		if ((rc = avro_value_set_branch(f, 0, &br)) != 0)
+			return rc;
+		return set_typed(c, c->type, ev, v, &br, err, errlen);
+	}
+	if (v->kind != RC_V_TEXT) {
+		set_err(err, errlen, "key column %s: bad value kind %d", c->name,
+			v->kind);
+		return -1;
+	}
+	p = payload(ev, v);
+	if (!p) {
+		set_err(err, errlen, "key column %s: value outside the event",
+			c->name);
+		return -1;
+	}
+	if ((rc = avro_value_set_branch(f, 1, &br)) != 0)
+		return rc;
+	return give_string(&br, p, v->u.s.len);
+}
+
+int
+rc_encode_key(struct rc_encoder *enc, const struct rc_event *ev,
+	      struct rc_buf *out, char *err, size_t errlen)
+{
+	struct rc_enc_table *et;
+	const struct rc_value *vals;
+	const struct rc_table *tbl;
+	int64_t row;
+
+	if (!enc || !ev || !ev->tbl || !out) {
+		set_err(err, errlen, "no encoder, event or output");
+		return -1;
+	}
+	tbl = ev->tbl;
+	et = enc_table(ev->tbl, err, errlen);
+	if (!et)
+		return -1;
+	if (!et->have_kval || ev->op == 't')
+		return 1;
+	row = ev->op == 'd' ? ev->before : ev->after;
+	if (row < 0) {
+		set_err(err, errlen, "%s.%s: %s event without its %s image, no "
+			"key", tbl->schema, tbl->name,
+			ev->op == 'd' ? "delete" : "change",
+			ev->op == 'd' ? "before" : "after");
+		return -1;
+	}
+	vals = row_values(ev, row);
+	if (!vals) {
+		set_err(err, errlen, "row image outside the event");
+		return -1;
+	}
+	if (err && errlen)
+		err[0] = 0;
+	for (int k = 0; k < tbl->nkeys; k++) {
+		const int i = tbl->keys[k];
+		const struct rc_value *v = &vals[i];
+		avro_value_t f;
+
+		if (v->kind == RC_V_NULL || v->kind == RC_V_UNCHANGED) {
+			set_err(err, errlen, "%s.%s: key column %s is %s",
+				tbl->schema, tbl->name, tbl->cols[i].name,
+				v->kind == RC_V_NULL ? "NULL" : "not sent (unchanged)");
+			return -1;
+		}
+		if (avro_value_get_by_index(&et->kval, (size_t)k, &f, NULL) != 0 ||
+		    set_key_field(&et->cols[i], ev, v, &f, err, errlen) != 0) {
+			if (err && errlen && !err[0])
+				set_err(err, errlen, "Avro C: %s", avro_strerror());
+			return -1;
+		}
+	}
+	return write_value(enc, &et->kval, out, err, errlen);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                               */
+/* ------------------------------------------------------------------ */
+
+/* A JSON writer that remembers the first failure and then does nothing. */
+struct jw {
+	struct rc_buf *b;
+	int bad;
+};
+
+static void
+jraw(struct jw *w, const char *s, size_t n)
+{
+	if (!w->bad && rc_buf_append(w->b, s, n) < 0)
+		w->bad = 1;
+}
+
+static void
+jputs(struct jw *w, const char *s)
+{
+	jraw(w, s, strlen(s));
+}
+
+static void
+jstr(struct jw *w, const char *s, size_t n)
+{
+	if (!w->bad && rc_buf_json_string(w->b, s, n) < 0)
+		w->bad = 1;
+}
+
+static void
+jint(struct jw *w, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	jraw(w, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* The shortest %g text that reads back as the same double (or float). */
+static void
+jdouble(struct jw *w, double d, int is_float)
+{
+	char tmp[40];
+
+	if (isnan(d)) {
+		jputs(w, "\"NaN\"");
+		return;
+	}
+	if (isinf(d)) {
+		jputs(w, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+		return;
+	}
+	for (int prec = is_float ? 6 : 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		if (is_float ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d)
+			break;
+	}
+	jputs(w, tmp);
+}
+
+/* Two-digit field, for dates and times. */
+static char *
+put2(char *p, unsigned v)
+{
+	*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* Proleptic Gregorian date of a day number (days since 1970-01-01). */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yy;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yy + (*m <= 2);
+}
+
+/*
+ * "YYYY-MM-DD" into p (no quotes). Years 0..9999 have four digits; other
+ * years are ISO 8601 expanded: "-0044-03-15", "+12345-01-01".
+ */
+static size_t
+fmt_date(char *p, int64_t days)
+{
+	char *s = p;
+	int64_t y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	if (y >= 0 && y <= 9999) {
+		p = put2(p, (unsigned)(y / 100));
+		p = put2(p, (unsigned)(y % 100));
+	} else {
+		p += sprintf(p, "%s%04lld", y < 0 ? "-" : "+",
+			     (long long)(y < 0 ? -y : y));
+	}
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	return (size_t)(p - s);
+}
+
+/* "HH:MM:SS.ffffff" of microseconds into p; hours may pass 23. */
+static size_t
+fmt_time(char *p, uint64_t us)
+{
+	char *s = p;
+	uint64_t h = us / 3600000000ULL, rest = us % 3600000000ULL;
+	unsigned frac = (unsigned)(rest % 1000000);
+
+	if (h < 100)
+		p = put2(p, (unsigned)h);
+	else
+		p += sprintf(p, "%llu", (unsigned long long)h);
+	*p++ = ':';
+	p = put2(p, (unsigned)(rest / 60000000));
+	*p++ = ':';
+	p = put2(p, (unsigned)(rest / 1000000 % 60));
+	*p++ = '.';
+	for (int i = 5; i >= 0; i--) {
+		p[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	return (size_t)(p + 6 - s);
+}
+
+static void
+jtimestamp(struct jw *w, int64_t us, int utc)
+{
+	char tmp[64];
+	const int64_t day = 86400000000LL;
+	int64_t days = us / day, rem = us % day;
+	size_t n;
+
+	if (us == INT64_MAX || us == INT64_MIN) {
+		jputs(w, us > 0 ? "\"infinity\"" : "\"-infinity\"");
+		return;
+	}
+	if (rem < 0) {
+		rem += day;
+		days--;
+	}
+	tmp[0] = '"';
+	n = 1 + fmt_date(tmp + 1, days);
+	tmp[n++] = 'T';
+	n += fmt_time(tmp + n, (uint64_t)rem);
+	if (utc)
+		tmp[n++] = 'Z';
+	tmp[n++] = '"';
+	jraw(w, tmp, n);
+}
+
+static void
+jdate(struct jw *w, int64_t days)
+{
+	char tmp[48];
+	size_t n;
+
+	if (days == INT32_MAX || days == INT32_MIN) {
+		jputs(w, days > 0 ? "\"infinity\"" : "\"-infinity\"");
+		return;
+	}
+	tmp[0] = '"';
+	n = 1 + fmt_date(tmp + 1, days);
+	tmp[n++] = '"';
+	jraw(w, tmp, n);
+}
+
+static void
+jtime(struct jw *w, int64_t us)
+{
+	char tmp[48];
+	size_t n = 1;
+
+	tmp[0] = '"';
+	if (us < 0)
+		tmp[n++] = '-';
+	n += fmt_time(tmp + n, us < 0 ? 0 - (uint64_t)us : (uint64_t)us);
+	tmp[n++] = '"';
+	jraw(w, tmp, n);
+}
+
+static void
+jbase64(struct jw *w, const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char tmp[256];
+	size_t k = 0;
+
+	jraw(w, "\"", 1);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		tmp[k++] = tab[v >> 18 & 63];
+		tmp[k++] = tab[v >> 12 & 63];
+		tmp[k++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		tmp[k++] = i + 2 < n ? tab[v & 63] : '=';
+		if (k > sizeof(tmp) - 4) {
+			jraw(w, tmp, k);
+			k = 0;
+		}
+	}
+	jraw(w, tmp, k);
+	jraw(w, "\"", 1);
+}
+
+/*
+ * A decimal as exact text, from its unscaled value (big-endian two's
+ * complement, any length) and its scale: the magnitude goes into 32-bit
+ * limbs, which are divided by 10^9 until zero to give the digits.
+ */
+static void
+jdecimal(struct jw *w, const unsigned char *p, size_t n, int scale)
+{
+	uint32_t slimbs[16], *limbs = slimbs;
+	char sdig[16 * 10 + 8], *dig = sdig;
+	size_t nl = (n + 3) / 4, nd = 0, lead;
+	int neg = n && (p[0] & 0x80);
+	char *text = NULL;
+
+	if (nl > 16) {
+		limbs = malloc(nl * sizeof(*limbs));
+		dig = malloc(nl * 10 + 8);
+		if (!limbs || !dig) {
+			w->bad = 1;
+			goto out;
+		}
+	}
+	/* sign-extend into limbs, most significant first */
+	lead = nl * 4 - n;
+	for (size_t i = 0; i < nl; i++) {
+		uint32_t v = 0;
+
+		for (size_t j = 0; j < 4; j++) {
+			size_t bi = i * 4 + j;
+			unsigned char byte = bi < lead ? (neg ? 0xff : 0) : p[bi - lead];
+
+			v = v << 8 | byte;
+		}
+		limbs[i] = v;
+	}
+	if (neg) {		/* magnitude = ~x + 1 */
+		uint64_t carry = 1;
+
+		for (size_t i = nl; i-- > 0;) {
+			uint64_t v = (uint64_t)(uint32_t)~limbs[i] + carry;
+
+			limbs[i] = (uint32_t)v;
+			carry = v >> 32;
+		}
+	}
+	/* digits, least significant first */
+	for (;;) {
+		uint64_t rem = 0;
+		int zero = 1;
+
+		for (size_t i = 0; i < nl; i++) {
+			uint64_t cur = rem << 32 | limbs[i];
+
+			limbs[i] = (uint32_t)(cur / 1000000000u);
+			rem = cur % 1000000000u;
+			zero &= limbs[i] == 0;
+		}
+		for (int k = 0; k < 9; k++) {
+			dig[nd++] = (char)('0' + rem % 10);
+			rem /= 10;
+		}
+		if (zero)
+			break;
+	}
+	while (nd > 1 && dig[nd - 1] == '0')
+		nd--;
+	/* text: sign, integer part, point, fraction */
+	{
+		size_t fl = scale > 0 ? (size_t)scale : 0;
+		size_t il = nd > fl ? nd - fl : 1;
+		size_t zeros = scale < 0 && !(nd == 1 && dig[0] == '0') ? (size_t)-scale : 0;
+		size_t tl = 1 + il + zeros + (fl ? 1 + fl : 0);
+		size_t k = 0;
+
+		text = malloc(tl + 1);
+		if (!text) {
+			w->bad = 1;
+			goto out;
+		}
+		if (neg)
+			text[k++] = '-';
+		for (size_t i = 0; i < il; i++) {
+			size_t di = fl + il - 1 - i;	/* index in dig[] */
+
+			text[k++] = di < nd ? dig[di] : '0';
+		}
+		for (size_t i = 0; i < zeros; i++)
+			text[k++] = '0';
+		if (fl) {
+			text[k++] = '.';
+			for (size_t i = 0; i < fl; i++) {
+				size_t di = fl - 1 - i;
+
+				text[k++] = di < nd ? dig[di] : '0';
+			}
+		}
+		jstr(w, text, k);
+	}
+out:
+	free(text);
+	if (limbs != slimbs)
+		free(limbs);
+	if (dig != sdig)
+		free(dig);
+}
+
+static void jvalue(struct jw *w, const struct rc_event *ev,
+		   const struct rc_column *col, enum rc_type t,
+		   const struct rc_value *v);
+
+/* A value of kind RC_V_SET of type t. */
+static void
+jtyped(struct jw *w, const struct rc_event *ev, const struct rc_column *col,
+       enum rc_type t, const struct rc_value *v)
+{
+	const char *p;
+
+	switch (t) {
+	case RC_T_BOOLEAN:
+		jputs(w, v->u.i ? "true" : "false");
+		return;
+	case RC_T_INT32:
+	case RC_T_INT64:
+		jint(w, v->u.i);
+		return;
+	case RC_T_FLOAT:
+		jdouble(w, v->u.f, 1);
+		return;
+	case RC_T_DOUBLE:
+		jdouble(w, v->u.d, 0);
+		return;
+	case RC_T_DATE:
+		jdate(w, v->u.i);
+		return;
+	case RC_T_TIME_MICROS:
+		jtime(w, v->u.i);
+		return;
+	case RC_T_TIMESTAMP_MICROS:
+	case RC_T_LOCAL_TIMESTAMP_MICROS:
+		jtimestamp(w, v->u.i, t == RC_T_TIMESTAMP_MICROS);
+		return;
+	case RC_T_STRING:
+	case RC_T_UUID:
+	case RC_T_JSON:
+	case RC_T_BYTES:
+	case RC_T_DECIMAL:
+		p = payload(ev, v);
+		if (!p) {
+			w->bad = 1;
+			return;
+		}
+		if (t == RC_T_BYTES)
+			jbase64(w, (const unsigned char *)p, v->u.s.len);
+		else if (t == RC_T_DECIMAL)
+			jdecimal(w, (const unsigned char *)p, v->u.s.len, col->scale);
+		else
+			jstr(w, p, v->u.s.len);
+		return;
+	case RC_T_ARRAY: {
+		const struct rc_value *el = array_elems(ev, v);
+
+		if (!el || col->elem_type == RC_T_ARRAY) {
+			w->bad = 1;
+			return;
+		}
+		jraw(w, "[", 1);
+		for (uint32_t i = 0; i < v->u.a.n; i++) {
+			if (i)
+				jraw(w, ",", 1);
+			jvalue(w, ev, col, col->elem_type, &el[i]);
+		}
+		jraw(w, "]", 1);
+		return;
+	}
+	default:
+		w->bad = 1;
+	}
+}
+
+/* Any value: null, the typed value, or the text of an RC_V_TEXT. */
+static void
+jvalue(struct jw *w, const struct rc_event *ev, const struct rc_column *col,
+       enum rc_type t, const struct rc_value *v)
+{
+	const char *p;
+
+	switch (v->kind) {
+	case RC_V_SET:
+		jtyped(w, ev, col, t, v);
+		return;
+	case RC_V_TEXT:
+		p = payload(ev, v);
+		if (!p)
+			w->bad = 1;
+		else
+			jstr(w, p, v->u.s.len);
+		return;
+	default:	/* NULL, UNCHANGED */
+		jputs(w, "null");
+	}
+}
+
+/* A row image as an object keyed by the database's column names. */
+static void
+jrow(struct jw *w, const struct rc_event *ev, int64_t row)
+{
+	const struct rc_table *tbl = ev->tbl;
+	const struct rc_value *vals;
+
+	if (row < 0) {
+		jputs(w, "null");
+		return;
+	}
+	vals = row_values(ev, row);
+	if (!vals) {
+		w->bad = 1;
+		return;
+	}
+	jraw(w, "{", 1);
+	for (int i = 0; i < tbl->ncols; i++) {
+		const struct rc_column *col = &tbl->cols[i];
+
+		if (i)
+			jraw(w, ",", 1);
+		jstr(w, col->name, strlen(col->name));
+		jraw(w, ":", 1);
+		jvalue(w, ev, col, col->type, &vals[i]);
+	}
+	jraw(w, "}", 1);
+}
+
+static void
+jopt_str(struct jw *w, const char *s)
+{
+	if (s)
+		jstr(w, s, strlen(s));
+	else
+		jputs(w, "null");
+}
+
+/* The source block, with the same fields and nulls as rowcast.Source. */
+static void
+jsource(struct jw *w, const struct rc_event *ev)
+{
+	const struct rc_table *tbl = ev->tbl;
+	int my = is_mysql(ev);
+
+	jputs(w, "{\"version\":");
+	jputs(w, "\"" PACKAGE_VERSION "\"");
+	jputs(w, ",\"connector\":");
+	jopt_str(w, ev->src.connector ? ev->src.connector : "");
+	jputs(w, ",\"name\":");
+	jopt_str(w, tbl->source);
+	jputs(w, ",\"ts_ms\":");
+	jint(w, ev->src.commit_ts_us / 1000);
+	jputs(w, ",\"ts_us\":");
+	jint(w, ev->src.commit_ts_us);
+	jputs(w, ",\"snapshot\":");
+	jopt_str(w, ev->src.snapshot <= 2 ? rc_snapshot_names[ev->src.snapshot]
+					  : "false");
+	jputs(w, ",\"db\":");
+	jopt_str(w, tbl->db);
+	jputs(w, ",\"schema\":");
+	jopt_str(w, my ? NULL : tbl->schema);
+	jputs(w, ",\"table\":");
+	jopt_str(w, tbl->name);
+	jputs(w, ",\"txId\":");
+	if (ev->src.txid >= 0)
+		jint(w, ev->src.txid);
+	else
+		jputs(w, "null");
+	jputs(w, ",\"lsn\":");
+	if (!my && ev->src.lsn)
+		jint(w, (int64_t)ev->src.lsn);
+	else
+		jputs(w, "null");
+	jputs(w, ",\"file\":");
+	jopt_str(w, my ? ev->src.file : NULL);
+	jputs(w, ",\"pos\":");
+	if (my)
+		jint(w, (int64_t)ev->src.pos);
+	else
+		jputs(w, "null");
+	jputs(w, ",\"row\":");
+	if (my)
+		jint(w, ev->src.row);
+	else
+		jputs(w, "null");
+	jputs(w, ",\"gtid\":");
+	jopt_str(w, my ? ev->src.gtid : NULL);
+	jputs(w, ",\"server_id\":");
+	if (my)
+		jint(w, ev->src.server_id);
+	else
+		jputs(w, "null");
+	jraw(w, "}", 1);
+}
+
+/*
+ * ev as one JSON object (no newline), in the envelope's field order; the
+ * row objects use the database's column names. "unchanged" is present
+ * only when the after image has unchanged values. On failure out is left
+ * as it was.
+ */
+int
+rc_encode_json(const struct rc_event *ev, struct rc_buf *out)
+{
+	struct jw w = {out, 0};
+	const struct rc_value *after = NULL;
+	size_t start;
+	int first = 1;
+	char op[2];
+
+	if (!ev || !ev->tbl || !out)
+		return -1;
+	start = out->len;
+	op[0] = ev->op;
+	op[1] = 0;
+	jputs(&w, "{\"before\":");
+	jrow(&w, ev, ev->before);
+	jputs(&w, ",\"after\":");
+	jrow(&w, ev, ev->after);
+	jputs(&w, ",\"source\":");
+	jsource(&w, ev);
+	jputs(&w, ",\"op\":");
+	jstr(&w, op, ev->op ? 1 : 0);
+	jputs(&w, ",\"ts_ms\":");
+	jint(&w, ev->ts_ms);
+	jputs(&w, ",\"transaction\":");
+	if (ev->txn_seq == 0 && ev->txn_order == 0) {
+		jputs(&w, "null");
+	} else {
+		jputs(&w, "{\"id\":");
+		jstr(&w, ev->txn_id, strnlen(ev->txn_id, sizeof(ev->txn_id)));
+		jputs(&w, ",\"total_order\":");
+		jint(&w, (int64_t)ev->txn_order);
+		jputs(&w, ",\"data_collection_order\":");
+		jint(&w, (int64_t)ev->txn_order);
+		jraw(&w, "}", 1);
+	}
+	if (ev->after >= 0)
+		after = row_values(ev, ev->after);
+	for (int i = 0; after && i < ev->tbl->ncols; i++) {
+		const char *name = ev->tbl->cols[i].name;
+
+		if (after[i].kind != RC_V_UNCHANGED)
+			continue;
+		jputs(&w, first ? ",\"unchanged\":[" : ",");
+		jstr(&w, name, strlen(name));
+		first = 0;
+	}
+	if (!first)
+		jraw(&w, "]", 1);
+	jraw(&w, "}", 1);
+	if (w.bad) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = 0;
+		return -1;
+	}
+	return 0;
+}

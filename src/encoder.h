@@ -59,6 +59,11 @@ int rc_encode_json(const struct rc_event *ev, struct rc_buf *out);
 /* CRC-64-AVRO fingerprint of buf[0..len). */
 uint64_t rc_avro_fingerprint(const void *buf, size_t len);
 
+/* Parsing Canonical Form of the schema JSON text json[0..len), as a
+ * malloc'd string the caller frees; NULL with err set when the text is
+ * not a schema. */
+char *rc_avro_canonical(const char *json, size_t len, char *err, size_t errlen);
+
 /* Sanitise a name for Avro ([A-Za-z_][A-Za-z0-9_]*) into out. */
 void rc_avro_name(const char *in, char *out, size_t outlen);
 

@@ -1,1 +1,387 @@
-/* placeholder: being written */
+/*
+ * main.c -- the rowcast command line.
+ *
+ *   rowcast -c FILE        run the agent in the foreground (systemd runs it so)
+ *   rowcast --version
+ *   rowcast --help         usage and every configuration key
+ *
+ * Exit status: 0 clean stop, 1 runtime failure, 2 a problem only the user
+ * can fix (configuration, database settings, a corrupt checkpoint).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "log.h"
+#include "pipeline.h"
+#include "plugins.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_CONFIG 2
+
+struct rc_runner {
+	struct rc_pipeline *pl;
+	pthread_t thread;
+	int rc;
+	int done;
+	pthread_mutex_t *lock;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: rowcast -c FILE       run the agent in the foreground\n"
+		"       rowcast --version\n"
+		"       rowcast --help\n"
+		"\n"
+		"rowcast tails PostgreSQL's logical replication stream, turns every\n"
+		"committed row change of the configured tables into an Avro event\n"
+		"(the Debezium envelope) and publishes it to its sinks, checkpointing\n"
+		"only what the sinks made durable.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE     configuration file (INI)\n"
+		"  -l, --log-level LVL   error, warn, info or debug (overrides the file)\n"
+		"  -V, --version         print the version and exit\n"
+		"  -h, --help            print this help and exit\n"
+		"\n"
+		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 a problem to fix\n"
+		"in the configuration or the database settings.\n"
+		"\n");
+	rc_config_print_help(out);
+}
+
+/* mkdir -p for the state directory; 0 or -1 with errno. */
+static int
+make_dirs(const char *path)
+{
+	char tmp[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/*
+ * Open the sinks a source sends to: those its `sinks` key names, or every
+ * [sink] section. Each source gets its own instance of each sink, so a sink
+ * is only ever used from one pipeline thread.
+ */
+static struct rc_sink **
+open_sinks(const struct rc_config *cfg, const struct rc_conf_section *ssec,
+	   int *nsinks, char *err, size_t errlen)
+{
+	const struct rc_conf_section *k;
+	struct rc_sink **sinks = NULL;
+	char **names = NULL;
+	int n = 0, nnames;
+
+	nnames = rc_conf_list(ssec, "sinks", &names);
+	if (nnames < 0) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; (k = rc_config_section(cfg, RC_SCOPE_SINK, i)); i++) {
+		const struct rc_sink_ops *ops;
+		struct rc_sink **grown;
+		struct rc_sink *snk;
+		int wanted = nnames == 0;
+
+		for (int j = 0; j < nnames; j++)
+			if (strcmp(names[j], k->name) == 0)
+				wanted = 1;
+		if (!wanted)
+			continue;
+		ops = rc_sink_plugin(k->type);
+		if (!ops) {
+			snprintf(err, errlen, "%s:%d: sink type '%s' is not built "
+				 "into this rowcast", cfg->path, k->line, k->type);
+			goto fail;
+		}
+		snk = ops->open(cfg, k, err, errlen);
+		if (!snk)
+			goto fail;
+		snk->ops = ops;
+		snk->name = k->name;
+		grown = realloc(sinks, sizeof(*sinks) * (size_t)(n + 1));
+		if (!grown) {
+			ops->close(snk);
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		sinks = grown;
+		sinks[n++] = snk;
+	}
+	rc_conf_list_free(names);
+	*nsinks = n;
+	return sinks;
+fail:
+	for (int i = 0; i < n; i++)
+		sinks[i]->ops->close(sinks[i]);
+	free(sinks);
+	rc_conf_list_free(names);
+	return NULL;
+}
+
+static void *
+runner_main(void *arg)
+{
+	struct rc_runner *r = arg;
+	int rc = rc_pipeline_run(r->pl);
+
+	pthread_mutex_lock(r->lock);
+	r->rc = rc;
+	r->done = 1;
+	pthread_mutex_unlock(r->lock);
+	return NULL;
+}
+
+/*
+ * Build one pipeline per source, run each on its own thread, and turn
+ * SIGTERM/SIGINT into a graceful stop (a second signal stops at once: the
+ * checkpoint on disk is consistent at every moment, so nothing is lost,
+ * changes not yet checkpointed are sent again on the next start).
+ */
+static int
+run_agent(struct rc_config *cfg)
+{
+	const struct rc_conf_section *sec;
+	struct rc_runner *runners = NULL;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	char err[RC_ERRLEN];
+	const char *state_dir = rc_conf_str(&cfg->global, "state_dir");
+	int nrun = 0, exit_rc = 0, signals = 0;
+	sigset_t set;
+
+	if (make_dirs(state_dir) < 0) {
+		rc_error("rowcast", "state_dir %s: %s", state_dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+
+	for (int i = 0; (sec = rc_config_section(cfg, RC_SCOPE_SOURCE, i)); i++) {
+		const struct rc_source_ops *ops = rc_source_plugin(sec->type);
+		struct rc_source *src;
+		struct rc_sink **sinks;
+		struct rc_pos start = {0};
+		struct rc_runner *grown;
+		int nsinks = 0, have;
+
+		if (!ops) {
+			rc_error("rowcast", "%s:%d: source type '%s' is not built "
+				 "into this rowcast", cfg->path, sec->line,
+				 sec->type);
+			exit_rc = EXIT_CONFIG;
+			goto out;
+		}
+		src = ops->create(cfg, sec, err, sizeof(err));
+		if (!src) {
+			rc_error("rowcast", "%s", err);
+			exit_rc = EXIT_CONFIG;
+			goto out;
+		}
+		src->ops = ops;
+		src->name = sec->name;
+		src->cfg = cfg;
+		src->sec = sec;
+		have = rc_checkpoint_load(state_dir, src, &start, err, sizeof(err));
+		if (have < 0) {
+			rc_error("rowcast", "%s", err);
+			ops->destroy(src);
+			exit_rc = EXIT_CONFIG;
+			goto out;
+		}
+		err[0] = '\0';
+		sinks = open_sinks(cfg, sec, &nsinks, err, sizeof(err));
+		if (!sinks && err[0]) {
+			rc_error("rowcast", "%s", err);
+			ops->destroy(src);
+			rc_pos_clear(&start);
+			exit_rc = EXIT_CONFIG;
+			goto out;
+		}
+		grown = realloc(runners, sizeof(*runners) * (size_t)(nrun + 1));
+		if (!grown) {
+			rc_error("rowcast", "out of memory");
+			exit_rc = EXIT_RUNTIME;
+			rc_pos_clear(&start);
+			goto out;
+		}
+		runners = grown;
+		memset(&runners[nrun], 0, sizeof(runners[nrun]));
+		runners[nrun].lock = &lock;
+		runners[nrun].pl = rc_pipeline_new(cfg, src, sinks, nsinks,
+						   have ? &start : NULL, err,
+						   sizeof(err));
+		rc_pos_clear(&start);
+		if (!runners[nrun].pl) {
+			rc_error("rowcast", "%s", err);
+			exit_rc = EXIT_RUNTIME;
+			goto out;
+		}
+		if (have) {
+			rc_info("rowcast", "source %s resumes from its checkpoint",
+				sec->name);
+		} else {
+			rc_info("rowcast", "source %s has no checkpoint: first run",
+				sec->name);
+		}
+		nrun++;
+	}
+
+	/* signals are taken by this thread only */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (int i = 0; i < nrun; i++)
+		if (pthread_create(&runners[i].thread, NULL, runner_main,
+				   &runners[i]) != 0) {
+			rc_error("rowcast", "cannot start a pipeline thread");
+			runners[i].done = 1;
+			runners[i].rc = EXIT_RUNTIME;
+		}
+	rc_info("rowcast", "rowcast %s running with %d source(s)",
+		PACKAGE_VERSION, nrun);
+
+	for (;;) {
+		struct timespec ts = {0, 200 * 1000000L};
+		int all_done = 1, sig;
+
+		pthread_mutex_lock(&lock);
+		for (int i = 0; i < nrun; i++)
+			if (!runners[i].done)
+				all_done = 0;
+		pthread_mutex_unlock(&lock);
+		if (all_done)
+			break;
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGHUP) {
+			rc_info("rowcast", "SIGHUP ignored: restart rowcast to "
+					   "apply a new configuration");
+		} else if (sig > 0) {
+			if (++signals > 1) {
+				rc_warn("rowcast", "second signal: stopping now; "
+						   "changes not yet checkpointed "
+						   "will be sent again");
+				exit(EXIT_RUNTIME);
+			}
+			rc_info("rowcast", "%s: draining and stopping",
+				sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			for (int i = 0; i < nrun; i++)
+				rc_pipeline_request_stop(runners[i].pl);
+		} else {
+			/* one pipeline failing stops the others too */
+			pthread_mutex_lock(&lock);
+			for (int i = 0; i < nrun; i++)
+				if (runners[i].done && runners[i].rc != 0)
+					for (int j = 0; j < nrun; j++)
+						rc_pipeline_request_stop(runners[j].pl);
+			pthread_mutex_unlock(&lock);
+		}
+	}
+	for (int i = 0; i < nrun; i++) {
+		pthread_join(runners[i].thread, NULL);
+		if (runners[i].rc > exit_rc)
+			exit_rc = runners[i].rc;
+	}
+out:
+	for (int i = 0; i < nrun; i++)
+		rc_pipeline_free(runners[i].pl);
+	free(runners);
+	if (exit_rc == 0)
+		rc_info("rowcast", "stopped cleanly");
+	return exit_rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = NULL, *level = NULL;
+	struct rc_config *cfg;
+	char err[RC_ERRLEN];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:l:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'l':
+			level = optarg;
+			break;
+		case 'V':
+			printf("rowcast %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rowcast: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_CONFIG;
+	}
+	if (!path) {
+		fprintf(stderr, "rowcast: no configuration file; use -c FILE "
+				"(see rowcast --help)\n");
+		return EXIT_CONFIG;
+	}
+	cfg = rc_config_load(path, err, sizeof(err));
+	if (!cfg) {
+		fprintf(stderr, "rowcast: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	rc_log_set_level((enum rc_log_level)rc_log_level_parse(
+		rc_conf_str(&cfg->global, "log_level")));
+	if (level) {
+		int l = rc_log_level_parse(level);
+		if (l < 0) {
+			fprintf(stderr, "rowcast: bad --log-level '%s'; expected "
+					"error, warn, info or debug\n", level);
+			rc_config_free(cfg);
+			return EXIT_CONFIG;
+		}
+		rc_log_set_level((enum rc_log_level)l);
+	}
+	rc = run_agent(cfg);
+	rc_config_free(cfg);
+	return rc;
+}

@@ -1,1 +1,610 @@
-/* placeholder: being written */
+/*
+ * pipeline.c -- moves events from one source to its sinks (see pipeline.h).
+ *
+ * Two threads per source. The source thread runs the source's run()
+ * callback, which pushes items (transaction markers and events) into the
+ * bounded queue. The pipeline thread pops them, assigns each transaction a
+ * slot in the ack tracker, hands events to every sink, collects the sinks'
+ * durability reports, and writes the checkpoint. The position the source
+ * may confirm to its database is published under a mutex (and, for
+ * PostgreSQL, in an atomic LSN) only after the checkpoint file holds it.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ack.h"
+#include "checkpoint.h"
+#include "config.h"
+#include "encoder.h"
+#include "log.h"
+#include "pipeline.h"
+#include "queue.h"
+#include "sink.h"
+#include "source.h"
+
+#define POP_BATCH 256
+#define POLL_INTERVAL_MS 50
+
+struct rc_pipeline {
+	const struct rc_config *cfg;
+	struct rc_source *src;
+	struct rc_sink **sinks;
+	int nsinks;
+	struct rc_encoder *enc;
+	struct rc_queue *q;
+	struct rc_ack *ack;
+	char *state_dir;
+	int64_t checkpoint_interval_ms;
+	int64_t shutdown_timeout_ms;
+	struct rc_pos start;
+	int have_start;
+
+	/* pipeline thread only */
+	uint64_t cur_seq;		/* open transaction, 0 = none */
+	uint64_t cur_order;
+	struct rc_pos durable;		/* newest durable position */
+	int durable_dirty;		/* durable is newer than the checkpoint */
+	int64_t last_checkpoint_ms;
+	int64_t last_poll_ms;
+	int sink_failed;
+
+	/* shared */
+	pthread_t src_thread;
+	int src_rc;
+	atomic_int stopping;
+	atomic_int failed;
+	atomic_int config_error;
+	atomic_uint_fast64_t pushed;	/* items pushed by the source */
+	atomic_uint_fast64_t handled;	/* items fully handled */
+	atomic_uint_fast64_t confirmed_lsn;
+	pthread_mutex_t lock;
+	pthread_cond_t drained_cv;
+	uint64_t drained_upto;		/* items known drained (under lock) */
+	int drain_waiters;		/* under lock */
+	struct rc_pos confirmed;	/* under lock */
+	int have_confirmed;		/* under lock */
+
+	/* stats (pipeline thread writes, others read roughly) */
+	atomic_uint_fast64_t n_events;
+	atomic_uint_fast64_t n_txns;
+	atomic_uint_fast64_t n_checkpoints;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Source side                                                        */
+/* ------------------------------------------------------------------ */
+
+static int
+push(struct rc_pipeline *pl, struct rc_item *it, size_t bytes, int timeout_ms)
+{
+	int r;
+
+	if (atomic_load(&pl->stopping) && atomic_load(&pl->failed))
+		return -1;
+	r = rc_queue_push(pl->q, it, bytes, timeout_ms);
+	if (r == 1)
+		atomic_fetch_add(&pl->pushed, 1);
+	return r;
+}
+
+int
+rc_pipeline_begin(struct rc_pipeline *pl, int timeout_ms)
+{
+	struct rc_item it = {.kind = RC_ITEM_BEGIN};
+	return push(pl, &it, sizeof(it), timeout_ms);
+}
+
+int
+rc_pipeline_emit(struct rc_pipeline *pl, struct rc_event *ev, int timeout_ms)
+{
+	struct rc_item it = {.kind = RC_ITEM_EVENT, .ev = ev};
+	return push(pl, &it, rc_event_size(ev), timeout_ms);
+}
+
+int
+rc_pipeline_commit(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms)
+{
+	struct rc_item it = {.kind = RC_ITEM_COMMIT, .pos = *pos};
+	int r = push(pl, &it, sizeof(it), timeout_ms);
+
+	if (r == 1)
+		pos->gtid = NULL;	/* the queue owns it now */
+	return r;
+}
+
+int
+rc_pipeline_abort(struct rc_pipeline *pl, int timeout_ms)
+{
+	struct rc_item it = {.kind = RC_ITEM_ABORT};
+	return push(pl, &it, sizeof(it), timeout_ms);
+}
+
+int
+rc_pipeline_idle(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms)
+{
+	struct rc_item it = {.kind = RC_ITEM_IDLE, .pos = *pos};
+	int r = push(pl, &it, sizeof(it), timeout_ms);
+
+	if (r == 1)
+		pos->gtid = NULL;
+	return r;
+}
+
+int
+rc_pipeline_confirmed(struct rc_pipeline *pl, struct rc_pos *pos)
+{
+	int r = 1;
+
+	memset(pos, 0, sizeof(*pos));
+	pthread_mutex_lock(&pl->lock);
+	if (pl->have_confirmed && rc_pos_copy(pos, &pl->confirmed) == 0)
+		r = 0;
+	pthread_mutex_unlock(&pl->lock);
+	return r;
+}
+
+uint64_t
+rc_pipeline_confirmed_lsn(struct rc_pipeline *pl)
+{
+	return atomic_load(&pl->confirmed_lsn);
+}
+
+int
+rc_pipeline_stopping(struct rc_pipeline *pl)
+{
+	return atomic_load(&pl->stopping);
+}
+
+void
+rc_pipeline_request_stop(struct rc_pipeline *pl)
+{
+	atomic_store(&pl->stopping, 1);
+}
+
+void
+rc_pipeline_source_failed(struct rc_pipeline *pl)
+{
+	atomic_store(&pl->failed, 1);
+	atomic_store(&pl->stopping, 1);
+}
+
+/*
+ * Wait until every item pushed so far has been handled, every transaction
+ * is durable and the checkpoint holds the newest durable position.
+ */
+int
+rc_pipeline_wait_drained(struct rc_pipeline *pl, int timeout_ms)
+{
+	uint64_t target = atomic_load(&pl->pushed);
+	int64_t deadline = now_ms() + timeout_ms;
+	int r = 0;
+
+	pthread_mutex_lock(&pl->lock);
+	pl->drain_waiters++;
+	while (pl->drained_upto < target) {
+		struct timespec ts;
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0 || (atomic_load(&pl->failed) &&
+				  atomic_load(&pl->stopping)))
+			break;
+		if (left > 100)
+			left = 100;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += left * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&pl->drained_cv, &pl->lock, &ts);
+	}
+	if (pl->drained_upto >= target)
+		r = 1;
+	else if (atomic_load(&pl->failed))
+		r = -1;
+	pl->drain_waiters--;
+	pthread_mutex_unlock(&pl->lock);
+	return r;
+}
+
+void
+rc_pipeline_get_stats(struct rc_pipeline *pl, struct rc_pipeline_stats *st)
+{
+	st->events = atomic_load(&pl->n_events);
+	st->txns = atomic_load(&pl->n_txns);
+	st->checkpoints = atomic_load(&pl->n_checkpoints);
+	st->queue_bytes = rc_queue_bytes(pl->q);
+	st->queue_peak = rc_queue_peak_bytes(pl->q);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sink side                                                          */
+/* ------------------------------------------------------------------ */
+
+void
+rc_sink_durable(struct rc_sink *snk, uint64_t txn_seq, uint32_t n)
+{
+	struct rc_pipeline *pl = snk->pl;
+
+	if (rc_ack_done(pl->ack, txn_seq, n) < 0) {
+		rc_error("pipeline", "sink %s reported an unknown delivery; "
+				     "stopping to stay safe",
+			 snk->name);
+		atomic_store(&pl->failed, 1);
+		atomic_store(&pl->stopping, 1);
+	}
+}
+
+static void
+fail_sink(struct rc_pipeline *pl, struct rc_sink *snk)
+{
+	rc_error("sink", "%s: %s", snk->name,
+		 snk->lasterr[0] ? snk->lasterr : "failed");
+	pl->sink_failed = 1;
+	atomic_store(&pl->failed, 1);
+	atomic_store(&pl->stopping, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pipeline thread                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Write the checkpoint for the durable position and only then publish it
+ * as confirmed, so that the database is never told about a position the
+ * checkpoint file does not hold.
+ */
+static void
+maybe_checkpoint(struct rc_pipeline *pl, int force)
+{
+	char err[RC_ERRLEN];
+	int64_t now;
+
+	if (!pl->durable_dirty)
+		return;
+	now = now_ms();
+	if (!force && now - pl->last_checkpoint_ms < pl->checkpoint_interval_ms)
+		return;
+	if (rc_checkpoint_save(pl->state_dir, pl->src, &pl->durable, err,
+			       sizeof(err)) < 0) {
+		rc_error("checkpoint", "%s (will retry; the database keeps "
+				       "the changes meanwhile)",
+			 err);
+		pl->last_checkpoint_ms = now;
+		return;
+	}
+	pl->last_checkpoint_ms = now;
+	pl->durable_dirty = 0;
+	atomic_fetch_add(&pl->n_checkpoints, 1);
+	pthread_mutex_lock(&pl->lock);
+	rc_pos_copy(&pl->confirmed, &pl->durable);
+	pl->have_confirmed = 1;
+	pthread_mutex_unlock(&pl->lock);
+	atomic_store(&pl->confirmed_lsn, pl->durable.lsn);
+}
+
+static void
+advance(struct rc_pipeline *pl)
+{
+	struct rc_pos pos = {0};
+
+	if (rc_ack_advance(pl->ack, &pos)) {
+		rc_pos_clear(&pl->durable);
+		pl->durable = pos;
+		pl->durable_dirty = 1;
+	} else {
+		rc_pos_clear(&pos);
+	}
+}
+
+static void
+poll_sinks(struct rc_pipeline *pl)
+{
+	for (int i = 0; i < pl->nsinks && !pl->sink_failed; i++)
+		if (pl->sinks[i]->ops->poll(pl->sinks[i]) < 0)
+			fail_sink(pl, pl->sinks[i]);
+	pl->last_poll_ms = now_ms();
+}
+
+static void
+flush_sinks(struct rc_pipeline *pl)
+{
+	for (int i = 0; i < pl->nsinks && !pl->sink_failed; i++)
+		if (pl->sinks[i]->ops->flush(pl->sinks[i]) < 0)
+			fail_sink(pl, pl->sinks[i]);
+}
+
+/* Begin a transaction in the ack ring, waiting for room when it is full
+ * (every slot holds a transaction the sinks have not made durable yet). */
+static uint64_t
+begin_txn(struct rc_pipeline *pl)
+{
+	uint64_t seq;
+
+	while ((seq = rc_ack_begin(pl->ack)) == 0) {
+		struct timespec ts = {0, 1000000L};
+
+		if (pl->sink_failed)
+			return 0;
+		flush_sinks(pl);
+		poll_sinks(pl);
+		advance(pl);
+		maybe_checkpoint(pl, 0);
+		nanosleep(&ts, NULL);
+	}
+	return seq;
+}
+
+static void
+handle_event(struct rc_pipeline *pl, struct rc_event *ev)
+{
+	if (pl->sink_failed)
+		return;
+	if (pl->cur_seq == 0) {
+		rc_error("pipeline", "source %s emitted an event outside a "
+				     "transaction; stopping",
+			 pl->src->name);
+		atomic_store(&pl->failed, 1);
+		atomic_store(&pl->stopping, 1);
+		pl->sink_failed = 1;
+		return;
+	}
+	ev->txn_seq = pl->cur_seq;
+	ev->txn_order = ++pl->cur_order;
+	ev->ts_ms = wall_ms();
+	rc_ack_add(pl->ack, pl->cur_seq, (uint32_t)pl->nsinks);
+	for (int i = 0; i < pl->nsinks; i++) {
+		if (pl->sinks[i]->ops->write(pl->sinks[i], ev, pl->enc) < 0) {
+			fail_sink(pl, pl->sinks[i]);
+			return;
+		}
+	}
+	atomic_fetch_add(&pl->n_events, 1);
+}
+
+static void
+handle_item(struct rc_pipeline *pl, struct rc_item *it)
+{
+	switch (it->kind) {
+	case RC_ITEM_BEGIN:
+		if (pl->cur_seq)
+			rc_ack_abort(pl->ack, pl->cur_seq);
+		pl->cur_seq = begin_txn(pl);
+		pl->cur_order = 0;
+		break;
+	case RC_ITEM_EVENT:
+		handle_event(pl, it->ev);
+		rc_event_free(it->ev);
+		break;
+	case RC_ITEM_COMMIT:
+		if (pl->cur_seq) {
+			rc_ack_commit(pl->ack, pl->cur_seq, &it->pos);
+			atomic_fetch_add(&pl->n_txns, 1);
+		}
+		pl->cur_seq = 0;
+		break;
+	case RC_ITEM_ABORT:
+		if (pl->cur_seq)
+			rc_ack_abort(pl->ack, pl->cur_seq);
+		pl->cur_seq = 0;
+		break;
+	case RC_ITEM_IDLE:
+		if (!pl->cur_seq) {
+			uint64_t seq = begin_txn(pl);
+			if (seq)
+				rc_ack_commit(pl->ack, seq, &it->pos);
+		}
+		break;
+	}
+	rc_pos_clear(&it->pos);
+	atomic_fetch_add(&pl->handled, 1);
+}
+
+/* Publish "drained up to handled" when nothing is in flight and the
+ * checkpoint is current; wakes rc_pipeline_wait_drained(). */
+static void
+update_drained(struct rc_pipeline *pl)
+{
+	uint64_t handled = atomic_load(&pl->handled);
+	int waiters;
+
+	pthread_mutex_lock(&pl->lock);
+	waiters = pl->drain_waiters;
+	pthread_mutex_unlock(&pl->lock);
+	if (waiters && (rc_ack_inflight(pl->ack) > 0 || pl->durable_dirty)) {
+		/* somebody waits: make it happen now rather than on a timer */
+		flush_sinks(pl);
+		advance(pl);
+		maybe_checkpoint(pl, 1);
+	}
+	if (pl->cur_seq || rc_ack_inflight(pl->ack) > 0 || pl->durable_dirty)
+		return;
+	pthread_mutex_lock(&pl->lock);
+	if (handled > pl->drained_upto) {
+		pl->drained_upto = handled;
+		pthread_cond_broadcast(&pl->drained_cv);
+	}
+	pthread_mutex_unlock(&pl->lock);
+}
+
+static void *
+source_thread(void *arg)
+{
+	struct rc_pipeline *pl = arg;
+	int rc;
+
+	rc = pl->src->ops->run(pl->src, pl, pl->have_start ? &pl->start : NULL);
+	pl->src_rc = rc;
+	if (rc != 0) {
+		rc_error("source", "%s: %s", pl->src->name,
+			 pl->src->lasterr[0] ? pl->src->lasterr : "failed");
+		if (rc == RC_SOURCE_CONFIG)
+			atomic_store(&pl->config_error, 1);
+		atomic_store(&pl->failed, 1);
+		atomic_store(&pl->stopping, 1);
+	}
+	rc_queue_close(pl->q);
+	return NULL;
+}
+
+int
+rc_pipeline_run(struct rc_pipeline *pl)
+{
+	struct rc_item items[POP_BATCH];
+	int64_t stop_deadline = 0;
+	int n;
+
+	if (pthread_create(&pl->src_thread, NULL, source_thread, pl) != 0) {
+		rc_error("pipeline", "cannot start the source thread");
+		return 1;
+	}
+	for (;;) {
+		n = rc_queue_pop(pl->q, items, POP_BATCH, POLL_INTERVAL_MS);
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++)
+			handle_item(pl, &items[i]);
+		if (n == 0 || now_ms() - pl->last_poll_ms >= POLL_INTERVAL_MS) {
+			if (n == 0 && atomic_load(&pl->stopping))
+				flush_sinks(pl);
+			poll_sinks(pl);
+			advance(pl);
+			maybe_checkpoint(pl, atomic_load(&pl->stopping));
+			update_drained(pl);
+		}
+		if (atomic_load(&pl->stopping)) {
+			if (!stop_deadline)
+				stop_deadline = now_ms() + pl->shutdown_timeout_ms;
+			else if (now_ms() > stop_deadline) {
+				rc_error("pipeline", "shutdown took longer than "
+						     "shutdown_timeout; stopping "
+						     "without draining (changes "
+						     "not checkpointed will be "
+						     "sent again)");
+				atomic_store(&pl->failed, 1);
+				rc_queue_close(pl->q);
+			}
+		}
+	}
+	/* the source has returned and the queue is empty: final flush */
+	if (pl->cur_seq)
+		rc_ack_abort(pl->ack, pl->cur_seq);
+	pl->cur_seq = 0;
+	flush_sinks(pl);
+	poll_sinks(pl);
+	advance(pl);
+	maybe_checkpoint(pl, 1);
+	update_drained(pl);
+	pthread_join(pl->src_thread, NULL);
+
+	if (rc_ack_inflight(pl->ack) > 0) {
+		rc_warn("pipeline", "source %s: %u transaction(s) were not made "
+				    "durable by the sinks before the stop; they "
+				    "will be sent again on the next start",
+			pl->src->name, rc_ack_inflight(pl->ack));
+		atomic_store(&pl->failed, 1);
+	}
+	if (atomic_load(&pl->config_error))
+		return 2;
+	if (atomic_load(&pl->failed) || pl->src_rc != 0)
+		return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Life cycle                                                         */
+/* ------------------------------------------------------------------ */
+
+struct rc_pipeline *
+rc_pipeline_new(const struct rc_config *cfg, struct rc_source *src,
+		struct rc_sink **sinks, int nsinks, const struct rc_pos *start,
+		char *err, size_t errlen)
+{
+	struct rc_pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (!pl) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	pl->cfg = cfg;
+	pl->src = src;
+	pl->sinks = sinks;
+	pl->nsinks = nsinks;
+	pthread_mutex_init(&pl->lock, NULL);
+	pthread_cond_init(&pl->drained_cv, NULL);
+	pl->state_dir = strdup(rc_conf_str(&cfg->global, "state_dir"));
+	pl->checkpoint_interval_ms = rc_conf_ms(&cfg->global, "checkpoint_interval");
+	pl->shutdown_timeout_ms = rc_conf_ms(&cfg->global, "shutdown_timeout");
+	pl->q = rc_queue_new(65536, (size_t)rc_conf_size(&cfg->global,
+							 "queue_max_bytes"));
+	pl->ack = rc_ack_new(RC_ACK_RING_SLOTS);
+	pl->enc = rc_encoder_new();
+	if (!pl->state_dir || !pl->q || !pl->ack || !pl->enc) {
+		snprintf(err, errlen, "out of memory");
+		rc_pipeline_free(pl);
+		return NULL;
+	}
+	for (int i = 0; i < nsinks; i++)
+		sinks[i]->pl = pl;
+	if (start) {
+		rc_pos_copy(&pl->start, start);
+		rc_pos_copy(&pl->confirmed, start);
+		rc_pos_copy(&pl->durable, start);
+		pl->have_start = 1;
+		pl->have_confirmed = 1;
+		atomic_store(&pl->confirmed_lsn, start->lsn);
+	}
+	pl->last_checkpoint_ms = now_ms();
+	return pl;
+fail:
+	if (src)
+		src->ops->destroy(src);
+	for (int i = 0; i < nsinks; i++)
+		sinks[i]->ops->close(sinks[i]);
+	free(sinks);
+	return NULL;
+}
+
+void
+rc_pipeline_free(struct rc_pipeline *pl)
+{
+	if (!pl)
+		return;
+	for (int i = 0; i < pl->nsinks; i++)
+		if (pl->sinks[i])
+			pl->sinks[i]->ops->close(pl->sinks[i]);
+	free(pl->sinks);
+	if (pl->src)
+		pl->src->ops->destroy(pl->src);
+	rc_queue_free(pl->q);
+	rc_ack_free(pl->ack);
+	rc_encoder_free(pl->enc);
+	rc_pos_clear(&pl->start);
+	rc_pos_clear(&pl->durable);
+	rc_pos_clear(&pl->confirmed);
+	free(pl->state_dir);
+	pthread_mutex_destroy(&pl->lock);
+	pthread_cond_destroy(&pl->drained_cv);
+	free(pl);
+}

@@ -76,4 +76,37 @@ struct rc_pipeline_stats {
 };
 void rc_pipeline_get_stats(struct rc_pipeline *pl, struct rc_pipeline_stats *st);
 
+
+
+/* ------------------------------------------------------------------ */
+/* Used by main                                                       */
+/* ------------------------------------------------------------------ */
+
+struct rc_config;
+struct rc_source;
+struct rc_sink;
+
+/*
+ * A pipeline for src and its sinks. Takes ownership of src and of the sinks
+ * array and its sinks (even on failure). start is the checkpointed position
+ * (NULL: none); it is copied.
+ */
+struct rc_pipeline *rc_pipeline_new(const struct rc_config *cfg,
+				    struct rc_source *src,
+				    struct rc_sink **sinks, int nsinks,
+				    const struct rc_pos *start, char *err,
+				    size_t errlen);
+
+/*
+ * Run: start the source thread and move events until the source stops and
+ * everything is drained. Returns 0 on a clean stop, 2 when the source
+ * reported a problem only the user can fix, 1 on any other failure.
+ * @locality the calling thread becomes the pipeline thread
+ */
+int rc_pipeline_run(struct rc_pipeline *pl);
+
+/* Ask for a graceful stop. @locality any thread (not a signal handler) */
+void rc_pipeline_request_stop(struct rc_pipeline *pl);
+
+void rc_pipeline_free(struct rc_pipeline *pl);
 #endif

@@ -149,4 +149,7 @@ void pg_parser_free(struct pg_parser *ps);
 int pg_parse(struct pg_parser *ps, const void *data, size_t len,
 	     struct pg_msg *msg, char *err, size_t errlen);
 
+/* "Begin", "Insert", ... for a message type byte; NULL when unknown. */
+const char *pg_msg_type_name(char type);
+
 #endif

@@ -1,10 +1,1626 @@
 /*
- * pg_source.c -- the PostgreSQL source: slot, publication, pgoutput stream.
- * (skeleton: the descriptor and keys; implementation in progress)
+ * pg_source.c -- the PostgreSQL source.
+ *
+ * One session is: a normal libpq connection that checks the server and the
+ * tables, brings rowcast's publication in line with the configured tables
+ * and creates the logical slot when it is missing; then a replication
+ * connection (replication=database) that runs START_REPLICATION with
+ * pgoutput proto_version 1 and turns the stream into change events. The
+ * normal connection stays open to look up types that are not built in.
+ *
+ * Positions: the slot's confirmed_flush_lsn only ever moves to a position
+ * the pipeline reports as durable and checkpointed (rc_pipeline_confirmed_
+ * lsn); the received position is reported as "written" only. A lost
+ * connection aborts the open transaction, waits for the pipeline to drain,
+ * and reconnects with backoff from the confirmed position, so nothing is
+ * lost and nothing is reordered.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+
+#include "encoder.h"
+#include "event.h"
+#include "log.h"
+#include "pg_proto.h"
+#include "pg_types.h"
+#include "pipeline.h"
 #include "source.h"
+
+#define PG_COMP "postgresql"
+#define PUSH_WAIT_MS 100
+
+/* The walsender formats values with these settings; pg_types.c relies on
+ * them (see pg_types.h). */
+static const char pg_session_options[] =
+	"-c datestyle=ISO -c timezone=UTC -c intervalstyle=iso_8601 "
+	"-c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C";
+
+/* Session outcomes. */
+#define SESS_STOP 0		/* asked to stop, drained */
+#define SESS_RETRY 1		/* connection lost: reconnect with backoff */
+#define SESS_CONFIG (-2)	/* the user must fix something */
+#define SESS_FATAL (-1)
+
+/* A configured table and what the catalog says about it. */
+struct pg_want {
+	char *schema;
+	char *name;
+	char **key;		/* configured key columns, or NULL */
+	char **exclude;		/* configured excluded columns, or NULL */
+	const char *topic;	/* configured topic, or NULL */
+	char **pk;		/* primary key columns from the catalog */
+	int npk;
+};
+
+/* What a Relation message told us, and the rowcast table built from it. */
+struct pg_rel {
+	uint32_t relid;
+	struct rc_table *tbl;		/* current shape (one reference) */
+	int ncols;			/* columns in the Relation message */
+	int *colmap;			/* message column -> tbl column or -1 */
+	struct pg_mapped *maps;		/* per message column */
+	struct pg_want *want;
+};
+
+struct pg_source {
+	struct rc_source base;		/* must be first */
+
+	char *conninfo;
+	char *password;
+	char *slot;
+	char *publication;
+	char *prefix;
+	int64_t status_interval_ms;
+	int64_t max_backoff_ms;
+	int64_t shutdown_timeout_ms;
+	struct pg_want *want;
+	int nwant;
+	int tables_line;
+
+	PGconn *sql;			/* normal connection */
+	PGconn *repl;			/* replication connection */
+	char *dbname;
+	struct pg_parser parser;
+	struct pg_rel *rels;
+	int nrels;
+
+	/* stream state */
+	uint64_t received;		/* newest WAL end seen */
+	uint64_t last_idle;		/* last position pushed as idle */
+	int in_txn;
+	uint32_t xid;
+	uint64_t final_lsn;
+	int64_t commit_ts_us;
+	int64_t last_status_ms;
+	uint64_t last_flushed_sent;
+	struct rc_pipeline *pl;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+set_err(struct pg_source *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+set_err(struct pg_source *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ps->base.lasterr, sizeof(ps->base.lasterr), fmt, ap);
+	va_end(ap);
+}
+
+/* libpq messages end with a newline; drop it for our one-line logs. */
+static const char *
+pq_msg(PGconn *c)
+{
+	static __thread char buf[512];
+	const char *m = c ? PQerrorMessage(c) : "no connection";
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", m);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return buf;
+}
+
+static void
+free_list(char **l)
+{
+	rc_conf_list_free(l);
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Split "schema.table" (or "table" = public.table). 0 or -1. */
+static int
+split_name(const char *full, char **schema, char **name)
+{
+	const char *dot = strchr(full, '.');
+
+	if (!dot) {
+		*schema = strdup("public");
+		*name = strdup(full);
+	} else {
+		if (dot == full || dot[1] == '\0' || strchr(dot + 1, '.'))
+			return -1;
+		*schema = strndup(full, (size_t)(dot - full));
+		*name = strdup(dot + 1);
+	}
+	return *schema && *name ? 0 : -1;
+}
+
+static void
+pg_destroy(struct rc_source *src)
+{
+	struct pg_source *ps = (struct pg_source *)src;
+
+	if (!ps)
+		return;
+	if (ps->repl)
+		PQfinish(ps->repl);
+	if (ps->sql)
+		PQfinish(ps->sql);
+	for (int i = 0; i < ps->nrels; i++) {
+		rc_table_unref(ps->rels[i].tbl);
+		free(ps->rels[i].colmap);
+		free(ps->rels[i].maps);
+	}
+	free(ps->rels);
+	for (int i = 0; i < ps->nwant; i++) {
+		free(ps->want[i].schema);
+		free(ps->want[i].name);
+		free_list(ps->want[i].key);
+		free_list(ps->want[i].exclude);
+		free_list(ps->want[i].pk);
+	}
+	free(ps->want);
+	pg_parser_free(&ps->parser);
+	free(ps->conninfo);
+	free(ps->password);
+	free(ps->slot);
+	free(ps->publication);
+	free(ps->prefix);
+	free(ps->dbname);
+	free(ps);
+}
+
+/* Replication slot and publication names: lower-case letters, digits and
+ * underscores (PostgreSQL's rule for slot names). */
+static char *
+default_object_name(const char *source)
+{
+	size_t n = strlen(source);
+	char *s = malloc(n + 9);
+
+	if (!s)
+		return NULL;
+	memcpy(s, "rowcast_", 8);
+	for (size_t i = 0; i < n; i++) {
+		char c = source[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '_';
+		s[8 + i] = c;
+	}
+	s[8 + n] = '\0';
+	return s;
+}
+
+static struct rc_source *
+pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
+	  char *err, size_t errlen)
+{
+	struct pg_source *ps = calloc(1, sizeof(*ps));
+	char **tables = NULL;
+	const char *s;
+	int n;
+
+	if (!ps) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ps->base.name = sec->name;
+	ps->conninfo = strdup(rc_conf_str(sec, "conninfo"));
+	s = rc_conf_str(sec, "password");
+	ps->password = s ? strdup(s) : NULL;
+	s = rc_conf_str(sec, "slot");
+	ps->slot = s ? strdup(s) : default_object_name(sec->name);
+	s = rc_conf_str(sec, "publication");
+	ps->publication = s ? strdup(s) : default_object_name(sec->name);
+	s = rc_conf_str(sec, "topic_prefix");
+	ps->prefix = strdup(s ? s : sec->name);
+	ps->status_interval_ms = rc_conf_ms(sec, "status_interval");
+	ps->max_backoff_ms = rc_conf_ms(sec, "reconnect_max_backoff");
+	ps->shutdown_timeout_ms = rc_conf_ms(&cfg->global, "shutdown_timeout");
+	ps->tables_line = rc_conf_line(sec, "tables");
+	pg_parser_init(&ps->parser);
+	if (!ps->conninfo || !ps->slot || !ps->publication || !ps->prefix)
+		goto oom;
+
+	for (const char *p = ps->slot; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_')) {
+			snprintf(err, errlen, "%s:%d: slot name '%s' may only "
+				 "hold lower-case letters, digits and '_'",
+				 cfg->path, rc_conf_line(sec, "slot"), ps->slot);
+			goto fail;
+		}
+
+	n = rc_conf_list(sec, "tables", &tables);
+	if (n < 0)
+		goto oom;
+	ps->want = calloc((size_t)(n ? n : 1), sizeof(*ps->want));
+	if (!ps->want)
+		goto oom;
+	for (int i = 0; i < n; i++) {
+		struct pg_want *w = &ps->want[ps->nwant];
+		const struct rc_conf_section *tsec;
+		char full[2 * RC_MAX_NAME + 2];
+
+		if (split_name(tables[i], &w->schema, &w->name) < 0) {
+			snprintf(err, errlen, "%s:%d: table '%s' in [source %s]: "
+				 "expected schema.table", cfg->path,
+				 ps->tables_line, tables[i], sec->name);
+			free(w->schema);
+			free(w->name);
+			goto fail;
+		}
+		ps->nwant++;
+		snprintf(full, sizeof(full), "%s.%s", w->schema, w->name);
+		for (int j = 0; j < ps->nwant - 1; j++)
+			if (strcmp(ps->want[j].schema, w->schema) == 0 &&
+			    strcmp(ps->want[j].name, w->name) == 0) {
+				snprintf(err, errlen, "%s:%d: table %s is listed "
+					 "twice in [source %s]", cfg->path,
+					 ps->tables_line, full, sec->name);
+				goto fail;
+			}
+		tsec = rc_config_table(cfg, full);
+		if (!tsec && !strchr(tables[i], '.'))
+			tsec = rc_config_table(cfg, tables[i]);
+		if (tsec) {
+			const char *owner = rc_conf_str(tsec, "source");
+			if (!owner || strcmp(owner, sec->name) == 0) {
+				if (rc_conf_list(tsec, "key", &w->key) < 0 ||
+				    rc_conf_list(tsec, "exclude", &w->exclude) < 0)
+					goto oom;
+				w->topic = rc_conf_str(tsec, "topic");
+			}
+		}
+	}
+	free_list(tables);
+	return &ps->base;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	free_list(tables);
+	pg_destroy(&ps->base);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Does a connection error need the user (bad password, no such database,
+ * missing privilege) rather than time? */
+static int
+needs_user(const char *msg)
+{
+	static const char *const pats[] = {
+		"authentication failed", "does not exist", "no password supplied",
+		"permission denied", "must be superuser or replication role",
+		"no pg_hba.conf entry", "invalid connection option",
+		"missing \"=\"", "invalid URI", NULL,
+	};
+
+	for (int i = 0; pats[i]; i++)
+		if (strstr(msg, pats[i]))
+			return 1;
+	return 0;
+}
+
+static PGconn *
+pg_connect(struct pg_source *ps, int replication)
+{
+	const char *keys[8], *vals[8];
+	int n = 0;
+
+	keys[n] = "dbname";
+	vals[n++] = ps->conninfo;
+	if (ps->password) {
+		keys[n] = "password";
+		vals[n++] = ps->password;
+	}
+	if (replication) {
+		keys[n] = "replication";
+		vals[n++] = "database";
+		keys[n] = "options";
+		vals[n++] = pg_session_options;
+	}
+	keys[n] = "application_name";
+	vals[n++] = "rowcast";
+	keys[n] = "connect_timeout";
+	vals[n++] = "10";
+	keys[n] = NULL;
+	vals[n] = NULL;
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+/* Run a query that returns rows; NULL with lasterr set on failure. */
+static PGresult *
+query(struct pg_source *ps, PGconn *c, const char *sql, int nparams,
+      const char *const *params)
+{
+	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK &&
+	    PQresultStatus(r) != PGRES_COMMAND_OK) {
+		set_err(ps, "%s", pq_msg(c));
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Session outcome for a failed query: the connection broke (retry) or the
+ * server refused (the user must fix it). */
+static int
+failed_outcome(struct pg_source *ps, PGconn *c)
+{
+	if (PQstatus(c) != CONNECTION_OK)
+		return SESS_RETRY;
+	return needs_user(ps->base.lasterr) ? SESS_CONFIG : SESS_FATAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up: server checks, tables, publication, slot                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Check one configured table in the catalog: it exists, it is a table, and
+ * PostgreSQL can publish its updates and deletes (a primary key, or a
+ * replica identity index, or REPLICA IDENTITY FULL). Adding a table that
+ * cannot to a publication would make the application's own UPDATE and
+ * DELETE fail, so such a table is refused with the fix.
+ */
+static int
+check_table(struct pg_source *ps, struct pg_want *w)
+{
+	static const char sql[] =
+		"SELECT c.relkind, c.relreplident,"
+		"  (SELECT i.indexrelid <> 0 FROM pg_index i"
+		"    WHERE i.indrelid = c.oid AND i.indisreplident),"
+		"  ARRAY(SELECT a.attname FROM pg_index i"
+		"    JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, o) ON true"
+		"    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum"
+		"    WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.o)::text[]"
+		" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+		" WHERE n.nspname = $1 AND c.relname = $2";
+	const char *params[2] = {w->schema, w->name};
+	PGresult *r = query(ps, ps->sql, sql, 2, params);
+	char kind, ident;
+	int has_pk, has_ident_index;
+
+	if (!r)
+		return failed_outcome(ps, ps->sql);
+	if (PQntuples(r) == 0) {
+		set_err(ps, "table %s.%s (tables = ..., %s:%d) does not exist in "
+			"database %s; create it or remove it from the list",
+			w->schema, w->name, ps->base.cfg->path, ps->tables_line,
+			ps->dbname);
+		PQclear(r);
+		return SESS_CONFIG;
+	}
+	kind = PQgetvalue(r, 0, 0)[0];
+	ident = PQgetvalue(r, 0, 1)[0];
+	has_ident_index = !PQgetisnull(r, 0, 2) && PQgetvalue(r, 0, 2)[0] == 't';
+	if (kind != 'r' && kind != 'p') {
+		set_err(ps, "%s.%s is not a table (relkind '%c'); only tables can "
+			"be published", w->schema, w->name, kind);
+		PQclear(r);
+		return SESS_CONFIG;
+	}
+	/* primary key columns: text[] literal {a,b} (names are simple or
+	 * quoted; quoted ones are unquoted here) */
+	{
+		const char *lit = PQgetvalue(r, 0, 3);
+		char *copy = strdup(lit), *p, *tok;
+		int cap = 0;
+
+		free_list(w->pk);
+		w->pk = NULL;
+		w->npk = 0;
+		if (!copy) {
+			PQclear(r);
+			set_err(ps, "out of memory");
+			return SESS_FATAL;
+		}
+		p = copy;
+		if (*p == '{')
+			p++;
+		if (*p && p[strlen(p) - 1] == '}')
+			p[strlen(p) - 1] = '\0';
+		while (p && *p && (tok = strsep(&p, ","))) {
+			size_t l = strlen(tok);
+			char **g;
+
+			if (l >= 2 && tok[0] == '"' && tok[l - 1] == '"') {
+				tok[l - 1] = '\0';
+				tok++;
+			}
+			if (w->npk + 2 > cap) {
+				cap = cap ? cap * 2 : 4;
+				g = realloc(w->pk, sizeof(char *) * (size_t)cap);
+				if (!g)
+					break;
+				w->pk = g;
+			}
+			w->pk[w->npk++] = strdup(tok);
+			w->pk[w->npk] = NULL;
+		}
+		free(copy);
+	}
+	has_pk = w->npk > 0;
+	PQclear(r);
+
+	if (ident == 'n' || (ident == 'd' && !has_pk) ||
+	    (ident == 'i' && !has_ident_index)) {
+		set_err(ps, "table %s.%s has %s, so PostgreSQL cannot publish its "
+			"UPDATEs and DELETEs (adding it to a publication would "
+			"make the application's own UPDATE and DELETE fail). Fix: "
+			"ALTER TABLE %s.%s REPLICA IDENTITY FULL; or add a primary "
+			"key", w->schema, w->name,
+			ident == 'n' ? "REPLICA IDENTITY NOTHING"
+			: ident == 'i' ? "a replica identity index that is gone"
+				       : "no primary key",
+			w->schema, w->name);
+		return SESS_CONFIG;
+	}
+	return SESS_STOP;
+}
+
+/* Append a quoted identifier (PQescapeIdentifier) to b. */
+static int
+append_ident(struct rc_buf *b, PGconn *c, const char *s)
+{
+	char *q = PQescapeIdentifier(c, s, strlen(s));
+	int r;
+
+	if (!q)
+		return -1;
+	r = rc_buf_puts(b, q);
+	PQfreemem(q);
+	return r;
+}
+
+/*
+ * Create the publication for exactly the configured tables, or bring an
+ * existing one in line (ADD/DROP TABLE) when the list changed.
+ */
+static int
+sync_publication(struct pg_source *ps)
+{
+	const char *params[1] = {ps->publication};
+	struct rc_buf sql;
+	PGresult *r;
+	int rc = SESS_FATAL, exists, *present = NULL;
+
+	rc_buf_init(&sql, 1024 * 1024);
+	r = query(ps, ps->sql,
+		  "SELECT puballtables FROM pg_publication WHERE pubname = $1",
+		  1, params);
+	if (!r)
+		return failed_outcome(ps, ps->sql);
+	exists = PQntuples(r) > 0;
+	if (exists && PQgetvalue(r, 0, 0)[0] == 't') {
+		PQclear(r);
+		rc_warn(PG_COMP, "publication %s is FOR ALL TABLES; rowcast "
+				 "uses it as it is and skips other tables",
+			ps->publication);
+		return SESS_STOP;
+	}
+	PQclear(r);
+
+	if (!exists) {
+		rc_buf_puts(&sql, "CREATE PUBLICATION ");
+		append_ident(&sql, ps->sql, ps->publication);
+		rc_buf_puts(&sql, " FOR TABLE ");
+		for (int i = 0; i < ps->nwant; i++) {
+			if (i)
+				rc_buf_puts(&sql, ", ");
+			append_ident(&sql, ps->sql, ps->want[i].schema);
+			rc_buf_putc(&sql, '.');
+			append_ident(&sql, ps->sql, ps->want[i].name);
+		}
+		r = query(ps, ps->sql, sql.data, 0, NULL);
+		if (!r) {
+			rc = failed_outcome(ps, ps->sql);
+			goto out;
+		}
+		PQclear(r);
+		rc_info(PG_COMP, "source %s: created publication %s for %d "
+				 "table(s)", ps->base.name, ps->publication,
+			ps->nwant);
+		rc = SESS_STOP;
+		goto out;
+	}
+
+	r = query(ps, ps->sql,
+		  "SELECT schemaname, tablename FROM pg_publication_tables "
+		  "WHERE pubname = $1", 1, params);
+	if (!r) {
+		rc = failed_outcome(ps, ps->sql);
+		goto out;
+	}
+	present = calloc((size_t)(ps->nwant ? ps->nwant : 1), sizeof(int));
+	if (!present) {
+		PQclear(r);
+		set_err(ps, "out of memory");
+		goto out;
+	}
+	for (int row = 0; row < PQntuples(r); row++) {
+		const char *sch = PQgetvalue(r, row, 0), *tab = PQgetvalue(r, row, 1);
+		int found = 0;
+
+		for (int i = 0; i < ps->nwant; i++)
+			if (!strcmp(ps->want[i].schema, sch) &&
+			    !strcmp(ps->want[i].name, tab)) {
+				present[i] = 1;
+				found = 1;
+			}
+		if (!found) {
+			PGresult *a;
+
+			rc_buf_reset(&sql);
+			rc_buf_puts(&sql, "ALTER PUBLICATION ");
+			append_ident(&sql, ps->sql, ps->publication);
+			rc_buf_puts(&sql, " DROP TABLE ");
+			append_ident(&sql, ps->sql, sch);
+			rc_buf_putc(&sql, '.');
+			append_ident(&sql, ps->sql, tab);
+			a = query(ps, ps->sql, sql.data, 0, NULL);
+			if (!a) {
+				PQclear(r);
+				rc = failed_outcome(ps, ps->sql);
+				goto out;
+			}
+			PQclear(a);
+			rc_info(PG_COMP, "source %s: removed %s.%s from publication "
+					 "%s (no longer configured)",
+				ps->base.name, sch, tab, ps->publication);
+		}
+	}
+	PQclear(r);
+	for (int i = 0; i < ps->nwant; i++) {
+		PGresult *a;
+
+		if (present[i])
+			continue;
+		rc_buf_reset(&sql);
+		rc_buf_puts(&sql, "ALTER PUBLICATION ");
+		append_ident(&sql, ps->sql, ps->publication);
+		rc_buf_puts(&sql, " ADD TABLE ");
+		append_ident(&sql, ps->sql, ps->want[i].schema);
+		rc_buf_putc(&sql, '.');
+		append_ident(&sql, ps->sql, ps->want[i].name);
+		a = query(ps, ps->sql, sql.data, 0, NULL);
+		if (!a) {
+			rc = failed_outcome(ps, ps->sql);
+			goto out;
+		}
+		PQclear(a);
+		rc_info(PG_COMP, "source %s: added %s.%s to publication %s",
+			ps->base.name, ps->want[i].schema, ps->want[i].name,
+			ps->publication);
+	}
+	rc = SESS_STOP;
+out:
+	free(present);
+	rc_buf_free(&sql);
+	return rc;
+}
+
+/*
+ * Find or create the slot. A missing slot while a checkpoint exists means
+ * the server no longer holds the changes since that checkpoint: stop and
+ * say so rather than silently start from now. A slot still held by another
+ * connection (often a dying one of ours) is retried.
+ */
+static int
+ensure_slot(struct pg_source *ps, uint64_t confirmed)
+{
+	const char *params[1] = {ps->slot};
+	PGresult *r;
+	char lsn[32];
+
+	r = query(ps, ps->sql,
+		  "SELECT plugin, database, active_pid, confirmed_flush_lsn "
+		  "FROM pg_replication_slots WHERE slot_name = $1", 1, params);
+	if (!r)
+		return failed_outcome(ps, ps->sql);
+	if (PQntuples(r) > 0) {
+		const char *plugin = PQgetvalue(r, 0, 0);
+		const char *db = PQgetvalue(r, 0, 1);
+
+		if (strcmp(plugin, "pgoutput") != 0 || strcmp(db, ps->dbname) != 0) {
+			set_err(ps, "replication slot %s exists but is for plugin "
+				"'%s' in database '%s' (rowcast needs pgoutput in "
+				"'%s'); choose another slot name", ps->slot,
+				plugin, db, ps->dbname);
+			PQclear(r);
+			return SESS_CONFIG;
+		}
+		if (!PQgetisnull(r, 0, 2)) {
+			set_err(ps, "replication slot %s is in use by process %s",
+				ps->slot, PQgetvalue(r, 0, 2));
+			PQclear(r);
+			return SESS_RETRY;
+		}
+		if (!confirmed)
+			rc_warn(PG_COMP, "source %s: no checkpoint, resuming from "
+					 "slot %s at %s", ps->base.name,
+				ps->slot, PQgetvalue(r, 0, 3));
+		PQclear(r);
+		return SESS_STOP;
+	}
+	PQclear(r);
+	if (confirmed) {
+		rc_lsn_format(confirmed, lsn, sizeof(lsn));
+		set_err(ps, "replication slot %s does not exist, but the "
+			"checkpoint says rowcast confirmed up to %s: the changes "
+			"since then are no longer on the server. To start over from "
+			"now, remove the checkpoint file in state_dir", ps->slot, lsn);
+		return SESS_CONFIG;
+	}
+	return SESS_STOP + 10;	/* create it on the replication connection */
+}
+
+/* CREATE_REPLICATION_SLOT on the replication connection. */
+static int
+create_slot(struct pg_source *ps)
+{
+	struct rc_buf sql;
+	PGresult *r;
+
+	rc_buf_init(&sql, 4096);
+	rc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput "
+			    "(SNAPSHOT 'nothing')", ps->slot);
+	r = PQexec(ps->repl, sql.data);
+	rc_buf_free(&sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		set_err(ps, "cannot create replication slot %s: %s", ps->slot,
+			pq_msg(ps->repl));
+		PQclear(r);
+		return failed_outcome(ps, ps->repl);
+	}
+	rc_info(PG_COMP, "source %s: created replication slot %s at %s",
+		ps->base.name, ps->slot, PQgetvalue(r, 0, 1));
+	PQclear(r);
+	return SESS_STOP;
+}
+
+/* The walsender must run with wal_level=logical. */
+static int
+check_server(struct pg_source *ps)
+{
+	PGresult *r = query(ps, ps->sql,
+			    "SELECT current_setting('wal_level'), "
+			    "current_database(), current_setting('server_version_num')::int",
+			    0, NULL);
+
+	if (!r)
+		return failed_outcome(ps, ps->sql);
+	free(ps->dbname);
+	ps->dbname = strdup(PQgetvalue(r, 0, 1));
+	if (strcmp(PQgetvalue(r, 0, 0), "logical") != 0) {
+		set_err(ps, "the server runs with wal_level=%s; logical decoding "
+			"needs wal_level=logical (ALTER SYSTEM SET wal_level = "
+			"logical; then restart PostgreSQL)", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		return SESS_CONFIG;
+	}
+	if (atoi(PQgetvalue(r, 0, 2)) < 100000) {
+		set_err(ps, "PostgreSQL %s is too old: pgoutput needs 10 or later",
+			PQgetvalue(r, 0, 2));
+		PQclear(r);
+		return SESS_CONFIG;
+	}
+	PQclear(r);
+	return SESS_STOP;
+}
+
+/* ------------------------------------------------------------------ */
+/* Types and relations                                                */
+/* ------------------------------------------------------------------ */
+
+/* pg_type_lookup_fn: ask the catalog about a type that is not built in. */
+static int
+lookup_type(void *ctx, uint32_t oid, struct pg_type_desc *desc)
+{
+	struct pg_source *ps = ctx;
+	char oidtxt[16];
+	const char *params[1] = {oidtxt};
+	PGresult *r;
+
+	if (!ps->sql || PQstatus(ps->sql) != CONNECTION_OK)
+		return -1;
+	snprintf(oidtxt, sizeof(oidtxt), "%u", oid);
+	r = PQexecParams(ps->sql,
+			 "SELECT typtype, typbasetype, typtypmod, "
+			 "CASE WHEN typcategory = 'A' THEN typelem ELSE 0 END, "
+			 "typdelim, format_type(oid, NULL) FROM pg_type WHERE oid = $1",
+			 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		PQclear(r);
+		return -1;
+	}
+	memset(desc, 0, sizeof(*desc));
+	desc->typtype = PQgetvalue(r, 0, 0)[0];
+	desc->basetype = (uint32_t)strtoul(PQgetvalue(r, 0, 1), NULL, 10);
+	desc->basetypmod = atoi(PQgetvalue(r, 0, 2));
+	desc->elem = (uint32_t)strtoul(PQgetvalue(r, 0, 3), NULL, 10);
+	desc->delim = PQgetvalue(r, 0, 4)[0];
+	snprintf(desc->name, sizeof(desc->name), "%s", PQgetvalue(r, 0, 5));
+	PQclear(r);
+	return 0;
+}
+
+static struct pg_want *
+find_want(struct pg_source *ps, const char *schema, const char *name)
+{
+	for (int i = 0; i < ps->nwant; i++)
+		if (!strcmp(ps->want[i].schema, schema) &&
+		    !strcmp(ps->want[i].name, name))
+			return &ps->want[i];
+	return NULL;
+}
+
+static int
+in_list(char **l, const char *s)
+{
+	for (int i = 0; l && l[i]; i++)
+		if (strcmp(l[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static struct pg_rel *
+find_rel(struct pg_source *ps, uint32_t relid)
+{
+	for (int i = 0; i < ps->nrels; i++)
+		if (ps->rels[i].relid == relid)
+			return &ps->rels[i];
+	return NULL;
+}
+
+/* Build "<a>.<b>.<c>" from Avro-sanitised parts. */
+static char *
+record_prefix(const char *prefix, const char *schema, const char *name)
+{
+	char a[RC_MAX_NAME], b[RC_MAX_NAME], c[RC_MAX_NAME];
+	char *out = malloc(3 * RC_MAX_NAME + 3);
+
+	if (!out)
+		return NULL;
+	rc_avro_name(prefix, a, sizeof(a));
+	rc_avro_name(schema, b, sizeof(b));
+	rc_avro_name(name, c, sizeof(c));
+	snprintf(out, 3 * RC_MAX_NAME + 3, "%s.%s.%s", a, b, c);
+	return out;
+}
+
+/*
+ * A Relation message: (re)build the table's shape. The key is the
+ * configured key, else the primary key, else the replica identity columns
+ * the server flags (REPLICA IDENTITY USING INDEX; with FULL every column is
+ * flagged, so a table without a primary key then has no key). Excluded
+ * columns are dropped here, so no event ever carries them.
+ */
+static int
+handle_relation(struct pg_source *ps, const struct pg_msg *m)
+{
+	struct pg_want *w = find_want(ps, m->u.rel.nspname[0] ? m->u.rel.nspname
+							      : "pg_catalog",
+				      m->u.rel.relname);
+	struct pg_rel *rel = find_rel(ps, m->u.rel.relid);
+	struct rc_table *tbl = NULL;
+	struct pg_mapped *maps = NULL;
+	int *colmap = NULL, nout = 0, nkeyflag = 0, nconfkey = 0;
+
+	if (!w) {
+		/* a table of a FOR ALL TABLES publication we do not capture */
+		rc_debug(PG_COMP, "relation %s.%s is not configured; skipped",
+			 m->u.rel.nspname, m->u.rel.relname);
+		if (!rel) {
+			struct pg_rel *g = realloc(ps->rels, sizeof(*g) *
+						   (size_t)(ps->nrels + 1));
+			if (!g) {
+				set_err(ps, "out of memory");
+				return -1;
+			}
+			ps->rels = g;
+			rel = &ps->rels[ps->nrels++];
+			memset(rel, 0, sizeof(*rel));
+			rel->relid = m->u.rel.relid;
+		}
+		rc_table_unref(rel->tbl);
+		rel->tbl = NULL;
+		return 0;
+	}
+	maps = calloc(m->u.rel.ncols ? m->u.rel.ncols : 1, sizeof(*maps));
+	colmap = calloc(m->u.rel.ncols ? m->u.rel.ncols : 1, sizeof(*colmap));
+	if (!maps || !colmap)
+		goto oom;
+	for (int i = 0; i < m->u.rel.ncols; i++) {
+		colmap[i] = in_list(w->exclude, m->u.rel.cols[i].name) ? -1 : nout++;
+		if (m->u.rel.cols[i].flags & 1)
+			nkeyflag++;
+	}
+	tbl = rc_table_new(ps->base.name, ps->dbname, w->schema, w->name, nout);
+	if (!tbl)
+		goto oom;
+	tbl->relid = m->u.rel.relid;
+	if (w->topic)
+		tbl->topic = strdup(w->topic);
+	else {
+		size_t n = strlen(ps->prefix) + strlen(w->schema) + strlen(w->name) + 3;
+		tbl->topic = malloc(n);
+		if (tbl->topic)
+			snprintf(tbl->topic, n, "%s.%s.%s", ps->prefix, w->schema,
+				 w->name);
+	}
+	tbl->record_prefix = record_prefix(ps->prefix, w->schema, w->name);
+	if (!tbl->topic || !tbl->record_prefix)
+		goto oom;
+	for (int i = 0; w->key && w->key[i]; i++)
+		nconfkey++;
+	for (int i = 0; i < m->u.rel.ncols; i++) {
+		const struct pg_column_desc *cd = &m->u.rel.cols[i];
+		struct rc_column *col;
+		int is_key;
+
+		pg_map_type(cd->type_oid, cd->typmod, lookup_type, ps, &maps[i]);
+		if (colmap[i] < 0)
+			continue;
+		if (rc_table_set_column(tbl, colmap[i], cd->name, maps[i].type,
+					maps[i].db_type) < 0)
+			goto oom;
+		col = &tbl->cols[colmap[i]];
+		col->elem_type = maps[i].elem_type;
+		col->precision = maps[i].precision;
+		col->scale = maps[i].scale;
+		if (nconfkey)
+			is_key = in_list(w->key, cd->name);
+		else if (w->npk)
+			is_key = in_list(w->pk, cd->name);
+		else
+			is_key = (cd->flags & 1) && m->u.rel.replident == 'i';
+		if (is_key)
+			col->flags |= RC_COL_KEY;
+	}
+	/* keys in the configured / primary key order */
+	if (rc_table_finish(tbl) < 0)
+		goto oom;
+	if (nconfkey || w->npk) {
+		char **order = nconfkey ? w->key : w->pk;
+		int k = 0;
+
+		for (int j = 0; order[j]; j++)
+			for (int i = 0; i < tbl->ncols; i++)
+				if (!strcmp(tbl->cols[i].name, order[j]) &&
+				    (tbl->cols[i].flags & RC_COL_KEY))
+					tbl->keys[k++] = i;
+		tbl->nkeys = k;
+		if (nconfkey && k != nconfkey) {
+			set_err(ps, "table %s.%s: key = %s names a column the "
+				"table does not have (or an excluded one)",
+				w->schema, w->name, w->key[0]);
+			goto config_err;
+		}
+	}
+	(void)nkeyflag;
+
+	if (!rel) {
+		struct pg_rel *g = realloc(ps->rels, sizeof(*g) * (size_t)(ps->nrels + 1));
+		if (!g)
+			goto oom;
+		ps->rels = g;
+		rel = &ps->rels[ps->nrels++];
+		memset(rel, 0, sizeof(*rel));
+		rel->relid = m->u.rel.relid;
+	}
+	if (rel->tbl && rc_table_same_shape(rel->tbl, tbl) &&
+	    !strcmp(rel->tbl->topic, tbl->topic)) {
+		rc_table_unref(tbl);	/* unchanged: keep the shape events use */
+	} else {
+		if (rel->tbl) {
+			tbl->version = rel->tbl->version + 1;
+			rc_info(PG_COMP, "table %s.%s changed shape: schema "
+					 "version %u, %d columns",
+				w->schema, w->name, tbl->version, tbl->ncols);
+		}
+		rc_table_unref(rel->tbl);
+		rel->tbl = tbl;
+	}
+	free(rel->maps);
+	free(rel->colmap);
+	rel->maps = maps;
+	rel->colmap = colmap;
+	rel->ncols = m->u.rel.ncols;
+	rel->want = w;
+	return 0;
+oom:
+	set_err(ps, "out of memory");
+config_err:
+	rc_table_unref(tbl);
+	free(maps);
+	free(colmap);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Row changes                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Fill one image of ev from a tuple. An unchanged TOAST column takes its
+ * value from the old full image when the server sent one (REPLICA IDENTITY
+ * FULL), otherwise it stays RC_V_UNCHANGED.
+ */
+static int
+fill_row(struct pg_source *ps, struct pg_rel *rel, struct rc_event *ev,
+	 int64_t row, const struct pg_tuple *tup, const struct pg_tuple *old)
+{
+	char err[RC_ERRLEN];
+
+	if (tup->ncols != rel->ncols) {
+		set_err(ps, "table %s.%s: tuple has %u columns, the relation %d",
+			rel->tbl->schema, rel->tbl->name, tup->ncols, rel->ncols);
+		return -1;
+	}
+	for (int i = 0; i < tup->ncols; i++) {
+		const struct pg_tuple_col *c = &tup->cols[i];
+		int col = rel->colmap[i];
+
+		if (col < 0)
+			continue;
+		if (c->kind == 'u' && old && i < old->ncols &&
+		    old->cols[i].kind == 't')
+			c = &old->cols[i];
+		switch (c->kind) {
+		case 'n':
+			break;
+		case 'u':
+			rc_event_row(ev, row)[col].kind = RC_V_UNCHANGED;
+			break;
+		case 't':
+			if (pg_convert_text(ev, row, col, &rel->maps[i], c->data,
+					    c->len, err, sizeof(err)) < 0) {
+				set_err(ps, "table %s.%s column %s: %s",
+					rel->tbl->schema, rel->tbl->name,
+					rel->tbl->cols[col].name, err);
+				return -1;
+			}
+			break;
+		default:
+			set_err(ps, "table %s.%s: unexpected tuple column kind "
+				"'%c'", rel->tbl->schema, rel->tbl->name, c->kind);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Push one item, answering the server while the queue is full. Returns 0,
+ * or -1 when the pipeline stopped for good. */
+static int send_status(struct pg_source *ps, int reply);
+
+static int
+push_event(struct pg_source *ps, struct rc_event *ev)
+{
+	for (;;) {
+		int r = rc_pipeline_emit(ps->pl, ev, PUSH_WAIT_MS);
+		if (r == 1)
+			return 0;
+		if (r < 0) {
+			rc_event_free(ev);
+			return -1;
+		}
+		if (send_status(ps, 0) < 0) {
+			rc_event_free(ev);
+			return -2;
+		}
+	}
+}
+
+static void
+fill_source_info(struct pg_source *ps, struct rc_event *ev, uint64_t lsn)
+{
+	ev->src.connector = "postgresql";
+	ev->src.commit_ts_us = ps->commit_ts_us;
+	ev->src.txid = ps->xid;
+	ev->src.lsn = lsn;
+	snprintf(ev->txn_id, sizeof(ev->txn_id), "%u:%" PRIu64, ps->xid,
+		 ps->final_lsn);
+}
+
+/* I, U, D: one event. Returns 0, -1 fatal, -2 connection lost. */
+static int
+handle_change(struct pg_source *ps, const struct pg_msg *m, uint64_t lsn)
+{
+	const struct pg_tuple *newtup = NULL, *oldtup = NULL;
+	struct pg_rel *rel;
+	struct rc_event *ev;
+	uint32_t relid;
+	char op;
+
+	switch (m->type) {
+	case 'I':
+		relid = m->u.insert.relid;
+		newtup = &m->u.insert.newtup;
+		op = 'c';
+		break;
+	case 'U':
+		relid = m->u.update.relid;
+		newtup = &m->u.update.newtup;
+		if (m->u.update.oldkind)
+			oldtup = &m->u.update.oldtup;
+		op = 'u';
+		break;
+	default:
+		relid = m->u.del.relid;
+		oldtup = &m->u.del.oldtup;
+		op = 'd';
+		break;
+	}
+	rel = find_rel(ps, relid);
+	if (!rel) {
+		set_err(ps, "change for relation %u before its Relation message",
+			relid);
+		return -1;
+	}
+	if (!rel->tbl)
+		return 0;	/* not configured */
+	if (!ps->in_txn) {
+		set_err(ps, "row change outside a transaction");
+		return -1;
+	}
+	ev = rc_event_new(op, rel->tbl);
+	if (!ev) {
+		set_err(ps, "out of memory");
+		return -1;
+	}
+	fill_source_info(ps, ev, lsn);
+	if (oldtup) {
+		if (rc_event_alloc_row(ev, &ev->before) < 0 ||
+		    fill_row(ps, rel, ev, ev->before, oldtup, NULL) < 0)
+			goto fail;
+	}
+	if (newtup) {
+		const struct pg_tuple *full_old =
+			m->type == 'U' && m->u.update.oldkind == 'O' ? oldtup : NULL;
+		if (rc_event_alloc_row(ev, &ev->after) < 0 ||
+		    fill_row(ps, rel, ev, ev->after, newtup, full_old) < 0)
+			goto fail;
+	}
+	return push_event(ps, ev);
+fail:
+	if (!ps->base.lasterr[0])
+		set_err(ps, "out of memory");
+	rc_event_free(ev);
+	return -1;
+}
+
+/* T: one 't' event per configured table. */
+static int
+handle_truncate(struct pg_source *ps, const struct pg_msg *m, uint64_t lsn)
+{
+	for (uint32_t i = 0; i < m->u.truncate.nrels; i++) {
+		struct pg_rel *rel = find_rel(ps, m->u.truncate.relids[i]);
+		struct rc_event *ev;
+		int r;
+
+		if (!rel || !rel->tbl)
+			continue;
+		ev = rc_event_new('t', rel->tbl);
+		if (!ev) {
+			set_err(ps, "out of memory");
+			return -1;
+		}
+		fill_source_info(ps, ev, lsn);
+		if ((r = push_event(ps, ev)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The stream                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Standby status update: written = what we received, flushed = applied =
+ * what the pipeline made durable and checkpointed. Sent every
+ * status_interval, when the server asks, and when the confirmed position
+ * moved (so the slot follows promptly).
+ */
+static int
+send_status(struct pg_source *ps, int reply)
+{
+	unsigned char msg[PG_STATUS_UPDATE_LEN];
+	uint64_t flushed = rc_pipeline_confirmed_lsn(ps->pl);
+	int64_t now = mono_ms();
+
+	if (!reply && now - ps->last_status_ms < ps->status_interval_ms &&
+	    (flushed == ps->last_flushed_sent || now - ps->last_status_ms < 100))
+		return 0;
+	if (!ps->repl)
+		return 0;
+	pg_build_status_update(msg, ps->received > flushed ? ps->received : flushed,
+			       flushed, flushed, pg_now_us(), 0);
+	if (PQputCopyData(ps->repl, (const char *)msg, sizeof(msg)) <= 0 ||
+	    PQflush(ps->repl) < 0) {
+		set_err(ps, "cannot send status update: %s", pq_msg(ps->repl));
+		return -1;
+	}
+	ps->last_status_ms = now;
+	ps->last_flushed_sent = flushed;
+	return 0;
+}
+
+/* One pgoutput message. Returns 0, -1 fatal, -2 connection lost. */
+static int
+handle_message(struct pg_source *ps, const struct pg_copy *cp)
+{
+	char err[RC_ERRLEN];
+	struct pg_msg m;
+	int r;
+
+	if (pg_parse(&ps->parser, cp->data, cp->len, &m, err, sizeof(err)) < 0) {
+		set_err(ps, "malformed pgoutput message at %X/%X: %s",
+			(unsigned)(cp->wal_start >> 32), (unsigned)cp->wal_start,
+			err);
+		return -1;
+	}
+	switch (m.type) {
+	case 'B':
+		if (ps->in_txn) {
+			set_err(ps, "BEGIN inside a transaction");
+			return -1;
+		}
+		ps->in_txn = 1;
+		ps->xid = m.u.begin.xid;
+		ps->final_lsn = m.u.begin.final_lsn;
+		ps->commit_ts_us = m.u.begin.commit_time + PG_EPOCH_OFFSET_US;
+		for (;;) {
+			r = rc_pipeline_begin(ps->pl, PUSH_WAIT_MS);
+			if (r == 1)
+				break;
+			if (r < 0)
+				return -1;
+			if (send_status(ps, 0) < 0)
+				return -2;
+		}
+		return 0;
+	case 'C': {
+		struct rc_pos pos = {.lsn = m.u.commit.end_lsn};
+
+		if (!ps->in_txn) {
+			set_err(ps, "COMMIT outside a transaction");
+			return -1;
+		}
+		for (;;) {
+			r = rc_pipeline_commit(ps->pl, &pos, PUSH_WAIT_MS);
+			if (r == 1)
+				break;
+			if (r < 0)
+				return -1;
+			if (send_status(ps, 0) < 0)
+				return -2;
+		}
+		ps->in_txn = 0;
+		if (m.u.commit.end_lsn > ps->received)
+			ps->received = m.u.commit.end_lsn;
+		return 0;
+	}
+	case 'R':
+		return handle_relation(ps, &m);
+	case 'I':
+	case 'U':
+	case 'D':
+		return handle_change(ps, &m, cp->wal_start);
+	case 'T':
+		return handle_truncate(ps, &m, cp->wal_start);
+	case 'Y':
+	case 'O':
+		return 0;
+	case 'M':
+		rc_debug(PG_COMP, "logical decoding message, prefix '%s', %u "
+				  "bytes (not captured)",
+			 m.u.message.prefix, m.u.message.len);
+		return 0;
+	default:
+		set_err(ps, "unexpected pgoutput message '%c'", m.type);
+		return -1;
+	}
+}
+
+/* A keepalive while no transaction is open: the server has sent us
+ * everything up to wal_end, so once the pipeline is durable up to here,
+ * wal_end may be confirmed (an idle table must not hold WAL forever). */
+static void
+note_idle(struct pg_source *ps, uint64_t wal_end)
+{
+	struct rc_pos pos = {.lsn = wal_end};
+
+	if (wal_end > ps->received)
+		ps->received = wal_end;
+	if (ps->in_txn || wal_end <= ps->last_idle)
+		return;
+	if (rc_pipeline_idle(ps->pl, &pos, 0) == 1)
+		ps->last_idle = wal_end;
+}
+
+/* Wait for the socket to be readable, or timeout_ms. */
+static void
+wait_socket(PGconn *c, int timeout_ms)
+{
+	int fd = PQsocket(c);
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	fd_set rfds;
+
+	if (fd < 0)
+		return;
+	FD_ZERO(&rfds);
+	FD_SET(fd, &rfds);
+	select(fd + 1, &rfds, NULL, NULL, &tv);
+}
+
+/*
+ * Leave COPY mode cleanly: tell the server we are done, drain what it still
+ * sends (LAB.md: PQgetResult() spins while COPY_OUT data is pending), then
+ * collect the results.
+ */
+static void
+end_copy(struct pg_source *ps)
+{
+	PGresult *r;
+	char *buf;
+	int n;
+
+	if (!ps->repl || PQstatus(ps->repl) != CONNECTION_OK)
+		return;
+	PQputCopyEnd(ps->repl, NULL);
+	PQflush(ps->repl);
+	for (int i = 0; i < 1000; i++) {
+		n = PQgetCopyData(ps->repl, &buf, 1);
+		if (n > 0) {
+			PQfreemem(buf);
+			continue;
+		}
+		if (n == 0) {
+			wait_socket(ps->repl, 10);
+			if (PQconsumeInput(ps->repl) == 0)
+				break;
+			continue;
+		}
+		break;
+	}
+	while ((r = PQgetResult(ps->repl)))
+		PQclear(r);
+}
+
+/*
+ * Stop: abort the open transaction (it will be sent again), wait until the
+ * pipeline has made everything else durable and checkpointed, confirm that
+ * position to the server, and leave COPY mode.
+ */
+static int
+stop_stream(struct pg_source *ps)
+{
+	if (ps->in_txn) {
+		while (rc_pipeline_abort(ps->pl, PUSH_WAIT_MS) == 0)
+			send_status(ps, 0);
+		ps->in_txn = 0;
+	}
+	while (rc_pipeline_wait_drained(ps->pl, 200) == 0)
+		if (send_status(ps, 0) < 0)
+			break;
+	ps->last_status_ms = 0;
+	send_status(ps, 1);
+	end_copy(ps);
+	return SESS_STOP;
+}
+
+/* START_REPLICATION and the receive loop. */
+static int
+stream(struct pg_source *ps, uint64_t start_lsn)
+{
+	struct rc_buf cmd;
+	PGresult *r;
+	char *pubq;
+	int rc;
+
+	pubq = PQescapeLiteral(ps->repl, ps->publication, strlen(ps->publication));
+	rc_buf_init(&cmd, 4096);
+	rc_buf_printf(&cmd,
+		      "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version "
+		      "'1', publication_names %s)",
+		      ps->slot, (unsigned)(start_lsn >> 32), (unsigned)start_lsn,
+		      pubq ? pubq : "''");
+	PQfreemem(pubq);
+	r = PQexec(ps->repl, cmd.data);
+	rc_buf_free(&cmd);
+	if (PQresultStatus(r) != PGRES_COPY_BOTH) {
+		set_err(ps, "START_REPLICATION failed: %s", pq_msg(ps->repl));
+		PQclear(r);
+		return failed_outcome(ps, ps->repl);
+	}
+	PQclear(r);
+	rc_info(PG_COMP, "source %s: streaming from slot %s at %X/%X",
+		ps->base.name, ps->slot, (unsigned)(start_lsn >> 32),
+		(unsigned)start_lsn);
+	ps->last_status_ms = mono_ms();
+
+	for (;;) {
+		struct pg_copy cp;
+		char err[RC_ERRLEN];
+		char *buf = NULL;
+		int n;
+
+		if (rc_pipeline_stopping(ps->pl))
+			return stop_stream(ps);
+		n = PQgetCopyData(ps->repl, &buf, 1);
+		if (n == 0) {
+			if (send_status(ps, 0) < 0)
+				return SESS_RETRY;
+			wait_socket(ps->repl, 100);
+			if (PQconsumeInput(ps->repl) == 0) {
+				set_err(ps, "connection lost: %s", pq_msg(ps->repl));
+				return SESS_RETRY;
+			}
+			continue;
+		}
+		if (n == -1) {
+			/* the server ended the stream: read why */
+			r = PQgetResult(ps->repl);
+			set_err(ps, "replication stream ended: %s",
+				r && PQresultStatus(r) == PGRES_FATAL_ERROR
+					? PQresultErrorMessage(r)
+					: pq_msg(ps->repl));
+			rc = r && PQresultStatus(r) == PGRES_FATAL_ERROR &&
+					     needs_user(PQresultErrorMessage(r))
+				     ? SESS_CONFIG
+				     : SESS_RETRY;
+			PQclear(r);
+			while ((r = PQgetResult(ps->repl)))
+				PQclear(r);
+			return rc;
+		}
+		if (n < 0) {
+			set_err(ps, "connection lost: %s", pq_msg(ps->repl));
+			return SESS_RETRY;
+		}
+		if (pg_parse_copy(buf, (size_t)n, &cp, err, sizeof(err)) < 0) {
+			set_err(ps, "malformed replication frame: %s", err);
+			PQfreemem(buf);
+			return SESS_FATAL;
+		}
+		if (cp.kind == 'k') {
+			note_idle(ps, cp.wal_end);
+			if (cp.reply_requested) {
+				ps->last_status_ms = 0;
+				if (send_status(ps, 1) < 0) {
+					PQfreemem(buf);
+					return SESS_RETRY;
+				}
+			}
+		} else {
+			rc = handle_message(ps, &cp);
+			if (rc == -1) {
+				PQfreemem(buf);
+				return rc_pipeline_stopping(ps->pl) &&
+						       !ps->base.lasterr[0]
+					       ? stop_stream(ps)
+					       : SESS_FATAL;
+			}
+			if (rc == -2) {
+				PQfreemem(buf);
+				return SESS_RETRY;
+			}
+		}
+		PQfreemem(buf);
+		if (send_status(ps, 0) < 0)
+			return SESS_RETRY;
+	}
+}
+
+/* One session: connect, set up, stream. */
+static int
+session(struct pg_source *ps)
+{
+	uint64_t start_lsn;
+	int rc, need_slot;
+
+	ps->base.lasterr[0] = '\0';
+	ps->sql = pg_connect(ps, 0);
+	if (PQstatus(ps->sql) != CONNECTION_OK) {
+		set_err(ps, "cannot connect: %s", pq_msg(ps->sql));
+		return needs_user(ps->base.lasterr) ? SESS_CONFIG : SESS_RETRY;
+	}
+	if ((rc = check_server(ps)) != SESS_STOP)
+		return rc;
+	for (int i = 0; i < ps->nwant; i++)
+		if ((rc = check_table(ps, &ps->want[i])) != SESS_STOP)
+			return rc;
+	if ((rc = sync_publication(ps)) != SESS_STOP)
+		return rc;
+	/* the pipeline starts out confirmed at the checkpoint, and later holds
+	 * what this run confirmed: either way the slot must still exist */
+	rc = ensure_slot(ps, rc_pipeline_confirmed_lsn(ps->pl));
+	if (rc != SESS_STOP && rc != SESS_STOP + 10)
+		return rc;
+	need_slot = rc == SESS_STOP + 10;
+
+	ps->repl = pg_connect(ps, 1);
+	if (PQstatus(ps->repl) != CONNECTION_OK) {
+		set_err(ps, "cannot open a replication connection: %s",
+			pq_msg(ps->repl));
+		return needs_user(ps->base.lasterr) ? SESS_CONFIG : SESS_RETRY;
+	}
+	if (need_slot && (rc = create_slot(ps)) != SESS_STOP)
+		return rc;
+
+	/* resume from what the pipeline confirmed (or the checkpoint) */
+	start_lsn = rc_pipeline_confirmed_lsn(ps->pl);
+	ps->received = start_lsn;
+	ps->last_idle = start_lsn;
+	ps->last_flushed_sent = 0;
+	ps->in_txn = 0;
+	return stream(ps, start_lsn);
+}
+
+static void
+close_session(struct pg_source *ps)
+{
+	if (ps->repl)
+		PQfinish(ps->repl);
+	if (ps->sql)
+		PQfinish(ps->sql);
+	ps->repl = NULL;
+	ps->sql = NULL;
+	/* relations are sent again on the next stream */
+	for (int i = 0; i < ps->nrels; i++) {
+		rc_table_unref(ps->rels[i].tbl);
+		free(ps->rels[i].colmap);
+		free(ps->rels[i].maps);
+	}
+	free(ps->rels);
+	ps->rels = NULL;
+	ps->nrels = 0;
+}
+
+/* Sleep ms in small steps, returning early when asked to stop. */
+static void
+backoff_sleep(struct pg_source *ps, int64_t ms)
+{
+	int64_t end = mono_ms() + ms;
+
+	while (!rc_pipeline_stopping(ps->pl) && mono_ms() < end) {
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * The source thread: sessions until asked to stop. A lost connection
+ * aborts the open transaction, lets the pipeline drain (so that what was
+ * received is durable before we ask for the rest again), and reconnects
+ * with exponential backoff.
+ */
+static int
+pg_run(struct rc_source *src, struct rc_pipeline *pl, const struct rc_pos *start)
+{
+	struct pg_source *ps = (struct pg_source *)src;
+	int64_t backoff = 1000;
+
+	(void)start;	/* the pipeline starts confirmed at the checkpoint */
+	ps->pl = pl;
+	for (;;) {
+		int64_t began = mono_ms();
+		int rc = session(ps);
+
+		if (rc == SESS_STOP) {
+			close_session(ps);
+			return 0;
+		}
+		if (rc == SESS_CONFIG || rc == SESS_FATAL) {
+			close_session(ps);
+			return rc == SESS_CONFIG ? RC_SOURCE_CONFIG : -1;
+		}
+		/* SESS_RETRY */
+		if (ps->in_txn) {
+			while (rc_pipeline_abort(pl, PUSH_WAIT_MS) == 0)
+				;
+			ps->in_txn = 0;
+		}
+		close_session(ps);
+		if (rc_pipeline_stopping(pl))
+			return 0;
+		while (rc_pipeline_wait_drained(pl, 1000) == 0 &&
+		       !rc_pipeline_stopping(pl))
+			;
+		if (mono_ms() - began > 60000)
+			backoff = 1000;
+		rc_warn(PG_COMP, "source %s: %s; reconnecting in %.1fs",
+			src->name, src->lasterr, (double)backoff / 1000.0);
+		backoff_sleep(ps, backoff);
+		backoff *= 2;
+		if (backoff > ps->max_backoff_ms)
+			backoff = ps->max_backoff_ms;
+		if (rc_pipeline_stopping(pl))
+			return 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Checkpoint position                                                */
+/* ------------------------------------------------------------------ */
+
+static int
+pg_format_pos(const struct rc_pos *pos, struct rc_buf *out)
+{
+	char lsn[32];
+
+	rc_lsn_format(pos->lsn, lsn, sizeof(lsn));
+	return rc_buf_printf(out, "lsn = %s\n", lsn);
+}
+
+static int
+pg_parse_pos(const char *key, const char *value, struct rc_pos *pos, char *err,
+	     size_t errlen)
+{
+	if (strcmp(key, "lsn") != 0) {
+		snprintf(err, errlen, "unknown key '%s' in a postgresql checkpoint "
+			 "(expected lsn)", key);
+		return -1;
+	}
+	if (rc_lsn_parse(value, &pos->lsn) < 0) {
+		snprintf(err, errlen, "bad lsn '%s' (expected X/Y in hex)", value);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Descriptor                                                         */
+/* ------------------------------------------------------------------ */
 
 static const struct rc_conf_key pg_keys[] = {
 	{"conninfo", RC_CONF_STRING, NULL, RC_CONF_REQUIRED,
@@ -26,4 +1642,9 @@ const struct rc_source_ops rc_pg_source_ops = {
 	.name = "postgresql",
 	.description = "PostgreSQL logical replication (pgoutput) over libpq",
 	.conf_keys = pg_keys,
+	.create = pg_create,
+	.run = pg_run,
+	.format_pos = pg_format_pos,
+	.parse_pos = pg_parse_pos,
+	.destroy = pg_destroy,
 };

@@ -78,6 +78,11 @@ void pg_map_type(uint32_t oid, int32_t typmod, pg_type_lookup_fn lookup,
  * Convert one text value of pgoutput into value col of row in ev.
  * Returns 0, or -1 with err set ("bad date '...'") when the text cannot be
  * parsed: the caller treats that as a fatal, logged error.
+ *
+ * text (len bytes, no NUL needed) must not point into ev's arena: the
+ * arena may move while the value is stored. Payloads (strings, bytes,
+ * decimals, array elements) are copied into the arena; the value is
+ * found again through row and col, never through a kept pointer.
  */
 int pg_convert_text(struct rc_event *ev, int64_t row, int col,
 		    const struct pg_mapped *m, const char *text, size_t len,
@@ -86,13 +91,17 @@ int pg_convert_text(struct rc_event *ev, int64_t row, int col,
 /* The rows of the type table, for docs and tests. */
 struct pg_builtin_type {
 	uint32_t oid;
-	const char *name;
+	const char *name;	/* as format_type() prints it: "integer" */
 	enum rc_type type;
 	enum pg_conv conv;
 	uint32_t elem;		/* for array types: element OID, else 0 */
 	const char *note;	/* the README's note on the mapping */
+	const char *typname;	/* pg_type.typname, e.g. "int4", "_int4" */
 };
-extern const struct pg_builtin_type pg_builtin_types[];
+extern const struct pg_builtin_type pg_builtin_types[];	/* sorted by oid */
 extern const size_t pg_builtin_types_count;
+
+/* The row of a built-in type, or NULL. */
+const struct pg_builtin_type *pg_builtin_type(uint32_t oid);
 
 #endif
