@@ -1,8 +1,6 @@
 /*
  * ack.c -- the ack tracker (see ack.h).
  */
-#include "config.h"
-
 #include <stdlib.h>
 
 #include "ack.h"

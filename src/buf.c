@@ -1,8 +1,6 @@
 /*
  * buf.c -- a growable byte buffer with a hard cap (see buf.h).
  */
-#include "config.h"
-
 #include "buf.h"
 
 #include <stdarg.h>

@@ -1,8 +1,6 @@
 /*
  * checkpoint.c -- the checkpoint store (see checkpoint.h).
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -460,7 +460,7 @@ static int
 rc_value_check(const struct rc_conf_key *key, const char *text, int64_t *num,
 	       char *canon, size_t canonlen, char *err, size_t errlen)
 {
-	char what[RC_ERRLEN], bound[2][64], choices[RC_ERRLEN];
+	char what[RC_ERRLEN + 64], bound[2][64], choices[RC_ERRLEN];
 	const char *why = NULL;
 	int64_t v = 0;
 	int b, ok = 0;

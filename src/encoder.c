@@ -42,8 +42,6 @@
  * with a NULL. Dates and timestamps of +/-infinity (PostgreSQL) are
  * INT32/INT64 MAX/MIN in Avro and "infinity"/"-infinity" in JSON.
  */
-#include <config.h>	/* autoconf's; "config.h" would find src/config.h */
-
 #include "encoder.h"
 #include "limits.h"
 
@@ -61,10 +59,10 @@
 /* ------------------------------------------------------------------ */
 
 struct rc_avro_map {
-	const char *type;	/* Avro type */
-	const char *logical;	/* logicalType, or NULL */
-	const char *connect;	/* connect.name, or NULL */
-	int text_branch;	/* the union has a "string" branch for RC_V_TEXT */
+	const char *type;    /* Avro type */
+	const char *logical; /* logicalType, or NULL */
+	const char *connect; /* connect.name, or NULL */
+	int text_branch;     /* the union has a "string" branch for RC_V_TEXT */
 };
 
 static const struct rc_avro_map rc_avro_map[RC_T__COUNT] = {
@@ -79,7 +77,8 @@ static const struct rc_avro_map rc_avro_map[RC_T__COUNT] = {
 	[RC_T_DATE] = {"int", "date", NULL, 0},
 	[RC_T_TIME_MICROS] = {"long", "time-micros", NULL, 0},
 	[RC_T_TIMESTAMP_MICROS] = {"long", "timestamp-micros", NULL, 0},
-	[RC_T_LOCAL_TIMESTAMP_MICROS] = {"long", "local-timestamp-micros", NULL, 0},
+	[RC_T_LOCAL_TIMESTAMP_MICROS] = {"long", "local-timestamp-micros", NULL,
+					 0},
 	[RC_T_UUID] = {"string", "uuid", NULL, 0},
 	[RC_T_JSON] = {"string", NULL, "io.debezium.data.Json", 0},
 	[RC_T_ARRAY] = {"array", NULL, NULL, 1},
@@ -122,8 +121,7 @@ enum {
 	TXN_DATA_COLLECTION_ORDER,
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
@@ -179,7 +177,7 @@ rc_avro_name(const char *in, char *out, size_t outlen)
 	for (; *p && n + 1 < outlen; p++) {
 		if (name_char(*p))
 			out[n++] = (char)*p;
-		else if ((*p & 0xc0) != 0x80)	/* not a UTF-8 continuation */
+		else if ((*p & 0xc0) != 0x80) /* not a UTF-8 continuation */
 			out[n++] = '_';
 	}
 	if (n == 0 && outlen > 1)
@@ -237,7 +235,7 @@ rc_avro_fingerprint(const void *buf, size_t len)
 
 struct canon {
 	struct rc_buf out;
-	char **defined;		/* fullnames of named types seen so far */
+	char **defined; /* fullnames of named types seen so far */
 	size_t ndefined;
 	size_t capdefined;
 	char *err;
@@ -245,8 +243,8 @@ struct canon {
 };
 
 static const char *const rc_avro_primitives[] = {
-	"null", "boolean", "int", "long", "float", "double", "bytes", "string",
-	NULL,
+	"null",	  "boolean", "int",    "long", "float",
+	"double", "bytes",   "string", NULL,
 };
 
 static int
@@ -349,7 +347,8 @@ canon_named(struct canon *cx, json_t *s, const char *type, const char *ns)
 		if (!inner)
 			return -1;
 	}
-	if (rc_buf_puts(&cx->out, "{\"name\":") < 0 || canon_str(cx, full) < 0 ||
+	if (rc_buf_puts(&cx->out, "{\"name\":") < 0 ||
+	    canon_str(cx, full) < 0 ||
 	    rc_buf_puts(&cx->out, ",\"type\":") < 0 || canon_str(cx, type) < 0)
 		goto out;
 	if (!strcmp(type, "record") || !strcmp(type, "error")) {
@@ -358,17 +357,21 @@ canon_named(struct canon *cx, json_t *s, const char *type, const char *ns)
 		json_t *f;
 
 		if (!json_is_array(fields)) {
-			set_err(cx->err, cx->errlen, "record %s without fields", full);
+			set_err(cx->err, cx->errlen, "record %s without fields",
+				full);
 			goto out;
 		}
 		if (rc_buf_puts(&cx->out, ",\"fields\":[") < 0)
 			goto out;
-		json_array_foreach(fields, i, f) {
+		json_array_foreach(fields, i, f)
+		{
 			json_t *fname = json_object_get(f, "name");
 
-			if (!json_is_string(fname) || !json_object_get(f, "type")) {
+			if (!json_is_string(fname) ||
+			    !json_object_get(f, "type")) {
 				set_err(cx->err, cx->errlen,
-					"record %s: field %zu without name or type",
+					"record %s: field %zu without name or "
+					"type",
 					full, i);
 				goto out;
 			}
@@ -376,7 +379,8 @@ canon_named(struct canon *cx, json_t *s, const char *type, const char *ns)
 			    rc_buf_puts(&cx->out, "{\"name\":") < 0 ||
 			    canon_str(cx, json_string_value(fname)) < 0 ||
 			    rc_buf_puts(&cx->out, ",\"type\":") < 0 ||
-			    canon_schema(cx, json_object_get(f, "type"), inner) < 0 ||
+			    canon_schema(cx, json_object_get(f, "type"),
+					 inner) < 0 ||
 			    rc_buf_putc(&cx->out, '}') < 0)
 				goto out;
 		}
@@ -387,14 +391,17 @@ canon_named(struct canon *cx, json_t *s, const char *type, const char *ns)
 		size_t i;
 
 		if (!json_is_array(syms)) {
-			set_err(cx->err, cx->errlen, "enum %s without symbols", full);
+			set_err(cx->err, cx->errlen, "enum %s without symbols",
+				full);
 			goto out;
 		}
 		if (rc_buf_puts(&cx->out, ",\"symbols\":[") < 0)
 			goto out;
-		json_array_foreach(syms, i, sym) {
+		json_array_foreach(syms, i, sym)
+		{
 			if (!json_is_string(sym)) {
-				set_err(cx->err, cx->errlen, "enum %s: bad symbol", full);
+				set_err(cx->err, cx->errlen,
+					"enum %s: bad symbol", full);
 				goto out;
 			}
 			if ((i && rc_buf_putc(&cx->out, ',') < 0) ||
@@ -403,11 +410,12 @@ canon_named(struct canon *cx, json_t *s, const char *type, const char *ns)
 		}
 		if (rc_buf_putc(&cx->out, ']') < 0)
 			goto out;
-	} else {	/* fixed */
+	} else { /* fixed */
 		json_t *size = json_object_get(s, "size");
 
 		if (!json_is_integer(size)) {
-			set_err(cx->err, cx->errlen, "fixed %s without size", full);
+			set_err(cx->err, cx->errlen, "fixed %s without size",
+				full);
 			goto out;
 		}
 		if (rc_buf_printf(&cx->out, ",\"size\":%lld",
@@ -433,38 +441,41 @@ canon_schema(struct canon *cx, json_t *s, const char *ns)
 
 		if (is_primitive(name))
 			return canon_str(cx, name);
-		full = fullname(name, ns);		/* a reference */
+		full = fullname(name, ns); /* a reference */
 		if (!full)
 			return -1;
 		rc = canon_str(cx, full);
 		free(full);
 		return rc;
 	}
-	if (json_is_array(s)) {				/* a union */
+	if (json_is_array(s)) { /* a union */
 		size_t i;
 		json_t *b;
 
 		if (rc_buf_putc(&cx->out, '[') < 0)
 			return -1;
 		json_array_foreach(s, i, b)
+		{
 			if ((i && rc_buf_putc(&cx->out, ',') < 0) ||
 			    canon_schema(cx, b, ns) < 0)
 				return -1;
+		}
 		return rc_buf_putc(&cx->out, ']');
 	}
 	if (!json_is_object(s)) {
-		set_err(cx->err, cx->errlen, "a schema must be a string, an "
+		set_err(cx->err, cx->errlen,
+			"a schema must be a string, an "
 			"array or an object");
 		return -1;
 	}
 	if (!json_is_string(json_object_get(s, "type"))) {
-		if (json_object_get(s, "type"))		/* {"type": {...}} */
+		if (json_object_get(s, "type")) /* {"type": {...}} */
 			return canon_schema(cx, json_object_get(s, "type"), ns);
 		set_err(cx->err, cx->errlen, "schema object without a type");
 		return -1;
 	}
 	type = json_string_value(json_object_get(s, "type"));
-	if (is_primitive(type))				/* PRIMITIVES */
+	if (is_primitive(type)) /* PRIMITIVES */
 		return canon_str(cx, type);
 	if (!strcmp(type, "record") || !strcmp(type, "error") ||
 	    !strcmp(type, "enum") || !strcmp(type, "fixed"))
@@ -474,7 +485,8 @@ canon_schema(struct canon *cx, json_t *s, const char *ns)
 		json_t *child = json_object_get(s, key);
 
 		if (!child) {
-			set_err(cx->err, cx->errlen, "%s without %s", type, key);
+			set_err(cx->err, cx->errlen, "%s without %s", type,
+				key);
 			return -1;
 		}
 		if (rc_buf_printf(&cx->out, "{\"type\":\"%s\",\"%s\":", type,
@@ -483,7 +495,8 @@ canon_schema(struct canon *cx, json_t *s, const char *ns)
 			return -1;
 		return rc_buf_putc(&cx->out, '}');
 	}
-	return canon_schema(cx, json_object_get(s, "type"), ns); /* {"type":"x.Y"} */
+	return canon_schema(cx, json_object_get(s, "type"),
+			    ns); /* {"type":"x.Y"} */
 }
 
 /*
@@ -508,8 +521,8 @@ rc_avro_canonical(const char *json, size_t len, char *err, size_t errlen)
 	}
 	root = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
 	if (!root) {
-		set_err(err, errlen, "schema is not JSON: %s (line %d)", jerr.text,
-			jerr.line);
+		set_err(err, errlen, "schema is not JSON: %s (line %d)",
+			jerr.text, jerr.line);
 		return NULL;
 	}
 	memset(&cx, 0, sizeof(cx));
@@ -541,7 +554,7 @@ struct rc_enc_col {
 	enum rc_type type;
 	enum rc_type elem_type;
 	int scale;
-	char *name;		/* unique Avro field name */
+	char *name; /* unique Avro field name */
 	size_t name_len;
 };
 
@@ -555,6 +568,8 @@ struct rc_enc_table {
 	int ncols;
 	struct rc_enc_col *cols;
 	size_t source_len, db_len, schema_len, table_len;
+	const char *src_connector; /* constant source fields set for it */
+	int src_set;
 
 	/* Avro C: the Envelope record */
 	avro_schema_t vschema;
@@ -618,7 +633,8 @@ enc_names(struct rc_enc_table *et, const struct rc_table *tbl)
 			for (int j = 0; j < i && !clash; j++)
 				clash = strcmp(et->cols[j].name, name) == 0;
 			if (clash)
-				snprintf(name, sizeof(name), "%s_%d", base, ++k);
+				snprintf(name, sizeof(name), "%s_%d", base,
+					 ++k);
 		} while (clash);
 		et->cols[i].name = strdup(name);
 		if (!et->cols[i].name)
@@ -630,22 +646,26 @@ enc_names(struct rc_enc_table *et, const struct rc_table *tbl)
 
 /* The Avro type of a column (or of an array's elements), a new reference. */
 static json_t *
-type_json(const struct rc_column *col, enum rc_type t, int in_array,
-	  char *err, size_t errlen)
+type_json(const struct rc_column *col, enum rc_type t, int in_array, char *err,
+	  size_t errlen)
 {
 	const struct rc_avro_map *m;
 
 	if ((unsigned)t >= RC_T__COUNT) {
-		set_err(err, errlen, "column %s: unknown type %d", col->name, (int)t);
+		set_err(err, errlen, "column %s: unknown type %d", col->name,
+			(int)t);
 		return NULL;
 	}
 	m = &rc_avro_map[t];
 	if (t == RC_T_DECIMAL) {
-		int p = col->precision ? col->precision : RC_DECIMAL_DEFAULT_PRECISION;
+		int p = col->precision ? col->precision
+				       : RC_DECIMAL_DEFAULT_PRECISION;
 
 		if (p < 1 || col->scale < 0 || col->scale > p) {
-			set_err(err, errlen, "column %s: decimal(%d,%d) is not a "
-				"valid Avro decimal (needs 0 <= scale <= precision)",
+			set_err(err, errlen,
+				"column %s: decimal(%d,%d) is not a "
+				"valid Avro decimal (needs 0 <= scale <= "
+				"precision)",
 				col->name, p, col->scale);
 			return NULL;
 		}
@@ -657,7 +677,8 @@ type_json(const struct rc_column *col, enum rc_type t, int in_array,
 		json_t *items;
 
 		if (in_array) {
-			set_err(err, errlen, "column %s: arrays of arrays are "
+			set_err(err, errlen,
+				"column %s: arrays of arrays are "
 				"carried as text, not as an element type",
 				col->name);
 			return NULL;
@@ -707,35 +728,54 @@ add_field(json_t *fields, json_t *f)
 	return f ? json_array_append_new(fields, f) : -1;
 }
 
-/* The rowcast.Source record: Debezium's source block. */
+/* The rowcast.Source record: Debezium's source block, in SRC_* order. */
+static const struct {
+	const char *name;
+	const char *type; /* Avro type of the value */
+	int nullable;	  /* ["null", type] with default null */
+	const char *def;  /* a string default, or NULL */
+} rc_source_fields[] = {
+	[SRC_VERSION] = {"version", "string", 0, NULL},
+	[SRC_CONNECTOR] = {"connector", "string", 0, NULL},
+	[SRC_NAME] = {"name", "string", 0, NULL},
+	[SRC_TS_MS] = {"ts_ms", "long", 0, NULL},
+	[SRC_TS_US] = {"ts_us", "long", 0, NULL},
+	[SRC_SNAPSHOT] = {"snapshot", "string", 0, "false"},
+	[SRC_DB] = {"db", "string", 0, NULL},
+	[SRC_SCHEMA] = {"schema", "string", 1, NULL},
+	[SRC_TABLE] = {"table", "string", 0, NULL},
+	[SRC_TXID] = {"txId", "long", 1, NULL},
+	[SRC_LSN] = {"lsn", "long", 1, NULL},
+	[SRC_FILE] = {"file", "string", 1, NULL},
+	[SRC_POS] = {"pos", "long", 1, NULL},
+	[SRC_ROW] = {"row", "int", 1, NULL},
+	[SRC_GTID] = {"gtid", "string", 1, NULL},
+	[SRC_SERVER_ID] = {"server_id", "long", 1, NULL},
+};
+
 static json_t *
 source_json(void)
 {
-	json_t *fields = json_array();
-	json_t *snapshot;
+	json_t *fields = json_array(), *f;
 
 	if (!fields)
 		return NULL;
-	snapshot = json_pack("{s:s, s:s, s:s}", "name", "snapshot", "type",
-			     "string", "default", "false");
-	if (add_field(fields, field_json("version", json_string("string"), 0)) ||
-	    add_field(fields, field_json("connector", json_string("string"), 0)) ||
-	    add_field(fields, field_json("name", json_string("string"), 0)) ||
-	    add_field(fields, field_json("ts_ms", json_string("long"), 0)) ||
-	    add_field(fields, field_json("ts_us", json_string("long"), 0)) ||
-	    add_field(fields, snapshot) ||
-	    add_field(fields, field_json("db", json_string("string"), 0)) ||
-	    add_field(fields, field_json("schema", json_pack("[s, s]", "null", "string"), 1)) ||
-	    add_field(fields, field_json("table", json_string("string"), 0)) ||
-	    add_field(fields, field_json("txId", json_pack("[s, s]", "null", "long"), 1)) ||
-	    add_field(fields, field_json("lsn", json_pack("[s, s]", "null", "long"), 1)) ||
-	    add_field(fields, field_json("file", json_pack("[s, s]", "null", "string"), 1)) ||
-	    add_field(fields, field_json("pos", json_pack("[s, s]", "null", "long"), 1)) ||
-	    add_field(fields, field_json("row", json_pack("[s, s]", "null", "int"), 1)) ||
-	    add_field(fields, field_json("gtid", json_pack("[s, s]", "null", "string"), 1)) ||
-	    add_field(fields, field_json("server_id", json_pack("[s, s]", "null", "long"), 1))) {
-		json_decref(fields);
-		return NULL;
+	for (size_t i = 0;
+	     i < sizeof(rc_source_fields) / sizeof(rc_source_fields[0]); i++) {
+		const char *name = rc_source_fields[i].name;
+		const char *type = rc_source_fields[i].type;
+
+		if (rc_source_fields[i].nullable)
+			f = field_json(name, nullable(json_string(type), 0), 1);
+		else if (rc_source_fields[i].def)
+			f = json_pack("{s:s, s:s, s:s}", "name", name, "type",
+				      type, "default", rc_source_fields[i].def);
+		else
+			f = field_json(name, json_string(type), 0);
+		if (add_field(fields, f)) {
+			json_decref(fields);
+			return NULL;
+		}
 	}
 	return json_pack("{s:s, s:s, s:o}", "type", "record", "name",
 			 "rowcast.Source", "fields", fields);
@@ -747,16 +787,16 @@ transaction_json(void)
 {
 	return json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
 			 "type", "record", "name", "rowcast.Transaction",
-			 "fields", "name", "id", "type", "string",
-			 "name", "total_order", "type", "long",
-			 "name", "data_collection_order", "type", "long");
+			 "fields", "name", "id", "type", "string", "name",
+			 "total_order", "type", "long", "name",
+			 "data_collection_order", "type", "long");
 }
 
 /* Parse schema text with Avro C and make one reusable generic value. */
 static int
-avro_prepare(const char *json, avro_schema_t *schema, avro_value_iface_t **iface,
-	     avro_value_t *val, int *have_val, const char *what, char *err,
-	     size_t errlen)
+avro_prepare(const char *json, avro_schema_t *schema,
+	     avro_value_iface_t **iface, avro_value_t *val, int *have_val,
+	     const char *what, char *err, size_t errlen)
 {
 	if (avro_schema_from_json_length(json, strlen(json), schema)) {
 		*schema = NULL;
@@ -766,8 +806,8 @@ avro_prepare(const char *json, avro_schema_t *schema, avro_value_iface_t **iface
 	}
 	*iface = avro_generic_class_from_schema(*schema);
 	if (!*iface) {
-		set_err(err, errlen, "Avro C cannot build the %s class: %s", what,
-			avro_strerror());
+		set_err(err, errlen, "Avro C cannot build the %s class: %s",
+			what, avro_strerror());
 		return -1;
 	}
 	if (avro_generic_value_new(*iface, val)) {
@@ -807,7 +847,8 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 	if (!et)
 		goto oom;
 	et->ncols = tbl->ncols;
-	et->cols = calloc((size_t)(tbl->ncols ? tbl->ncols : 1), sizeof(*et->cols));
+	et->cols = calloc((size_t)(tbl->ncols ? tbl->ncols : 1),
+			  sizeof(*et->cols));
 	if (!et->cols || enc_names(et, tbl) < 0)
 		goto oom;
 	for (int i = 0; i < tbl->ncols; i++) {
@@ -835,12 +876,14 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 		goto oom;
 	for (int i = 0; i < tbl->ncols; i++) {
 		const struct rc_column *col = &tbl->cols[i];
+		int text;
 
 		t = type_json(col, col->type, 0, err, errlen);
 		if (!t)
 			goto fail;
+		text = rc_avro_map[col->type].text_branch;
 		if (add_field(vfields, field_json(et->cols[i].name,
-				nullable(t, rc_avro_map[col->type].text_branch), 1)))
+						  nullable(t, text), 1)))
 			goto oom;
 	}
 	snprintf(full, sizeof(full), "%s%sValue", prefix, *prefix ? "." : "");
@@ -860,7 +903,8 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 			const struct rc_column *col;
 
 			if (i < 0 || i >= tbl->ncols) {
-				set_err(err, errlen, "key column %d out of range", i);
+				set_err(err, errlen,
+					"key column %d out of range", i);
 				goto fail;
 			}
 			col = &tbl->cols[i];
@@ -869,12 +913,14 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 				goto fail;
 			if (rc_avro_map[col->type].text_branch)
 				t = json_pack("[o, s]", t, "string");
-			if (add_field(kfields, field_json(et->cols[i].name, t, 0)))
+			if (add_field(kfields,
+				      field_json(et->cols[i].name, t, 0)))
 				goto oom;
 		}
-		snprintf(full, sizeof(full), "%s%sKey", prefix, *prefix ? "." : "");
-		key = json_pack("{s:s, s:s, s:o}", "type", "record", "name", full,
-				"fields", kfields);
+		snprintf(full, sizeof(full), "%s%sKey", prefix,
+			 *prefix ? "." : "");
+		key = json_pack("{s:s, s:s, s:o}", "type", "record", "name",
+				full, "fields", kfields);
 		kfields = NULL;
 		if (!key)
 			goto oom;
@@ -883,24 +929,37 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 			goto oom;
 	}
 
-	/* Envelope */
+	/* Envelope: before is the Value record, after refers to it by name */
 	efields = json_array();
 	if (!efields)
 		goto oom;
 	snprintf(full, sizeof(full), "%s%sValue", prefix, *prefix ? "." : "");
-	t = json_pack("[s, o]", "null", value);	/* takes value, even on error */
-	value = NULL;
-	if (add_field(efields, field_json("before", t, 1)) ||
-	    add_field(efields, field_json("after", json_pack("[s, s]", "null", full), 1)) ||
-	    add_field(efields, field_json("source", source_json(), 0)) ||
-	    add_field(efields, field_json("op", json_string("string"), 0)) ||
-	    add_field(efields, field_json("ts_ms", json_pack("[s, s]", "null", "long"), 1)) ||
-	    add_field(efields, field_json("transaction", nullable(transaction_json(), 0), 1)) ||
-	    add_field(efields, field_json("unchanged",
-			json_pack("[s, {s:s, s:s}]", "null", "type", "array",
-				  "items", "string"), 1)))
-		goto oom;
-	snprintf(full, sizeof(full), "%s%sEnvelope", prefix, *prefix ? "." : "");
+	{
+		json_t *before = json_pack("[s, o]", "null", value);
+		json_t *after = json_pack("[s, s]", "null", full);
+		json_t *ts = json_pack("[s, s]", "null", "long");
+		json_t *txn = nullable(transaction_json(), 0);
+		json_t *unch = json_pack("[s, {s:s, s:s}]", "null", "type",
+					 "array", "items", "string");
+		json_t *ef[] = {
+			field_json("before", before, 1),
+			field_json("after", after, 1),
+			field_json("source", source_json(), 0),
+			field_json("op", json_string("string"), 0),
+			field_json("ts_ms", ts, 1),
+			field_json("transaction", txn, 1),
+			field_json("unchanged", unch, 1),
+		};
+		int bad = 0;
+
+		value = NULL; /* json_pack took it, even on error */
+		for (size_t i = 0; i < sizeof(ef) / sizeof(ef[0]); i++)
+			bad |= add_field(efields, ef[i]) != 0;
+		if (bad)
+			goto oom;
+	}
+	snprintf(full, sizeof(full), "%s%sEnvelope", prefix,
+		 *prefix ? "." : "");
 	env = json_pack("{s:s, s:s, s:o}", "type", "record", "name", full,
 			"fields", efields);
 	efields = NULL;
@@ -914,12 +973,11 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 	env = key = NULL;
 
 	/* Canonical forms, fingerprints */
-	if (enc_canonical(et->value_json, &et->value_canonical, &et->sch.value_fp,
-			  err, errlen) < 0)
+	if (enc_canonical(et->value_json, &et->value_canonical,
+			  &et->sch.value_fp, err, errlen) < 0)
 		goto fail;
-	if (et->key_json &&
-	    enc_canonical(et->key_json, &et->key_canonical, &et->sch.key_fp, err,
-			  errlen) < 0)
+	if (et->key_json && enc_canonical(et->key_json, &et->key_canonical,
+					  &et->sch.key_fp, err, errlen) < 0)
 		goto fail;
 	et->sch.key_json = et->key_json;
 	et->sch.value_json = et->value_json;
@@ -956,8 +1014,10 @@ enc_table(struct rc_table *tbl, char *err, size_t errlen)
 
 	if (tbl->enc_priv) {
 		if (tbl->enc_free != enc_table_free) {
-			set_err(err, errlen, "table %s.%s: enc_priv is not the "
-				"encoder's", tbl->schema, tbl->name);
+			set_err(err, errlen,
+				"table %s.%s: enc_priv is not "
+				"the encoder's",
+				tbl->schema, tbl->name);
 			return NULL;
 		}
 		return tbl->enc_priv;
@@ -975,8 +1035,8 @@ enc_table(struct rc_table *tbl, char *err, size_t errlen)
 /* ------------------------------------------------------------------ */
 
 struct rc_encoder {
-	avro_writer_t writer;	/* memory writer, pointed at each output */
-	size_t hint;		/* largest encoding seen so far */
+	avro_writer_t writer; /* memory writer, pointed at each output */
+	size_t hint;	      /* largest encoding seen so far */
 };
 
 struct rc_encoder *
@@ -1063,7 +1123,8 @@ array_elems(const struct rc_event *ev, const struct rc_value *v)
 {
 	if (v->u.a.n > RC_MAX_ARRAY_ELEMENTS ||
 	    v->u.a.off % _Alignof(struct rc_value) != 0 ||
-	    (uint64_t)v->u.a.off + (uint64_t)v->u.a.n * sizeof(struct rc_value) >
+	    (uint64_t)v->u.a.off +
+			    (uint64_t)v->u.a.n * sizeof(struct rc_value) >
 		    ev->arena_len)
 		return NULL;
 	return (const struct rc_value *)(ev->arena + v->u.a.off);
@@ -1110,8 +1171,8 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 	case RC_T_DECIMAL:
 		p = payload(ev, val);
 		if (!p) {
-			set_err(err, errlen, "column %s: value outside the event",
-				c->name);
+			set_err(err, errlen,
+				"column %s: value outside the event", c->name);
 			return -1;
 		}
 		if (t == RC_T_BYTES || t == RC_T_DECIMAL)
@@ -1121,8 +1182,8 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 		const struct rc_value *el = array_elems(ev, val);
 
 		if (!el) {
-			set_err(err, errlen, "column %s: array outside the event",
-				c->name);
+			set_err(err, errlen,
+				"column %s: array outside the event", c->name);
 			return -1;
 		}
 		if ((rc = avro_value_reset(v)) != 0)
@@ -1134,14 +1195,18 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 				return rc;
 			if (el[i].kind == RC_V_NULL) {
 				rc = avro_value_set_branch(&item, 0, NULL);
-			} else if (el[i].kind == RC_V_SET && c->elem_type != RC_T_ARRAY) {
+			} else if (el[i].kind == RC_V_SET &&
+				   c->elem_type != RC_T_ARRAY) {
 				rc = avro_value_set_branch(&item, 1, &br);
 				if (!rc)
-					rc = set_typed(c, c->elem_type, ev, &el[i],
-						       &br, err, errlen);
+					rc = set_typed(c, c->elem_type, ev,
+						       &el[i], &br, err,
+						       errlen);
 			} else {
-				set_err(err, errlen, "column %s: array element %u "
-					"is neither NULL nor a value", c->name, i);
+				set_err(err, errlen,
+					"column %s: array element %u "
+					"is neither NULL nor a value",
+					c->name, i);
 				return -1;
 			}
 			if (rc)
@@ -1150,7 +1215,8 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 		return 0;
 	}
 	default:
-		set_err(err, errlen, "column %s: unknown type %d", c->name, (int)t);
+		set_err(err, errlen, "column %s: unknown type %d", c->name,
+			(int)t);
 		return -1;
 	}
 }
@@ -1175,14 +1241,16 @@ set_nullable(const struct rc_enc_col *c, const struct rc_event *ev,
 		return set_typed(c, c->type, ev, val, &br, err, errlen);
 	case RC_V_TEXT:
 		if (!rc_avro_map[c->type].text_branch) {
-			set_err(err, errlen, "column %s: a %s column cannot carry "
-				"a text value", c->name, rc_type_name(c->type));
+			set_err(err, errlen,
+				"column %s: a %s column cannot carry "
+				"a text value",
+				c->name, rc_type_name(c->type));
 			return -1;
 		}
 		p = payload(ev, val);
 		if (!p) {
-			set_err(err, errlen, "column %s: value outside the event",
-				c->name);
+			set_err(err, errlen,
+				"column %s: value outside the event", c->name);
 			return -1;
 		}
 		if ((rc = avro_value_set_branch(field, 2, &br)) != 0)
@@ -1214,8 +1282,11 @@ set_row(const struct rc_enc_table *et, const struct rc_event *ev, int64_t row,
 	if ((rc = avro_value_set_branch(field, 1, &rec)) != 0)
 		return rc;
 	for (int i = 0; i < et->ncols; i++) {
-		if ((rc = avro_value_get_by_index(&rec, (size_t)i, &f, NULL)) != 0 ||
-		    (rc = set_nullable(&et->cols[i], ev, &vals[i], &f, err, errlen)) != 0)
+		rc = avro_value_get_by_index(&rec, (size_t)i, &f, NULL);
+		if (!rc)
+			rc = set_nullable(&et->cols[i], ev, &vals[i], &f, err,
+					  errlen);
+		if (rc)
 			return rc;
 	}
 	return 0;
@@ -1276,13 +1347,19 @@ set_long_field(avro_value_t *rec, size_t idx, int64_t v)
 
 static const char *const rc_snapshot_names[] = {"false", "true", "last"};
 
-/* The rowcast.Source record of the envelope. */
+/*
+ * The rowcast.Source record of the envelope. The fields that only depend
+ * on the table and its connector (version, connector, name, db, schema,
+ * table) are set when the connector differs from the one they were last
+ * set for, which is once per table shape: the values stay in the reused
+ * Avro value, and their wrapped buffers point at the table's own strings
+ * (freed with this cache) or at static strings.
+ */
 static int
-set_source(const struct rc_enc_table *et, const struct rc_event *ev,
+set_source(struct rc_enc_table *et, const struct rc_event *ev,
 	   avro_value_t *src, char *err, size_t errlen)
 {
 	const struct rc_table *tbl = ev->tbl;
-	const char *conn = ev->src.connector ? ev->src.connector : "";
 	const char *snap;
 	int my = is_mysql(ev);
 	avro_value_t f;
@@ -1292,23 +1369,38 @@ set_source(const struct rc_enc_table *et, const struct rc_event *ev,
 		set_err(err, errlen, "bad snapshot flag %u", ev->src.snapshot);
 		return -1;
 	}
+	if (!et->src_set || ev->src.connector != et->src_connector) {
+		const char *conn = ev->src.connector ? ev->src.connector : "";
+
+		et->src_set = 0;
+		if ((rc = set_string_field(src, SRC_VERSION, PACKAGE_VERSION,
+					   sizeof(PACKAGE_VERSION) - 1)) ||
+		    (rc = set_string_field(src, SRC_CONNECTOR, conn,
+					   strlen(conn))) ||
+		    (rc = set_string_field(src, SRC_NAME, tbl->source,
+					   et->source_len)) ||
+		    (rc = set_string_field(src, SRC_DB, tbl->db, et->db_len)) ||
+		    (rc = set_opt_string(src, SRC_SCHEMA,
+					 my ? NULL : tbl->schema,
+					 et->schema_len)) ||
+		    (rc = set_string_field(src, SRC_TABLE, tbl->name,
+					   et->table_len)))
+			return rc;
+		et->src_connector = ev->src.connector;
+		et->src_set = 1;
+	}
 	snap = rc_snapshot_names[ev->src.snapshot];
-	if ((rc = set_string_field(src, SRC_VERSION, PACKAGE_VERSION,
-				   sizeof(PACKAGE_VERSION) - 1)) ||
-	    (rc = set_string_field(src, SRC_CONNECTOR, conn, strlen(conn))) ||
-	    (rc = set_string_field(src, SRC_NAME, tbl->source, et->source_len)) ||
-	    (rc = set_long_field(src, SRC_TS_MS, ev->src.commit_ts_us / 1000)) ||
+	if ((rc = set_long_field(src, SRC_TS_MS,
+				 ev->src.commit_ts_us / 1000)) ||
 	    (rc = set_long_field(src, SRC_TS_US, ev->src.commit_ts_us)) ||
 	    (rc = set_string_field(src, SRC_SNAPSHOT, snap, strlen(snap))) ||
-	    (rc = set_string_field(src, SRC_DB, tbl->db, et->db_len)) ||
-	    (rc = set_opt_string(src, SRC_SCHEMA, my ? NULL : tbl->schema,
-				 et->schema_len)) ||
-	    (rc = set_string_field(src, SRC_TABLE, tbl->name, et->table_len)) ||
-	    (rc = set_opt_long(src, SRC_TXID, ev->src.txid >= 0, ev->src.txid)) ||
+	    (rc = set_opt_long(src, SRC_TXID, ev->src.txid >= 0,
+			       ev->src.txid)) ||
 	    (rc = set_opt_long(src, SRC_LSN, !my && ev->src.lsn != 0,
 			       (int64_t)ev->src.lsn)) ||
 	    (rc = set_opt_string(src, SRC_FILE, my ? ev->src.file : NULL,
-				 my && ev->src.file ? strlen(ev->src.file) : 0)) ||
+				 my && ev->src.file ? strlen(ev->src.file)
+						    : 0)) ||
 	    (rc = set_opt_long(src, SRC_POS, my, (int64_t)ev->src.pos)))
 		return rc;
 	/* row is ["null", "int"] */
@@ -1324,7 +1416,8 @@ set_source(const struct rc_enc_table *et, const struct rc_event *ev,
 		return rc;
 	}
 	if ((rc = set_opt_string(src, SRC_GTID, my ? ev->src.gtid : NULL,
-				 my && ev->src.gtid ? strlen(ev->src.gtid) : 0)) ||
+				 my && ev->src.gtid ? strlen(ev->src.gtid)
+						    : 0)) ||
 	    (rc = set_opt_long(src, SRC_SERVER_ID, my, ev->src.server_id)))
 		return rc;
 	return 0;
@@ -1344,7 +1437,8 @@ fill_envelope(struct rc_enc_table *et, const struct rc_event *ev, char *err,
 	int rc, nunch = 0;
 
 	if (!ev->op || !(opc = strchr(rc_op_chars, ev->op))) {
-		set_err(err, errlen, "bad operation '%c'", ev->op ? ev->op : '?');
+		set_err(err, errlen, "bad operation '%c'",
+			ev->op ? ev->op : '?');
 		return -1;
 	}
 	if ((rc = avro_value_get_by_index(env, ENV_BEFORE, &f, NULL)) ||
@@ -1361,9 +1455,11 @@ fill_envelope(struct rc_enc_table *et, const struct rc_event *ev, char *err,
 		if ((rc = avro_value_set_branch(&f, 0, NULL)) != 0)
 			return rc;
 	} else if ((rc = avro_value_set_branch(&f, 1, &br)) ||
-		   (rc = set_string_field(&br, TXN_ID, ev->txn_id,
-					  strnlen(ev->txn_id, sizeof(ev->txn_id)))) ||
-		   (rc = set_long_field(&br, TXN_TOTAL_ORDER, (int64_t)ev->txn_order)) ||
+		   (rc = set_string_field(
+			    &br, TXN_ID, ev->txn_id,
+			    strnlen(ev->txn_id, sizeof(ev->txn_id)))) ||
+		   (rc = set_long_field(&br, TXN_TOTAL_ORDER,
+					(int64_t)ev->txn_order)) ||
 		   (rc = set_long_field(&br, TXN_DATA_COLLECTION_ORDER,
 					(int64_t)ev->txn_order))) {
 		return rc;
@@ -1384,7 +1480,8 @@ fill_envelope(struct rc_enc_table *et, const struct rc_event *ev, char *err,
 		if (after[i].kind != RC_V_UNCHANGED)
 			continue;
 		if ((rc = avro_value_append(&br, &item, NULL)) ||
-		    (rc = give_string(&item, et->cols[i].name, et->cols[i].name_len)))
+		    (rc = give_string(&item, et->cols[i].name,
+				      et->cols[i].name_len)))
 			return rc;
 	}
 	return 0;
@@ -1422,9 +1519,12 @@ write_value(struct rc_encoder *enc, avro_value_t *val, struct rc_buf *out,
 				avro_strerror());
 			return -1;
 		}
-		if (need > RC_MAX_ENCODED_BYTES || rc_buf_reserve(out, need) < 0) {
-			set_err(err, errlen, "encoded event of %zu bytes is over "
-				"the cap or out of memory", need);
+		if (need > RC_MAX_ENCODED_BYTES ||
+		    rc_buf_reserve(out, need) < 0) {
+			set_err(err, errlen,
+				"encoded event of %zu bytes is over "
+				"the cap or out of memory",
+				need);
 			return -1;
 		}
 		if (need > enc->hint)
@@ -1469,7 +1569,8 @@ rc_encode_value(struct rc_encoder *enc, const struct rc_event *ev,
 /* One field of the Key record: T, or [T, "string"] for DECIMAL/ARRAY. */
 static int
 set_key_field(const struct rc_enc_col *c, const struct rc_event *ev,
-	      const struct rc_value *v, avro_value_t *f, char *err, size_t errlen)
+	      const struct rc_value *v, avro_value_t *f, char *err,
+	      size_t errlen)
 {
 	avro_value_t br;
 	const char *p;
@@ -1477,8 +1578,10 @@ set_key_field(const struct rc_enc_col *c, const struct rc_event *ev,
 
 	if (!rc_avro_map[c->type].text_branch) {
 		if (v->kind != RC_V_SET) {
-			set_err(err, errlen, "key column %s: a %s column cannot "
-				"carry a text value", c->name, rc_type_name(c->type));
+			set_err(err, errlen,
+				"key column %s: a %s column cannot "
+				"carry a text value",
+				c->name, rc_type_name(c->type));
 			return -1;
 		}
 		return set_typed(c, c->type, ev, v, f, err, errlen);
@@ -1489,8 +1592,8 @@ set_key_field(const struct rc_enc_col *c, const struct rc_event *ev,
 		return set_typed(c, c->type, ev, v, &br, err, errlen);
 	}
 	if (v->kind != RC_V_TEXT) {
-		set_err(err, errlen, "key column %s: bad value kind %d", c->name,
-			v->kind);
+		set_err(err, errlen, "key column %s: bad value kind %d",
+			c->name, v->kind);
 		return -1;
 	}
 	p = payload(ev, v);
@@ -1525,8 +1628,10 @@ rc_encode_key(struct rc_encoder *enc, const struct rc_event *ev,
 		return 1;
 	row = ev->op == 'd' ? ev->before : ev->after;
 	if (row < 0) {
-		set_err(err, errlen, "%s.%s: %s event without its %s image, no "
-			"key", tbl->schema, tbl->name,
+		set_err(err, errlen,
+			"%s.%s: %s event without its %s image, no "
+			"key",
+			tbl->schema, tbl->name,
 			ev->op == 'd' ? "delete" : "change",
 			ev->op == 'd' ? "before" : "after");
 		return -1;
@@ -1546,13 +1651,16 @@ rc_encode_key(struct rc_encoder *enc, const struct rc_event *ev,
 		if (v->kind == RC_V_NULL || v->kind == RC_V_UNCHANGED) {
 			set_err(err, errlen, "%s.%s: key column %s is %s",
 				tbl->schema, tbl->name, tbl->cols[i].name,
-				v->kind == RC_V_NULL ? "NULL" : "not sent (unchanged)");
+				v->kind == RC_V_NULL ? "NULL"
+						     : "not sent (unchanged)");
 			return -1;
 		}
-		if (avro_value_get_by_index(&et->kval, (size_t)k, &f, NULL) != 0 ||
+		if (avro_value_get_by_index(&et->kval, (size_t)k, &f, NULL) !=
+			    0 ||
 		    set_key_field(&et->cols[i], ev, v, &f, err, errlen) != 0) {
 			if (err && errlen && !err[0])
-				set_err(err, errlen, "Avro C: %s", avro_strerror());
+				set_err(err, errlen, "Avro C: %s",
+					avro_strerror());
 			return -1;
 		}
 	}
@@ -1620,7 +1728,8 @@ jdouble(struct jw *w, double d, int is_float)
 	}
 	for (int prec = is_float ? 6 : 15; prec <= 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
-		if (is_float ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d)
+		if (is_float ? strtof(tmp, NULL) == (float)d
+			     : strtod(tmp, NULL) == d)
 			break;
 	}
 	jputs(w, tmp);
@@ -1763,8 +1872,8 @@ jtime(struct jw *w, int64_t us)
 static void
 jbase64(struct jw *w, const unsigned char *p, size_t n)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
+				  "stuvwxyz0123456789+/";
 	char tmp[256];
 	size_t k = 0;
 
@@ -1818,13 +1927,14 @@ jdecimal(struct jw *w, const unsigned char *p, size_t n, int scale)
 
 		for (size_t j = 0; j < 4; j++) {
 			size_t bi = i * 4 + j;
-			unsigned char byte = bi < lead ? (neg ? 0xff : 0) : p[bi - lead];
+			unsigned char byte =
+				bi < lead ? (neg ? 0xff : 0) : p[bi - lead];
 
 			v = v << 8 | byte;
 		}
 		limbs[i] = v;
 	}
-	if (neg) {		/* magnitude = ~x + 1 */
+	if (neg) { /* magnitude = ~x + 1 */
 		uint64_t carry = 1;
 
 		for (size_t i = nl; i-- > 0;) {
@@ -1859,7 +1969,9 @@ jdecimal(struct jw *w, const unsigned char *p, size_t n, int scale)
 	{
 		size_t fl = scale > 0 ? (size_t)scale : 0;
 		size_t il = nd > fl ? nd - fl : 1;
-		size_t zeros = scale < 0 && !(nd == 1 && dig[0] == '0') ? (size_t)-scale : 0;
+		size_t zeros = scale < 0 && !(nd == 1 && dig[0] == '0')
+				       ? (size_t)-scale
+				       : 0;
 		size_t tl = 1 + il + zeros + (fl ? 1 + fl : 0);
 		size_t k = 0;
 
@@ -1871,7 +1983,7 @@ jdecimal(struct jw *w, const unsigned char *p, size_t n, int scale)
 		if (neg)
 			text[k++] = '-';
 		for (size_t i = 0; i < il; i++) {
-			size_t di = fl + il - 1 - i;	/* index in dig[] */
+			size_t di = fl + il - 1 - i; /* index in dig[] */
 
 			text[k++] = di < nd ? dig[di] : '0';
 		}
@@ -1943,7 +2055,8 @@ jtyped(struct jw *w, const struct rc_event *ev, const struct rc_column *col,
 		if (t == RC_T_BYTES)
 			jbase64(w, (const unsigned char *)p, v->u.s.len);
 		else if (t == RC_T_DECIMAL)
-			jdecimal(w, (const unsigned char *)p, v->u.s.len, col->scale);
+			jdecimal(w, (const unsigned char *)p, v->u.s.len,
+				 col->scale);
 		else
 			jstr(w, p, v->u.s.len);
 		return;
@@ -1986,9 +2099,18 @@ jvalue(struct jw *w, const struct rc_event *ev, const struct rc_column *col,
 		else
 			jstr(w, p, v->u.s.len);
 		return;
-	default:	/* NULL, UNCHANGED */
+	default: /* NULL, UNCHANGED */
 		jputs(w, "null");
 	}
+}
+
+static void
+jopt_str(struct jw *w, const char *s)
+{
+	if (s)
+		jstr(w, s, strlen(s));
+	else
+		jputs(w, "null");
 }
 
 /* A row image as an object keyed by the database's column names. */
@@ -2013,20 +2135,11 @@ jrow(struct jw *w, const struct rc_event *ev, int64_t row)
 
 		if (i)
 			jraw(w, ",", 1);
-		jstr(w, col->name, strlen(col->name));
+		jopt_str(w, col->name ? col->name : "");
 		jraw(w, ":", 1);
 		jvalue(w, ev, col, col->type, &vals[i]);
 	}
 	jraw(w, "}", 1);
-}
-
-static void
-jopt_str(struct jw *w, const char *s)
-{
-	if (s)
-		jstr(w, s, strlen(s));
-	else
-		jputs(w, "null");
 }
 
 /* The source block, with the same fields and nulls as rowcast.Source. */
@@ -2132,7 +2245,8 @@ rc_encode_json(const struct rc_event *ev, struct rc_buf *out)
 	if (ev->after >= 0)
 		after = row_values(ev, ev->after);
 	for (int i = 0; after && i < ev->tbl->ncols; i++) {
-		const char *name = ev->tbl->cols[i].name;
+		const char *name =
+			ev->tbl->cols[i].name ? ev->tbl->cols[i].name : "";
 
 		if (after[i].kind != RC_V_UNCHANGED)
 			continue;

@@ -1,8 +1,6 @@
 /*
  * event.c -- tables, values and events (see event.h).
  */
-#include "config.h"
-
 #include "event.h"
 #include "limits.h"
 

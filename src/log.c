@@ -1,8 +1,6 @@
 /*
  * log.c -- levelled logging with a component tag (see log.h).
  */
-#include "config.h"
-
 #include "log.h"
 
 #include <stdarg.h>

@@ -21,7 +21,6 @@
 #include <time.h>
 
 #include "checkpoint.h"
-#include "config.h"
 #include "log.h"
 #include "pipeline.h"
 #include "plugins.h"

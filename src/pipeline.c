@@ -19,7 +19,6 @@
 
 #include "ack.h"
 #include "checkpoint.h"
-#include "config.h"
 #include "encoder.h"
 #include "log.h"
 #include "pipeline.h"
@@ -243,10 +242,9 @@ rc_pipeline_get_stats(struct rc_pipeline *pl, struct rc_pipeline_stats *st)
 /* ------------------------------------------------------------------ */
 
 void
-rc_sink_durable(struct rc_sink *snk, uint64_t txn_seq, uint32_t n)
+rc_pipeline_durable(struct rc_pipeline *pl, struct rc_sink *snk,
+		    uint64_t txn_seq, uint32_t n)
 {
-	struct rc_pipeline *pl = snk->pl;
-
 	if (rc_ack_done(pl->ack, txn_seq, n) < 0) {
 		rc_error("pipeline", "sink %s reported an unknown delivery; "
 				     "stopping to stay safe",

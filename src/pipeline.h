@@ -66,6 +66,12 @@ int rc_pipeline_wait_drained(struct rc_pipeline *pl, int timeout_ms);
 /* The source failed for good: stop the pipeline. @locality any thread */
 void rc_pipeline_source_failed(struct rc_pipeline *pl);
 
+/* A sink's durability report (see rc_sink_durable in sink.h).
+ * @locality pipeline thread */
+struct rc_sink;
+void rc_pipeline_durable(struct rc_pipeline *pl, struct rc_sink *snk,
+			 uint64_t txn_seq, uint32_t n);
+
 /* Counters for logs and tests. */
 struct rc_pipeline_stats {
 	uint64_t events;	/* events handed to the sinks */

@@ -1,8 +1,6 @@
 /*
  * plugins.c -- the sources and sinks compiled into this build (plugins.h).
  */
-#include "config.h"
-
 #include <string.h>
 
 #include "plugins.h"

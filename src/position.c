@@ -1,8 +1,6 @@
 /*
  * position.c -- LSN text form (position.h).
  */
-#include "config.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 

@@ -1,8 +1,6 @@
 /*
  * queue.c -- the bounded queue (see queue.h).
  */
-#include "config.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -9,8 +9,9 @@
  * checkpoint only from those reports.
  *
  * @locality every callback runs on the pipeline thread, and
- *           rc_sink_durable()/rc_sink_failed() must be called from it too
- *           (from inside write/poll/flush).
+ *           rc_sink_durable() must be called from it too (from inside
+ *           write/poll/flush). A sink that fails for good returns -1 with
+ *           lasterr set; the pipeline then stops.
  */
 #ifndef RC_SINK_H
 #define RC_SINK_H

@@ -27,8 +27,6 @@
  * and rowcast.fingerprint (CRC-64-AVRO of the schema's canonical form, 16
  * lowercase hex digits).
  */
-#include "config.h"
-
 #include "file_ocf.h"
 
 #include <errno.h>
@@ -65,7 +63,8 @@ rc_ocf_write_header(struct rc_buf *out, const char *schema_json, uint64_t fp,
 	snprintf(hex, sizeof(hex), "%016" PRIx64, fp);
 	if (rc_buf_append(out, ocf_magic, sizeof(ocf_magic)) < 0 ||
 	    rc_buf_avro_long(out, 3) < 0 ||
-	    ocf_meta(out, "avro.schema", schema_json, strlen(schema_json)) < 0 ||
+	    ocf_meta(out, "avro.schema", schema_json, strlen(schema_json)) <
+		    0 ||
 	    ocf_meta(out, "avro.codec", "null", 4) < 0 ||
 	    ocf_meta(out, "rowcast.fingerprint", hex, 16) < 0 ||
 	    rc_buf_avro_long(out, 0) < 0 ||
@@ -128,7 +127,7 @@ ocf_read(struct ocf_reader *r, void *p, size_t n)
 		if (k < 0)
 			return -1;
 		if (k == 0)
-			return 1;	/* shrank under us */
+			return 1; /* shrank under us */
 		got += (size_t)k;
 	}
 	r->off += n;
@@ -153,8 +152,8 @@ ocf_read_long(struct ocf_reader *r, int64_t *v)
 		z |= (uint64_t)(b[i] & 0x7f) << (7 * i);
 		if (!(b[i] & 0x80)) {
 			if (i == 9 && b[i] > 1)
-				return 1;	/* overflows 64 bits */
-			r->off -= n - (i + 1);	/* give back the rest */
+				return 1;      /* overflows 64 bits */
+			r->off -= n - (i + 1); /* give back the rest */
 			*v = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
 			return 0;
 		}
@@ -186,7 +185,8 @@ ocf_read_meta(struct ocf_reader *r, int *has_schema, char *why, size_t whylen)
 
 	for (;;) {
 		if ((rc = ocf_read_long(r, &count)) != 0) {
-			snprintf(why, whylen, "metadata cut short at byte %" PRIu64, r->off);
+			snprintf(why, whylen,
+				 "metadata cut short at byte %" PRIu64, r->off);
 			return rc;
 		}
 		if (count == 0)
@@ -198,12 +198,16 @@ ocf_read_meta(struct ocf_reader *r, int *has_schema, char *why, size_t whylen)
 			}
 			count = -count;
 			if ((rc = ocf_read_long(r, &bsize)) != 0) {
-				snprintf(why, whylen, "metadata cut short at byte %" PRIu64, r->off);
+				snprintf(why, whylen,
+					 "metadata cut short at byte %" PRIu64,
+					 r->off);
 				return rc;
 			}
 		}
 		if ((uint64_t)count > r->size - r->off) {
-			snprintf(why, whylen, "metadata count %" PRId64 " exceeds the file", count);
+			snprintf(why, whylen,
+				 "metadata count %" PRId64 " exceeds the file",
+				 count);
 			return 1;
 		}
 		while (count-- > 0) {
@@ -211,7 +215,9 @@ ocf_read_meta(struct ocf_reader *r, int *has_schema, char *why, size_t whylen)
 			if ((rc = ocf_read_long(r, &len)) != 0)
 				goto short_read;
 			if (len < 0 || len >= OCF_MAX_KEY) {
-				snprintf(why, whylen, "bad metadata key length %" PRId64, len);
+				snprintf(why, whylen,
+					 "bad metadata key length %" PRId64,
+					 len);
 				return 1;
 			}
 			if ((rc = ocf_read(r, key, (size_t)len)) != 0)
@@ -248,7 +254,8 @@ rc_ocf_scan(int fd, struct rc_ocf_scan *scan)
 	if (rc < 0)
 		return -1;
 	if (rc || memcmp(magic, ocf_magic, sizeof(magic)) != 0) {
-		snprintf(scan->why, sizeof(scan->why), "not an Avro container (bad magic)");
+		snprintf(scan->why, sizeof(scan->why),
+			 "not an Avro container (bad magic)");
 		return 0;
 	}
 	rc = ocf_read_meta(&r, &has_schema, scan->why, sizeof(scan->why));
@@ -257,14 +264,16 @@ rc_ocf_scan(int fd, struct rc_ocf_scan *scan)
 	if (rc)
 		return 0;
 	if (!has_schema) {
-		snprintf(scan->why, sizeof(scan->why), "no avro.schema in the header");
+		snprintf(scan->why, sizeof(scan->why),
+			 "no avro.schema in the header");
 		return 0;
 	}
 	rc = ocf_read(&r, scan->sync, RC_OCF_SYNC_LEN);
 	if (rc < 0)
 		return -1;
 	if (rc) {
-		snprintf(scan->why, sizeof(scan->why), "header cut short in the sync marker");
+		snprintf(scan->why, sizeof(scan->why),
+			 "header cut short in the sync marker");
 		return 0;
 	}
 	scan->header_ok = 1;
@@ -281,18 +290,21 @@ rc_ocf_scan(int fd, struct rc_ocf_scan *scan)
 			return -1;
 		if (rc) {
 			snprintf(scan->why, sizeof(scan->why),
-				 "block %" PRIu64 ": prefix cut short", scan->blocks + 1);
+				 "block %" PRIu64 ": prefix cut short",
+				 scan->blocks + 1);
 			break;
 		}
 		if (count <= 0 || size < 0) {
 			snprintf(scan->why, sizeof(scan->why),
-				 "block %" PRIu64 ": bad count %" PRId64 " or size %" PRId64,
+				 "block %" PRIu64 ": bad count %" PRId64
+				 " or size %" PRId64,
 				 scan->blocks + 1, count, size);
 			break;
 		}
 		if (ocf_skip(&r, size)) {
 			snprintf(scan->why, sizeof(scan->why),
-				 "block %" PRIu64 ": %" PRId64 " bytes announced, %" PRIu64 " left",
+				 "block %" PRIu64 ": %" PRId64
+				 " bytes announced, %" PRIu64 " left",
 				 scan->blocks + 1, size, r.size - r.off);
 			break;
 		}
@@ -301,7 +313,8 @@ rc_ocf_scan(int fd, struct rc_ocf_scan *scan)
 			return -1;
 		if (rc || memcmp(sync, scan->sync, RC_OCF_SYNC_LEN) != 0) {
 			snprintf(scan->why, sizeof(scan->why),
-				 "block %" PRIu64 ": sync marker %s", scan->blocks + 1,
+				 "block %" PRIu64 ": sync marker %s",
+				 scan->blocks + 1,
 				 rc ? "cut short" : "does not match");
 			break;
 		}

@@ -37,16 +37,16 @@ size_t rc_ocf_block_prefix(uint8_t *p, int64_t count, int64_t size);
 
 /* What rc_ocf_scan() found in a file. */
 struct rc_ocf_scan {
-	int header_ok;		/* magic, metadata (with avro.schema) and sync read */
+	int header_ok; /* magic, metadata (with avro.schema) and sync read */
 	uint64_t file_size;
 	uint64_t header_len;
 	uint8_t sync[RC_OCF_SYNC_LEN];
-	uint64_t blocks;	/* complete blocks after the header */
-	uint64_t records;	/* objects in those blocks */
-	uint64_t good_end;	/* offset just past the last complete block
-				 * (header_len when there is none, 0 when the
-				 * header is bad) */
-	char why[160];		/* why the header or the walk stopped */
+	uint64_t blocks;   /* complete blocks after the header */
+	uint64_t records;  /* objects in those blocks */
+	uint64_t good_end; /* offset just past the last complete block
+			    * (header_len when there is none, 0 when the
+			    * header is bad) */
+	char why[160];	   /* why the header or the walk stopped */
 };
 
 /*

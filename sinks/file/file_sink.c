@@ -1,11 +1,11 @@
 /*
  * file_sink.c -- Avro object container files, one stream of files per table.
  *
- * Layout on disk (DESIGN.md section 3):
+ * Layout on disk (DESIGN.md section 3), the time in UTC:
  *
- *   <path>/.rowcast.lock                  flock(2)ed while a sink uses path
- *   <path>/<topic>/<topic>-<UTC yyyymmddTHHMMSSZ>-<seq>.avro       closed
- *   <path>/<topic>/<topic>-<UTC yyyymmddTHHMMSSZ>-<seq>.avro.part  being written
+ *   <path>/.rowcast.lock                          flock(2)ed while in use
+ *   <path>/<topic>/<topic>-<yyyymmddTHHMMSSZ>-<seq>.avro       closed
+ *   <path>/<topic>/<topic>-<yyyymmddTHHMMSSZ>-<seq>.avro.part  being written
  *
  * seq (6 digits, zero-padded) grows by one per file of a topic and
  * continues after the highest one already in the directory, so names sort
@@ -24,7 +24,10 @@
  *
  * A file is closed (at a block boundary) when it is past rotate_bytes or
  * older than rotate_interval, and when its table's value schema changes: a
- * container file has one schema.
+ * container file has one schema. The schema text is compared, not only the
+ * fingerprint: the Parsing Canonical Form drops logical types, so a
+ * numeric(10,2) that becomes numeric(12,4) keeps its fingerprint but needs
+ * a new header.
  *
  * Crash recovery (at open): every <path>/<topic>/<name>.avro.part is walked
  * block by block (file_ocf.c); it is cut after its last complete block and
@@ -44,9 +47,9 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +67,7 @@
 #include "log.h"
 #include "sink.h"
 
-#define FILE_BUCKETS 256
+#define FILE_BUCKETS   256
 #define FILE_LOCK_NAME ".rowcast.lock"
 /* Longest topic: its files' names, "<topic>-yyyymmddTHHMMSSZ-nnnnnn.avro.part"
  * and the recovery's ".corrupt", stay under 255 bytes. */
@@ -83,38 +86,39 @@ struct file_run {
 
 /* The files of one topic: at most one open, with its pending block. */
 struct file_stream {
-	struct file_stream *next;	/* hash chain */
-	char *topic;			/* sanitised; directory and name prefix */
-	uint32_t seq;			/* seq of the newest file named */
+	struct file_stream *next; /* hash chain */
+	char *topic;		  /* sanitised; directory and name prefix */
+	uint32_t seq;		  /* seq of the newest file named */
 
 	/* the open file; fd == -1 when none */
 	int fd;
-	int broken;			/* a write or sync failed */
-	char *part;			/* "<name>.avro.part" */
-	uint64_t fp;			/* value schema fingerprint of the file */
+	int broken;	      /* a write or sync failed */
+	char *part;	      /* "<name>.avro.part" */
+	char *schema;	      /* the header's schema text */
+	struct rc_table *tbl; /* a table known to have that schema (a ref) */
 	uint8_t sync[RC_OCF_SYNC_LEN];
-	uint64_t file_bytes;		/* header + complete blocks */
-	uint64_t blocks;		/* complete blocks in the file */
-	int64_t opened_ms;		/* monotonic */
+	uint64_t file_bytes; /* header + complete blocks */
+	uint64_t blocks;     /* complete blocks in the file */
+	int64_t opened_ms;   /* monotonic */
 
 	/* the pending block */
-	struct rc_buf block;		/* encoded envelopes */
-	int64_t count;			/* events in it */
-	int64_t since_ms;		/* monotonic arrival of the oldest */
+	struct rc_buf block; /* encoded envelopes */
+	int64_t count;	     /* events in it */
+	int64_t since_ms;    /* monotonic arrival of the oldest */
 	struct file_run *runs;
 	size_t nruns, caprun;
 };
 
 struct file_sink {
-	struct rc_sink base;		/* first member */
+	struct rc_sink base; /* first member */
 	char *path;
-	int rootfd;			/* <path>, O_DIRECTORY */
+	int rootfd; /* <path>, O_DIRECTORY */
 	int lockfd;
 	uint64_t rotate_bytes, block_bytes;
 	int64_t rotate_ms, flush_ms;
-	int closing;			/* in close(): report nothing */
+	int closing; /* in close(): report nothing */
 	struct file_stream *buckets[FILE_BUCKETS];
-	struct file_stream *last;	/* most recently used */
+	struct file_stream *last; /* most recently used */
 };
 
 /* ------------------------------------------------------------------ */
@@ -132,8 +136,7 @@ mono_ms(void)
 
 /* Set the sink's lasterr unless an earlier error is already there: the
  * first error is the one worth reading. */
-static void
-file_fail(struct file_sink *fs, const char *fmt, ...)
+static void file_fail(struct file_sink *fs, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
@@ -271,7 +274,8 @@ topic_of(const struct rc_table *tbl, char *out)
 		return -1;
 	for (char *c = out; *c; c++)
 		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-'))
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' ||
+		      *c == '-'))
 			*c = '_';
 	if (!out[0] || strcmp(out, ".") == 0 || strcmp(out, "..") == 0) {
 		if (n == FILE_TOPIC_MAX)
@@ -366,9 +370,11 @@ recover_part(int dirfd, const char *dir, const char *name, char *err,
 			errno = EEXIST;
 			goto io_error;
 		}
-		if (renameat(dirfd, name, dirfd, other) < 0 || fsync_dir(dirfd) < 0)
+		if (renameat(dirfd, name, dirfd, other) < 0 ||
+		    fsync_dir(dirfd) < 0)
 			goto io_error;
-		rc_warn("file", "%s/%s: unreadable header (%s, %" PRIu64
+		rc_warn("file",
+			"%s/%s: unreadable header (%s, %" PRIu64
 			" bytes); renamed to %s, left for you to inspect",
 			dir, name, sc.why, sc.file_size, other);
 		return 0;
@@ -380,12 +386,13 @@ recover_part(int dirfd, const char *dir, const char *name, char *err,
 			what = "unlink";
 			goto io_error;
 		}
-		rc_info("file", "removed %s/%s: no complete block (%" PRIu64
+		rc_info("file",
+			"removed %s/%s: no complete block (%" PRIu64
 			" bytes of an unfinished one, never reported durable)",
 			dir, name, sc.file_size - sc.header_len);
 		return 0;
 	}
-	if (0 && sc.good_end < sc.file_size &&
+	if (sc.good_end < sc.file_size &&
 	    ftruncate(fd, (off_t)sc.good_end) < 0) {
 		what = "truncate";
 		goto io_error;
@@ -397,8 +404,10 @@ recover_part(int dirfd, const char *dir, const char *name, char *err,
 	close(fd);
 	fd = -1;
 	if (exists_at(dirfd, base)) {
-		snprintf(err, errlen, "file: recover %s/%s: %s already exists; "
-			 "move one of them away", dir, name, base);
+		snprintf(err, errlen,
+			 "file: recover %s/%s: %s already exists; "
+			 "move one of them away",
+			 dir, name, base);
 		return -1;
 	}
 	if (renameat(dirfd, name, dirfd, base) < 0 || fsync_dir(dirfd) < 0) {
@@ -406,13 +415,17 @@ recover_part(int dirfd, const char *dir, const char *name, char *err,
 		goto io_error;
 	}
 	if (sc.good_end < sc.file_size)
-		rc_info("file", "recovered %s/%s: %" PRIu64 " records in %" PRIu64
-			" blocks; cut %" PRIu64 " bytes of an unfinished block (%s)",
+		rc_info("file",
+			"recovered %s/%s: %" PRIu64 " records in %" PRIu64
+			" blocks; cut %" PRIu64
+			" bytes of an unfinished block (%s)",
 			dir, base, sc.records, sc.blocks,
 			sc.file_size - sc.good_end, sc.why);
 	else
-		rc_info("file", "recovered %s/%s: %" PRIu64 " records in %" PRIu64
-			" blocks", dir, base, sc.records, sc.blocks);
+		rc_info("file",
+			"recovered %s/%s: %" PRIu64 " records in %" PRIu64
+			" blocks",
+			dir, base, sc.records, sc.blocks);
 	return 0;
 
 io_error:
@@ -446,12 +459,14 @@ recover_dir(struct file_sink *fs, const char *topic, char *err, size_t errlen)
 	snprintf(dir, sizeof(dir), "%s/%s", fs->path, topic);
 	dirfd = openat(fs->rootfd, topic, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
-		snprintf(err, errlen, "file: open %s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "file: open %s: %s", dir,
+			 strerror(errno));
 		return -1;
 	}
 	d = fdopendir(dup(dirfd));
 	if (!d) {
-		snprintf(err, errlen, "file: open %s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "file: open %s: %s", dir,
+			 strerror(errno));
 		goto out;
 	}
 	while ((de = readdir(d))) {
@@ -498,16 +513,19 @@ recover_all(struct file_sink *fs, char *err, size_t errlen)
 
 	d = fdopendir(dup(fs->rootfd));
 	if (!d) {
-		snprintf(err, errlen, "file: open %s: %s", fs->path, strerror(errno));
+		snprintf(err, errlen, "file: open %s: %s", fs->path,
+			 strerror(errno));
 		return -1;
 	}
 	while (rc == 0 && (de = readdir(d))) {
 		struct stat stbuf;
 
 		if (de->d_name[0] == '.' &&
-		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+		    (!de->d_name[1] ||
+		     (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
-		if (fstatat(fs->rootfd, de->d_name, &stbuf, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (fstatat(fs->rootfd, de->d_name, &stbuf,
+			    AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(stbuf.st_mode))
 			continue;
 		rc = recover_dir(fs, de->d_name, err, errlen);
@@ -544,11 +562,13 @@ stream_new(struct file_sink *fs, const char *topic)
 
 	if (mkdirat(fs->rootfd, topic, 0755) == 0) {
 		if (fsync_dir(fs->rootfd) < 0) {
-			file_fail(fs, "file: fsync %s: %s", fs->path, strerror(errno));
+			file_fail(fs, "file: fsync %s: %s", fs->path,
+				  strerror(errno));
 			return NULL;
 		}
 	} else if (errno != EEXIST) {
-		file_fail(fs, "file: mkdir %s/%s: %s", fs->path, topic, strerror(errno));
+		file_fail(fs, "file: mkdir %s/%s: %s", fs->path, topic,
+			  strerror(errno));
 		return NULL;
 	}
 	st = calloc(1, sizeof(*st));
@@ -563,7 +583,8 @@ stream_new(struct file_sink *fs, const char *topic)
 	dirfd = openat(fs->rootfd, topic, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = dirfd < 0 ? NULL : fdopendir(dirfd);
 	if (!d) {
-		file_fail(fs, "file: open %s/%s: %s", fs->path, topic, strerror(errno));
+		file_fail(fs, "file: open %s/%s: %s", fs->path, topic,
+			  strerror(errno));
 		if (dirfd >= 0)
 			close(dirfd);
 		free(st->topic);
@@ -588,9 +609,10 @@ stream_get(struct file_sink *fs, const struct rc_table *tbl)
 	unsigned h;
 
 	if (topic_of(tbl, topic) < 0) {
-		file_fail(fs, "file: table %s.%s: topic longer than %d bytes; "
-			  "configure a shorter topic", tbl->schema, tbl->name,
-			  FILE_TOPIC_MAX);
+		file_fail(fs,
+			  "file: table %s.%s: topic longer than %d bytes; "
+			  "configure a shorter topic",
+			  tbl->schema, tbl->name, FILE_TOPIC_MAX);
 		return NULL;
 	}
 	if (fs->last && strcmp(fs->last->topic, topic) == 0)
@@ -617,33 +639,40 @@ stream_get(struct file_sink *fs, const struct rc_table *tbl)
  */
 static int
 stream_open_file(struct file_sink *fs, struct file_stream *st,
-		 const struct rc_schemas *sch)
+		 struct rc_table *tbl, const struct rc_schemas *sch)
 {
 	struct rc_buf hdr;
 	struct iovec iov;
 	struct timespec ts;
 	struct tm tm;
 	size_t plen = strlen(st->topic) + 64;
-	char *part = malloc(plen);
+	char *part = malloc(plen), *schema = strdup(sch->value_json);
 	int dirfd = -1, fd = -1, created = 0;
 	const char *what = "open";
 
 	rc_buf_init(&hdr, RC_MAX_ENCODED_BYTES);
-	if (!part) {
+	if (!part || !schema) {
+		free(part);
+		free(schema);
 		file_fail(fs, "file: out of memory");
 		return -1;
 	}
+	part[0] = 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	dirfd = openat(fs->rootfd, st->topic, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = openat(fs->rootfd, st->topic,
+		       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		goto io_error;
 	/* seq is unique unless someone else writes here: skip taken names */
 	for (int tries = 0; fd < 0 && tries < 1000; tries++) {
-		snprintf(part, plen, "%s-%04d%02d%02dT%02d%02d%02dZ-%06" PRIu32 ".avro.part",
-			 st->topic, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, ++st->seq);
-		fd = openat(dirfd, part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		snprintf(
+			part, plen,
+			"%s-%04d%02d%02dT%02d%02d%02dZ-%06" PRIu32 ".avro.part",
+			st->topic, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			tm.tm_hour, tm.tm_min, tm.tm_sec, ++st->seq);
+		fd = openat(dirfd, part,
+			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0 && errno != EEXIST)
 			goto io_error;
 	}
@@ -654,7 +683,8 @@ stream_open_file(struct file_sink *fs, struct file_stream *st,
 		what = "random sync marker for";
 		goto io_error;
 	}
-	if (rc_ocf_write_header(&hdr, sch->value_json, sch->value_fp, st->sync) < 0) {
+	if (rc_ocf_write_header(&hdr, sch->value_json, sch->value_fp,
+				st->sync) < 0) {
 		errno = ENOMEM;
 		goto io_error;
 	}
@@ -672,7 +702,8 @@ stream_open_file(struct file_sink *fs, struct file_stream *st,
 	close(dirfd);
 	st->fd = fd;
 	st->part = part;
-	st->fp = sch->value_fp;
+	st->schema = schema;
+	st->tbl = rc_table_ref(tbl);
 	st->file_bytes = hdr.len;
 	st->blocks = 0;
 	st->opened_ms = mono_ms();
@@ -681,17 +712,36 @@ stream_open_file(struct file_sink *fs, struct file_stream *st,
 	return 0;
 
 io_error:
-	file_fail(fs, "file: %s %s/%s/%s: %s", what, fs->path, st->topic,
-		  part, strerror(errno));
+	file_fail(fs, "file: %s %s/%s/%s: %s", what, fs->path, st->topic, part,
+		  strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (created)
-		unlinkat(dirfd, part, 0);	/* holds nothing reported */
+		unlinkat(dirfd, part, 0); /* holds nothing reported */
 	if (dirfd >= 0)
 		close(dirfd);
 	free(part);
+	free(schema);
 	rc_buf_free(&hdr);
 	return -1;
+}
+
+/*
+ * Does the open file of st take events of tbl, whose schemas are sch? The
+ * same table shape does; another one (a new version after DDL, or a table
+ * sharing the topic) does when its value schema text is the same.
+ */
+static int
+stream_same_schema(struct file_stream *st, struct rc_table *tbl,
+		   const struct rc_schemas *sch)
+{
+	if (tbl == st->tbl)
+		return 1;
+	if (strcmp(st->schema, sch->value_json) != 0)
+		return 0;
+	rc_table_unref(st->tbl);
+	st->tbl = rc_table_ref(tbl);
+	return 1;
 }
 
 /* Note one more event of txn_seq in the pending block's runs. */
@@ -739,7 +789,8 @@ stream_write_block(struct file_sink *fs, struct file_stream *st)
 	if (st->count == 0)
 		return 0;
 	iov[0].iov_base = prefix;
-	iov[0].iov_len = rc_ocf_block_prefix(prefix, st->count, (int64_t)st->block.len);
+	iov[0].iov_len =
+		rc_ocf_block_prefix(prefix, st->count, (int64_t)st->block.len);
 	iov[1].iov_base = st->block.data;
 	iov[1].iov_len = st->block.len;
 	iov[2].iov_base = st->sync;
@@ -754,7 +805,8 @@ stream_write_block(struct file_sink *fs, struct file_stream *st)
 	st->blocks++;
 	if (!fs->closing)
 		for (size_t i = 0; i < st->nruns; i++)
-			rc_sink_durable(&fs->base, st->runs[i].txn_seq, st->runs[i].n);
+			rc_sink_durable(&fs->base, st->runs[i].txn_seq,
+					st->runs[i].n);
 	rc_buf_reset(&st->block);
 	st->count = 0;
 	st->nruns = 0;
@@ -778,6 +830,10 @@ stream_release(struct file_stream *st)
 	st->count = 0;
 	free(st->part);
 	st->part = NULL;
+	free(st->schema);
+	st->schema = NULL;
+	rc_table_unref(st->tbl);
+	st->tbl = NULL;
 	st->fd = -1;
 }
 
@@ -802,7 +858,8 @@ stream_close_file(struct file_sink *fs, struct file_stream *st)
 		stream_release(st);
 		return -1;
 	}
-	snprintf(final, sizeof(final), "%.*s", (int)(strlen(st->part) - 5), st->part);
+	snprintf(final, sizeof(final), "%.*s", (int)(strlen(st->part) - 5),
+		 st->part);
 	if (fsync(st->fd) < 0)
 		goto fail;
 	rc = close(st->fd);
@@ -811,7 +868,8 @@ stream_close_file(struct file_sink *fs, struct file_stream *st)
 	if (rc < 0)
 		goto fail;
 	what = "open directory of";
-	dirfd = openat(fs->rootfd, st->topic, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = openat(fs->rootfd, st->topic,
+		       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		goto fail;
 	if (st->blocks == 0) {
@@ -828,7 +886,8 @@ stream_close_file(struct file_sink *fs, struct file_stream *st)
 	if (fsync_dir(dirfd) < 0)
 		goto fail;
 	close(dirfd);
-	rc_debug("file", "closed %s/%s/%s: %" PRIu64 " bytes in %" PRIu64 " blocks",
+	rc_debug("file",
+		 "closed %s/%s/%s: %" PRIu64 " bytes in %" PRIu64 " blocks",
 		 fs->path, st->topic, final, st->file_bytes, st->blocks);
 	stream_release(st);
 	return 0;
@@ -867,7 +926,8 @@ file_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 
 	(void)cfg;
 	if (!path || !path[0]) {
-		snprintf(err, errlen, "file: [sink %s]: path is empty", sec->name);
+		snprintf(err, errlen, "file: [sink %s]: path is empty",
+			 sec->name);
 		return NULL;
 	}
 	fs = calloc(1, sizeof(*fs));
@@ -885,12 +945,14 @@ file_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	fs->flush_ms = rc_conf_ms(sec, "flush_interval");
 
 	if (mkdir_p(path) < 0) {
-		snprintf(err, errlen, "file: mkdir %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "file: mkdir %s: %s", path,
+			 strerror(errno));
 		goto fail;
 	}
 	fs->rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fs->rootfd < 0) {
-		snprintf(err, errlen, "file: open %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "file: open %s: %s", path,
+			 strerror(errno));
 		goto fail;
 	}
 	/* two writers in one directory would recover each other's files */
@@ -902,7 +964,8 @@ file_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 		goto fail;
 	}
 	if (flock(fs->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		snprintf(err, errlen, "file: %s is in use by another file sink "
+		snprintf(err, errlen,
+			 "file: %s is in use by another file sink "
 			 "(%s/%s is locked); give each sink its own path",
 			 path, path, FILE_LOCK_NAME);
 		goto fail;
@@ -938,10 +1001,10 @@ file_write(struct rc_sink *snk, const struct rc_event *ev,
 		return -1;
 	}
 	/* a container file has one schema */
-	if (st->fd >= 0 && st->fp != sch->value_fp &&
+	if (st->fd >= 0 && !stream_same_schema(st, ev->tbl, sch) &&
 	    stream_close_file(fs, st) < 0)
 		return -1;
-	if (st->fd < 0 && stream_open_file(fs, st, sch) < 0)
+	if (st->fd < 0 && stream_open_file(fs, st, ev->tbl, sch) < 0)
 		return -1;
 
 	mark = st->block.len;
@@ -1000,7 +1063,6 @@ poll_stream(struct file_sink *fs, struct file_stream *st, int64_t now)
 static int
 flush_stream(struct file_sink *fs, struct file_stream *st, int64_t now)
 {
-	(void)now;
 	if (st->fd < 0)
 		return 0;
 	if (stream_write_block(fs, st) < 0)
@@ -1032,15 +1094,18 @@ static void
 file_close(struct rc_sink *snk)
 {
 	struct file_sink *fs = (struct file_sink *)snk;
+	int logged;
 
 	if (!fs)
 		return;
 	fs->closing = 1;
+	/* an error set before was handled (logged) by the pipeline */
+	logged = fs->base.lasterr[0] != 0;
 	for (int h = 0; h < FILE_BUCKETS; h++) {
 		struct file_stream *st = fs->buckets[h], *next;
 		for (; st; st = next) {
 			next = st->next;
-			if (stream_close_file(fs, st) < 0)
+			if (stream_close_file(fs, st) < 0 && !logged++)
 				rc_error("file", "%s", fs->base.lasterr);
 			stream_release(st);
 			free(st->topic);
@@ -1048,7 +1113,7 @@ file_close(struct rc_sink *snk)
 		}
 	}
 	if (fs->lockfd >= 0)
-		close(fs->lockfd);	/* releases the flock */
+		close(fs->lockfd); /* releases the flock */
 	if (fs->rootfd >= 0)
 		close(fs->rootfd);
 	free(fs->path);
@@ -1057,21 +1122,26 @@ file_close(struct rc_sink *snk)
 
 static const struct rc_conf_key file_keys[] = {
 	{"path", RC_CONF_STRING, NULL, RC_CONF_REQUIRED,
-	 "directory that receives one subdirectory of .avro files per table", NULL, 0, 0},
+	 "directory that receives one subdirectory of .avro files per table",
+	 NULL, 0, 0},
 	{"rotate_bytes", RC_CONF_SIZE, "64M", 0,
 	 "close a file and start the next one past this size", NULL, 4096, 0},
 	{"rotate_interval", RC_CONF_DURATION, "1h", 0,
-	 "close a file and start the next one when it is this old", NULL, 1000, 0},
+	 "close a file and start the next one when it is this old", NULL, 1000,
+	 0},
 	{"block_bytes", RC_CONF_SIZE, "1M", 0,
-	 "write and fsync a block once it holds this many bytes", NULL, 1024, 0},
+	 "write and fsync a block once it holds this many bytes", NULL, 1024,
+	 0},
 	{"flush_interval", RC_CONF_DURATION, "200ms", 0,
-	 "longest time an event waits before its block is written and fsynced", NULL, 1, 0},
+	 "longest time an event waits before its block is written and fsynced",
+	 NULL, 1, 0},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
 };
 
 const struct rc_sink_ops rc_file_sink_ops = {
 	.name = "file",
-	.description = "Avro object container files per table, rotated by size and age",
+	.description = "Avro object container files per table, rotated by size "
+		       "and age",
 	.conf_keys = file_keys,
 	.open = file_open,
 	.write = file_write,

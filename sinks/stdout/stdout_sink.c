@@ -40,12 +40,12 @@ struct stdout_run {
 };
 
 struct stdout_sink {
-	struct rc_sink base;	/* first member */
+	struct rc_sink base; /* first member */
 	int fd;
 	int failed;
-	int closing;		/* in close(): report nothing */
-	struct rc_buf out;	/* lines not yet written; at most one batch
-				 * plus one event */
+	int closing;	   /* in close(): report nothing */
+	struct rc_buf out; /* lines not yet written; at most one batch
+			    * plus one event */
 	struct stdout_run *runs;
 	size_t nruns, caprun;
 };
@@ -81,7 +81,8 @@ stdout_drain(struct stdout_sink *ss)
 	if (ss->failed)
 		return -1;
 	while (done < ss->out.len) {
-		ssize_t w = write(ss->fd, ss->out.data + done, ss->out.len - done);
+		ssize_t w =
+			write(ss->fd, ss->out.data + done, ss->out.len - done);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -102,7 +103,8 @@ stdout_drain(struct stdout_sink *ss)
 	}
 	if (!ss->closing)
 		for (size_t i = 0; i < ss->nruns; i++)
-			rc_sink_durable(&ss->base, ss->runs[i].txn_seq, ss->runs[i].n);
+			rc_sink_durable(&ss->base, ss->runs[i].txn_seq,
+					ss->runs[i].n);
 	rc_buf_reset(&ss->out);
 	ss->nruns = 0;
 	return 0;
@@ -145,7 +147,8 @@ stdout_write(struct rc_sink *snk, const struct rc_event *ev,
 	(void)enc;
 	if (ss->failed)
 		return -1;
-	if (rc_encode_json(ev, &ss->out) < 0 || rc_buf_putc(&ss->out, '\n') < 0 ||
+	if (rc_encode_json(ev, &ss->out) < 0 ||
+	    rc_buf_putc(&ss->out, '\n') < 0 ||
 	    stdout_add_run(ss, ev->txn_seq) < 0) {
 		ss->out.len = mark;
 		if (ss->out.data)
@@ -202,7 +205,8 @@ static const struct rc_conf_key stdout_keys[] = {
 
 const struct rc_sink_ops rc_stdout_sink_ops = {
 	.name = "stdout",
-	.description = "one JSON object per line on standard output, for people and pipes",
+	.description = "one JSON object per line on standard output, for "
+		       "people and pipes",
 	.conf_keys = stdout_keys,
 	.open = stdout_open,
 	.write = stdout_write,

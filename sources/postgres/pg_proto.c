@@ -15,8 +15,6 @@
  * the notation of PostgreSQL's protocol documentation (Byte1, Int8, Int16,
  * Int32, Int64 big-endian, String = NUL-terminated).
  */
-#include "config.h"
-
 #include "pg_proto.h"
 
 #include "limits.h"
@@ -34,8 +32,8 @@
 
 struct pg_cursor {
 	struct rc_reader r;
-	size_t len;		/* whole message, for byte offsets */
-	const char *what;	/* "Insert message", "XLogData frame" */
+	size_t len;	  /* whole message, for byte offsets */
+	const char *what; /* "Insert message", "XLogData frame" */
 	char *err;
 	size_t errlen;
 	int failed;
@@ -85,7 +83,8 @@ cur_fail(struct pg_cursor *c, size_t at, const char *fmt, ...)
 	return -1;
 }
 
-/* Fail with "<field> truncated: need n bytes, m left" unless n bytes are there. */
+/* Fail with "<field> truncated: need n bytes, m left" unless n bytes are there.
+ */
 static int
 cur_need(struct pg_cursor *c, size_t n, const char *field)
 {
@@ -230,7 +229,8 @@ pg_parse_copy(const void *buf, size_t len, struct pg_copy *out, char *err,
 		out->send_time = (int64_t)cur_u64(&c, "sendTime");
 		out->reply_requested = cur_u8(&c, "replyRequested");
 		if (!c.failed && out->reply_requested > 1)
-			return cur_fail(&c, 17, "replyRequested is %d, not 0 or 1",
+			return cur_fail(&c, 17,
+					"replyRequested is %d, not 0 or 1",
 					out->reply_requested);
 		return cur_end(&c);
 	}
@@ -300,22 +300,49 @@ pg_parser_free(struct pg_parser *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
+/*
+ * The message types of proto_version 1, named for errors ("Insert
+ * message: ..."); the name alone is the prefix before the space.
+ */
+static const char *
+msg_what(char type)
+{
+	switch (type) {
+	case 'B':
+		return "Begin message";
+	case 'C':
+		return "Commit message";
+	case 'O':
+		return "Origin message";
+	case 'R':
+		return "Relation message";
+	case 'Y':
+		return "Type message";
+	case 'I':
+		return "Insert message";
+	case 'U':
+		return "Update message";
+	case 'D':
+		return "Delete message";
+	case 'T':
+		return "Truncate message";
+	case 'M':
+		return "Message message";
+	default:
+		return NULL;
+	}
+}
+
 const char *
 pg_msg_type_name(char type)
 {
-	switch (type) {
-	case 'B': return "Begin";
-	case 'C': return "Commit";
-	case 'O': return "Origin";
-	case 'R': return "Relation";
-	case 'Y': return "Type";
-	case 'I': return "Insert";
-	case 'U': return "Update";
-	case 'D': return "Delete";
-	case 'T': return "Truncate";
-	case 'M': return "Message";
-	default: return NULL;
-	}
+	static const char *const names[] = {
+		"Begin",  "Commit", "Origin", "Relation", "Type",
+		"Insert", "Update", "Delete", "Truncate", "Message"};
+	static const char types[] = "BCORYIUDTM";
+	const char *p = type ? strchr(types, type) : NULL;
+
+	return p ? names[p - types] : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -352,9 +379,9 @@ parse_tuple(struct pg_cursor *c, struct pg_parser *ps, int slot,
 		return cur_fail(c, at, "%s has %u columns, more than %d", which,
 				n, RC_MAX_COLUMNS);
 	if (n > c->r.left)
-		return cur_fail(c, at,
-				"%s claims %u columns but only %zu bytes follow",
-				which, n, c->r.left);
+		return cur_fail(
+			c, at, "%s claims %u columns but only %zu bytes follow",
+			which, n, c->r.left);
 	if (grow(c, (void **)&ps->tup[slot], &ps->tup_cap[slot], n ? n : 1,
 		 sizeof(*cols)))
 		return -1;
@@ -386,10 +413,11 @@ parse_tuple(struct pg_cursor *c, struct pg_parser *ps, int slot,
 						"length %d",
 						which, i + 1, (int32_t)len);
 			if (len > c->r.left)
-				return cur_fail(c, at,
-						"%s column %u length %u exceeds "
-						"the %zu bytes left",
-						which, i + 1, len, c->r.left);
+				return cur_fail(
+					c, at,
+					"%s column %u length %u exceeds "
+					"the %zu bytes left",
+					which, i + 1, len, c->r.left);
 			col->len = len;
 			col->data = (const char *)rc_reader_bytes(&c->r, len);
 			break;
@@ -589,8 +617,8 @@ parse_update(struct pg_cursor *c, struct pg_parser *ps, struct pg_msg *msg)
 		    expect_kind(c, 'N', "new tuple"))
 			return -1;
 	} else if (k != 'N') {
-		return cur_fail(c, at,
-				"expected 'K', 'O' or 'N' tuple, got 0x%02x", k);
+		return cur_fail(
+			c, at, "expected 'K', 'O' or 'N' tuple, got 0x%02x", k);
 	}
 	if (parse_tuple(c, ps, 1, &msg->u.update.newtup, "new tuple"))
 		return -1;
@@ -645,9 +673,9 @@ parse_truncate(struct pg_cursor *c, struct pg_parser *ps, struct pg_msg *msg)
 		return cur_fail(c, at, "negative relation count %d",
 				(int32_t)n);
 	if (n > c->r.left / 4)
-		return cur_fail(c, at,
-				"%u relations claimed but only %zu bytes follow",
-				n, c->r.left);
+		return cur_fail(
+			c, at, "%u relations claimed but only %zu bytes follow",
+			n, c->r.left);
 	if (grow(c, (void **)&ps->relids, &ps->relids_cap, n ? n : 1,
 		 sizeof(*ps->relids)))
 		return -1;
@@ -697,12 +725,11 @@ parse_message(struct pg_cursor *c, struct pg_msg *msg)
  * caller that ignores the return value still never sees stale pointers.
  */
 int
-pg_parse(struct pg_parser *ps, const void *data, size_t len,
-	 struct pg_msg *msg, char *err, size_t errlen)
+pg_parse(struct pg_parser *ps, const void *data, size_t len, struct pg_msg *msg,
+	 char *err, size_t errlen)
 {
-	char what[32];
 	struct pg_cursor c;
-	const char *name;
+	const char *what;
 	uint8_t type;
 
 	memset(msg, 0, sizeof(*msg));
@@ -710,14 +737,13 @@ pg_parse(struct pg_parser *ps, const void *data, size_t len,
 	if (len == 0)
 		return cur_fail(&c, 0, "empty message");
 	type = ((const unsigned char *)data)[0];
-	name = pg_msg_type_name((char)type);
-	if (!name) {
+	what = msg_what((char)type);
+	if (!what) {
 		if (type >= 0x20 && type < 0x7f)
 			return cur_fail(&c, 0, "unknown message type '%c'",
 					type);
 		return cur_fail(&c, 0, "unknown message type 0x%02x", type);
 	}
-	snprintf(what, sizeof(what), "%s message", name);
 	c.what = what;
 	if (len > RC_MAX_SERVER_MESSAGE)
 		return cur_fail(&c, 0, "%zu bytes, more than the limit %u", len,
@@ -725,16 +751,26 @@ pg_parse(struct pg_parser *ps, const void *data, size_t len,
 	rc_reader_u8(&c.r);
 	msg->type = (char)type;
 	switch (type) {
-	case 'B': return parse_begin(&c, msg);
-	case 'C': return parse_commit(&c, msg);
-	case 'O': return parse_origin(&c, msg);
-	case 'R': return parse_relation(&c, ps, msg);
-	case 'Y': return parse_type(&c, msg);
-	case 'I': return parse_insert(&c, ps, msg);
-	case 'U': return parse_update(&c, ps, msg);
-	case 'D': return parse_delete(&c, ps, msg);
-	case 'T': return parse_truncate(&c, ps, msg);
-	case 'M': return parse_message(&c, msg);
+	case 'B':
+		return parse_begin(&c, msg);
+	case 'C':
+		return parse_commit(&c, msg);
+	case 'O':
+		return parse_origin(&c, msg);
+	case 'R':
+		return parse_relation(&c, ps, msg);
+	case 'Y':
+		return parse_type(&c, msg);
+	case 'I':
+		return parse_insert(&c, ps, msg);
+	case 'U':
+		return parse_update(&c, ps, msg);
+	case 'D':
+		return parse_delete(&c, ps, msg);
+	case 'T':
+		return parse_truncate(&c, ps, msg);
+	case 'M':
+		return parse_message(&c, msg);
 	}
-	return -1; /* not reached: pg_msg_type_name() knows the same set */
+	return -1; /* not reached: msg_what() knows the same set */
 }

@@ -13,8 +13,6 @@
  * than +00 are still applied correctly, so a session that missed TimeZone
  * cannot shift a timestamp.
  */
-#include "config.h"
-
 #include "pg_types.h"
 
 #include "limits.h"
@@ -29,14 +27,19 @@
 /* ------------------------------------------------------------------ */
 
 #define S(oid, typname, name, type, conv, note)                                \
-	{oid, name, RC_T_##type, PG_CONV_##conv, 0, note, typname}
+	{                                                                      \
+		oid, name, RC_T_##type, PG_CONV_##conv, 0, note, typname       \
+	}
 #define TXT(oid, typname, name)                                                \
 	S(oid, typname, name, STRING, TEXT, "text form as sent")
+#define ARRAY_NOTE                                                             \
+	"array of the element's mapping; multi-dimensional or with bounds: "   \
+	"text"
 #define ARR(oid, typname, name, elem)                                          \
-	{oid, name, RC_T_ARRAY, PG_CONV_ARRAY, elem,                           \
-	 "array of the element's mapping; multi-dimensional or with bounds: "  \
-	 "text",                                                               \
-	 typname}
+	{                                                                      \
+		oid, name, RC_T_ARRAY, PG_CONV_ARRAY, elem, ARRAY_NOTE,        \
+			typname                                                \
+	}
 
 const struct pg_builtin_type pg_builtin_types[] = {
 	S(16, "bool", "boolean", BOOLEAN, BOOL, "boolean"),
@@ -209,6 +212,7 @@ const size_t pg_builtin_types_count =
 #undef S
 #undef TXT
 #undef ARR
+#undef ARRAY_NOTE
 
 const struct pg_builtin_type *
 pg_builtin_type(uint32_t oid)
@@ -232,18 +236,18 @@ pg_builtin_type(uint32_t oid)
 /* Mapping a column's type                                            */
 /* ------------------------------------------------------------------ */
 
-#define PG_OID_BOX 603
-#define PG_OID_NUMERIC 1700
-#define PG_OID_MONEY 790
-#define PG_OID_BPCHAR 1042
-#define PG_OID_VARCHAR 1043
-#define PG_OID_TIME 1083
-#define PG_OID_TIMESTAMP 1114
+#define PG_OID_BOX	   603
+#define PG_OID_NUMERIC	   1700
+#define PG_OID_MONEY	   790
+#define PG_OID_BPCHAR	   1042
+#define PG_OID_VARCHAR	   1043
+#define PG_OID_TIME	   1083
+#define PG_OID_TIMESTAMP   1114
 #define PG_OID_TIMESTAMPTZ 1184
-#define PG_OID_INTERVAL 1186
-#define PG_OID_TIMETZ 1266
-#define PG_OID_BIT 1560
-#define PG_OID_VARBIT 1562
+#define PG_OID_INTERVAL	   1186
+#define PG_OID_TIMETZ	   1266
+#define PG_OID_BIT	   1560
+#define PG_OID_VARBIT	   1562
 
 /* numeric(p,s): PostgreSQL allows 1 <= p <= 1000 and -1000 <= s <= 1000. */
 #define PG_NUMERIC_MAX_PRECISION 1000
@@ -253,13 +257,13 @@ pg_builtin_type(uint32_t oid)
 #define PG_MAP_MAX_DEPTH 16
 
 /* interval typmod: range bits (datetime.h) and "full precision". */
-#define ITV_MONTH (1 << 1)
-#define ITV_YEAR (1 << 2)
-#define ITV_DAY (1 << 3)
-#define ITV_HOUR (1 << 10)
-#define ITV_MINUTE (1 << 11)
-#define ITV_SECOND (1 << 12)
-#define ITV_FULL_RANGE 0x7FFF
+#define ITV_MONTH	   (1 << 1)
+#define ITV_YEAR	   (1 << 2)
+#define ITV_DAY		   (1 << 3)
+#define ITV_HOUR	   (1 << 10)
+#define ITV_MINUTE	   (1 << 11)
+#define ITV_SECOND	   (1 << 12)
+#define ITV_FULL_RANGE	   0x7FFF
 #define ITV_FULL_PRECISION 0xFFFF
 
 static const struct {
@@ -290,7 +294,7 @@ static const struct {
 static int
 numeric_typmod_scale(int32_t typmod)
 {
-	return ((((uint32_t)typmod - 4) & 0x7ff) ^ 1024) - 1024;
+	return (int)((((uint32_t)typmod - 4) & 0x7ff) ^ 1024) - 1024;
 }
 
 static int
@@ -345,8 +349,8 @@ format_builtin(const struct pg_builtin_type *bt, int32_t typmod, char *out,
 	case PG_OID_TIMESTAMPTZ:
 		sp = strchr(bt->name, ' ');
 		if (typmod >= 0 && sp) {
-			snprintf(out, outlen, "%.*s(%d)%s", (int)(sp - bt->name),
-				 bt->name, typmod, sp);
+			snprintf(out, outlen, "%.*s(%d)%s",
+				 (int)(sp - bt->name), bt->name, typmod, sp);
 			return;
 		}
 		break;
@@ -357,8 +361,9 @@ format_builtin(const struct pg_builtin_type *bt, int32_t typmod, char *out,
 			const char *fields = "";
 			char p[16] = "";
 
-			for (size_t i = 0; i < sizeof(interval_fields) /
-							sizeof(interval_fields[0]);
+			for (size_t i = 0;
+			     i < sizeof(interval_fields) /
+					 sizeof(interval_fields[0]);
 			     i++)
 				if (interval_fields[i].mask == range)
 					fields = interval_fields[i].text;
@@ -901,14 +906,14 @@ parse_float(const char *s, size_t n, int single, double *d, float *f)
 #define DEC_BYTES (DEC_LIMBS * 4 + 1)
 
 struct bigdec {
-	uint32_t limb[DEC_LIMBS];	/* little-endian */
+	uint32_t limb[DEC_LIMBS]; /* little-endian */
 	int n;
-	uint32_t chunk;			/* pending decimal digits */
+	uint32_t chunk; /* pending decimal digits */
 	int clen;
 };
 
-static const uint32_t pow10_u32[10] = {1,	 10,	   100,	    1000,
-				       10000,	 100000,   1000000, 10000000,
+static const uint32_t pow10_u32[10] = {1,	  10,	     100,     1000,
+				       10000,	  100000,    1000000, 10000000,
 				       100000000, 1000000000};
 
 static void
@@ -946,7 +951,7 @@ big_digit(struct bigdec *b, unsigned d)
 static size_t
 big_twos(struct bigdec *b, int neg, unsigned char *out)
 {
-	unsigned char *p = out + 1;	/* out[0] is room for a sign byte */
+	unsigned char *p = out + 1; /* out[0] is room for a sign byte */
 	size_t len = 0, skip = 0;
 
 	if (b->clen)
@@ -962,7 +967,7 @@ big_twos(struct bigdec *b, int neg, unsigned char *out)
 		skip++;
 	p += skip;
 	len -= skip;
-	if (len == 0) {		/* zero, and -0 */
+	if (len == 0) { /* zero, and -0 */
 		out[0] = 0;
 		return 1;
 	}
@@ -1202,8 +1207,9 @@ static int
 oom(char *err, size_t errlen)
 {
 	if (err && errlen)
-		snprintf(err, errlen, "event larger than %u bytes or out of "
-				      "memory",
+		snprintf(err, errlen,
+			 "event larger than %u bytes or out of "
+			 "memory",
 			 RC_MAX_EVENT_BYTES);
 	return -1;
 }
@@ -1241,7 +1247,8 @@ conv_scalar(struct rc_event *ev, int64_t base, int i, enum pg_conv conv,
 		return set_bytes(ev, base, i, RC_V_SET, s, n, err, errlen);
 	case PG_CONV_UUID:
 		if (!valid_uuid(s, n))
-			return bad(err, errlen, conv, s, n, "not 8-4-4-4-12 hex");
+			return bad(err, errlen, conv, s, n,
+				   "not 8-4-4-4-12 hex");
 		return set_bytes(ev, base, i, RC_V_SET, s, n, err, errlen);
 	case PG_CONV_BOOL:
 		if (is_word(s, n, "t") || is_word(s, n, "true"))
@@ -1450,8 +1457,8 @@ conv_escaped(struct rc_event *ev, int64_t base, int i,
 		return bad(err, errlen, conv, s + el->start, el->len,
 			   "escaped array element too long");
 	unescape(s, el, tmp);
-	return conv_scalar(ev, base, i, conv, m->precision, m->scale, tmp,
-			   ulen, err, errlen);
+	return conv_scalar(ev, base, i, conv, m->precision, m->scale, tmp, ulen,
+			   err, errlen);
 }
 
 /*
@@ -1475,8 +1482,7 @@ conv_array(struct rc_event *ev, int64_t base, int i, const struct pg_mapped *m,
 	if (n >= 1 && s[0] == '[')
 		return set_bytes(ev, base, i, RC_V_TEXT, s, n, err, errlen);
 	if (n < 2 || s[0] != '{' || s[n - 1] != '}')
-		return bad(err, errlen, PG_CONV_ARRAY, s, n,
-			   "expected {...}");
+		return bad(err, errlen, PG_CONV_ARRAY, s, n, "expected {...}");
 	if (s[1] == '{' || m->elem_conv == PG_CONV_ARRAY)
 		return set_bytes(ev, base, i, RC_V_TEXT, s, n, err, errlen);
 	end = n - 1;
