@@ -29,7 +29,7 @@ usage() {
 # pg_config's bindir, else Debian's path.
 # ------------------------------------------------------------------
 find_bindir() {
-    local cands
+    cands=""
     if [ -n "${PG_BINDIR:-}" ]; then
         cands=$PG_BINDIR
     else

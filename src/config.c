@@ -42,7 +42,7 @@
 
 static const struct rc_conf_key rc_global_keys[] = {
 	{"state_dir", RC_CONF_STRING, "/var/lib/rowcast", 0,
-	 "directory for checkpoints and schema files", NULL, 0, 0},
+	 "directory of the checkpoint files (created if missing)", NULL, 0, 0},
 	{"log_level", RC_CONF_ENUM, "info", 0,
 	 "least severe level of the messages logged", "error|warn|info|debug",
 	 0, 0},

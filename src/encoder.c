@@ -1461,7 +1461,7 @@ fill_envelope(struct rc_enc_table *et, const struct rc_event *ev, char *err,
 		   (rc = set_long_field(&br, TXN_TOTAL_ORDER,
 					(int64_t)ev->txn_order)) ||
 		   (rc = set_long_field(&br, TXN_DATA_COLLECTION_ORDER,
-					(int64_t)ev->txn_order))) {
+					(int64_t)ev->table_order))) {
 		return rc;
 	}
 
@@ -2239,7 +2239,7 @@ rc_encode_json(const struct rc_event *ev, struct rc_buf *out)
 		jputs(&w, ",\"total_order\":");
 		jint(&w, (int64_t)ev->txn_order);
 		jputs(&w, ",\"data_collection_order\":");
-		jint(&w, (int64_t)ev->txn_order);
+		jint(&w, (int64_t)ev->table_order);
 		jraw(&w, "}", 1);
 	}
 	if (ev->after >= 0)

@@ -182,6 +182,8 @@ struct rc_event {
 	struct rc_source_info src;
 	uint64_t txn_seq;		/* ack tracker's id of the transaction */
 	uint64_t txn_order;		/* 1-based order in its transaction */
+	uint64_t table_order;		/* 1-based order among the events of
+					 * its table in its transaction */
 	int64_t ts_ms;			/* when rowcast processed it */
 	char txn_id[32];		/* transaction id as text ("txid:lsn") */
 

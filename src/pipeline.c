@@ -29,6 +29,14 @@
 #define POP_BATCH 256
 #define POLL_INTERVAL_MS 50
 
+/* Events of one table so far in the open transaction (Debezium's
+ * data_collection_order). Tables are told apart by schema and name, not by
+ * shape: a schema change inside a transaction keeps counting. */
+struct rc_table_count {
+	struct rc_table *tbl;	/* a reference, dropped at the next BEGIN */
+	uint64_t n;
+};
+
 struct rc_pipeline {
 	const struct rc_config *cfg;
 	struct rc_source *src;
@@ -46,6 +54,8 @@ struct rc_pipeline {
 	/* pipeline thread only */
 	uint64_t cur_seq;		/* open transaction, 0 = none */
 	uint64_t cur_order;
+	struct rc_table_count *counts;	/* events per table in the open txn */
+	size_t ncounts, counts_cap;
 	struct rc_pos durable;		/* newest durable position */
 	int durable_dirty;		/* durable is newer than the checkpoint */
 	int64_t last_checkpoint_ms;
@@ -354,6 +364,39 @@ begin_txn(struct rc_pipeline *pl)
 	return seq;
 }
 
+static uint64_t
+next_table_order(struct rc_pipeline *pl, const struct rc_table *tbl)
+{
+	struct rc_table_count *c;
+
+	for (size_t i = 0; i < pl->ncounts; i++) {
+		c = &pl->counts[i];
+		if (c->tbl == tbl || (!strcmp(c->tbl->name, tbl->name) &&
+				      !strcmp(c->tbl->schema, tbl->schema)))
+			return ++c->n;
+	}
+	if (pl->ncounts == pl->counts_cap) {
+		size_t cap = pl->counts_cap ? pl->counts_cap * 2 : 8;
+		c = realloc(pl->counts, cap * sizeof(*c));
+		if (!c)
+			return 0;
+		pl->counts = c;
+		pl->counts_cap = cap;
+	}
+	c = &pl->counts[pl->ncounts++];
+	c->tbl = rc_table_ref((struct rc_table *)tbl);
+	c->n = 1;
+	return 1;
+}
+
+static void
+reset_table_counts(struct rc_pipeline *pl)
+{
+	for (size_t i = 0; i < pl->ncounts; i++)
+		rc_table_unref(pl->counts[i].tbl);
+	pl->ncounts = 0;
+}
+
 static void
 handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 {
@@ -370,6 +413,7 @@ handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 	}
 	ev->txn_seq = pl->cur_seq;
 	ev->txn_order = ++pl->cur_order;
+	ev->table_order = next_table_order(pl, ev->tbl);
 	ev->ts_ms = wall_ms();
 	rc_ack_add(pl->ack, pl->cur_seq, (uint32_t)pl->nsinks);
 	for (int i = 0; i < pl->nsinks; i++) {
@@ -390,6 +434,7 @@ handle_item(struct rc_pipeline *pl, struct rc_item *it)
 			rc_ack_abort(pl->ack, pl->cur_seq);
 		pl->cur_seq = begin_txn(pl);
 		pl->cur_order = 0;
+		reset_table_counts(pl);
 		break;
 	case RC_ITEM_EVENT:
 		handle_event(pl, it->ev);
@@ -601,6 +646,8 @@ rc_pipeline_free(struct rc_pipeline *pl)
 	rc_pos_clear(&pl->start);
 	rc_pos_clear(&pl->durable);
 	rc_pos_clear(&pl->confirmed);
+	reset_table_counts(pl);
+	free(pl->counts);
 	free(pl->state_dir);
 	pthread_mutex_destroy(&pl->lock);
 	pthread_cond_destroy(&pl->drained_cv);

@@ -81,6 +81,9 @@ struct pg_source {
 	int64_t status_interval_ms;
 	int64_t max_backoff_ms;
 	int64_t shutdown_timeout_ms;
+	int binary_wanted;		/* configuration */
+	int force_text;			/* a column had no binary decoder */
+	int binary;			/* this session streams binary values */
 	struct pg_want *want;
 	int nwant;
 	int tables_line;
@@ -140,7 +143,7 @@ pq_msg(PGconn *c)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	for (char *p = buf; *p; p++)
-		if (*p == '\n')
+		if (*p == '\n' || *p == '\t')
 			*p = ' ';
 	return buf;
 }
@@ -256,6 +259,7 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	ps->prefix = strdup(s ? s : sec->name);
 	ps->status_interval_ms = rc_conf_ms(sec, "status_interval");
 	ps->max_backoff_ms = rc_conf_ms(sec, "reconnect_max_backoff");
+	ps->binary_wanted = rc_conf_bool(sec, "binary");
 	ps->shutdown_timeout_ms = rc_conf_ms(&cfg->global, "shutdown_timeout");
 	ps->tables_line = rc_conf_line(sec, "tables");
 	pg_parser_init(&ps->parser);
@@ -984,6 +988,49 @@ config_err:
 	return -1;
 }
 
+/*
+ * Can every column of every configured table be read in binary form?
+ * Asked of the catalog before streaming; 1 yes, 0 no (text mode), -1 on a
+ * failed query.
+ */
+static int
+all_binary_ok(struct pg_source *ps)
+{
+	static const char sql[] =
+		"SELECT a.atttypid, a.atttypmod, a.attname FROM pg_attribute a"
+		" JOIN pg_class c ON c.oid = a.attrelid"
+		" JOIN pg_namespace n ON n.oid = c.relnamespace"
+		" WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0"
+		" AND NOT a.attisdropped";
+
+	for (int i = 0; i < ps->nwant; i++) {
+		const char *params[2] = {ps->want[i].schema, ps->want[i].name};
+		PGresult *r = query(ps, ps->sql, sql, 2, params);
+
+		if (!r)
+			return -1;
+		for (int row = 0; row < PQntuples(r); row++) {
+			struct pg_mapped m;
+
+			pg_map_type((uint32_t)strtoul(PQgetvalue(r, row, 0), NULL, 10),
+				    atoi(PQgetvalue(r, row, 1)), lookup_type, ps,
+				    &m);
+			if (!pg_binary_ok(&m)) {
+				rc_info(PG_COMP, "source %s: column %s.%s.%s (%s) "
+						 "has no binary decoder: streaming "
+						 "text values",
+					ps->base.name, ps->want[i].schema,
+					ps->want[i].name, PQgetvalue(r, row, 2),
+					m.db_type);
+				PQclear(r);
+				return 0;
+			}
+		}
+		PQclear(r);
+	}
+	return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Row changes                                                        */
 /* ------------------------------------------------------------------ */
@@ -1022,6 +1069,27 @@ fill_row(struct pg_source *ps, struct pg_rel *rel, struct rc_event *ev,
 		case 't':
 			if (pg_convert_text(ev, row, col, &rel->maps[i], c->data,
 					    c->len, err, sizeof(err)) < 0) {
+				set_err(ps, "table %s.%s column %s: %s",
+					rel->tbl->schema, rel->tbl->name,
+					rel->tbl->cols[col].name, err);
+				return -1;
+			}
+			break;
+		case 'b':
+			if (!pg_binary_ok(&rel->maps[i])) {
+				/* a type we cannot read in binary (a column
+				 * added since the session started): go on in
+				 * text mode from the last durable position */
+				ps->force_text = 1;
+				set_err(ps, "table %s.%s column %s (%s) has no "
+					"binary decoder; switching to text values",
+					rel->tbl->schema, rel->tbl->name,
+					rel->tbl->cols[col].name,
+					rel->maps[i].db_type);
+				return -2;
+			}
+			if (pg_convert_binary(ev, row, col, &rel->maps[i], c->data,
+					      c->len, err, sizeof(err)) < 0) {
 				set_err(ps, "table %s.%s column %s: %s",
 					rel->tbl->schema, rel->tbl->name,
 					rel->tbl->cols[col].name, err);
@@ -1078,6 +1146,7 @@ handle_change(struct pg_source *ps, const struct pg_msg *m, uint64_t lsn)
 	struct pg_rel *rel;
 	struct rc_event *ev;
 	uint32_t relid;
+	int r = -1;
 	char op;
 
 	switch (m->type) {
@@ -1117,16 +1186,17 @@ handle_change(struct pg_source *ps, const struct pg_msg *m, uint64_t lsn)
 		return -1;
 	}
 	fill_source_info(ps, ev, lsn);
+	ps->base.lasterr[0] = '\0';
 	if (oldtup) {
 		if (rc_event_alloc_row(ev, &ev->before) < 0 ||
-		    fill_row(ps, rel, ev, ev->before, oldtup, NULL) < 0)
+		    (r = fill_row(ps, rel, ev, ev->before, oldtup, NULL)) < 0)
 			goto fail;
 	}
 	if (newtup) {
 		const struct pg_tuple *full_old =
 			m->type == 'U' && m->u.update.oldkind == 'O' ? oldtup : NULL;
 		if (rc_event_alloc_row(ev, &ev->after) < 0 ||
-		    fill_row(ps, rel, ev, ev->after, newtup, full_old) < 0)
+		    (r = fill_row(ps, rel, ev, ev->after, newtup, full_old)) < 0)
 			goto fail;
 	}
 	return push_event(ps, ev);
@@ -1134,7 +1204,7 @@ fail:
 	if (!ps->base.lasterr[0])
 		set_err(ps, "out of memory");
 	rc_event_free(ev);
-	return -1;
+	return r == -2 ? -2 : -1;
 }
 
 /* T: one 't' event per configured table. */
@@ -1371,9 +1441,9 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 	rc_buf_init(&cmd, 4096);
 	rc_buf_printf(&cmd,
 		      "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version "
-		      "'1', publication_names %s)",
+		      "'1', publication_names %s%s)",
 		      ps->slot, (unsigned)(start_lsn >> 32), (unsigned)start_lsn,
-		      pubq ? pubq : "''");
+		      pubq ? pubq : "''", ps->binary ? ", binary 'true'" : "");
 	PQfreemem(pubq);
 	r = PQexec(ps->repl, cmd.data);
 	rc_buf_free(&cmd);
@@ -1383,9 +1453,9 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 		return failed_outcome(ps, ps->repl);
 	}
 	PQclear(r);
-	rc_info(PG_COMP, "source %s: streaming from slot %s at %X/%X",
+	rc_info(PG_COMP, "source %s: streaming from slot %s at %X/%X (%s values)",
 		ps->base.name, ps->slot, (unsigned)(start_lsn >> 32),
-		(unsigned)start_lsn);
+		(unsigned)start_lsn, ps->binary ? "binary" : "text");
 	ps->last_status_ms = mono_ms();
 
 	for (;;) {
@@ -1410,10 +1480,18 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 		if (n == -1) {
 			/* the server ended the stream: read why */
 			r = PQgetResult(ps->repl);
-			set_err(ps, "replication stream ended: %s",
-				r && PQresultStatus(r) == PGRES_FATAL_ERROR
-					? PQresultErrorMessage(r)
-					: pq_msg(ps->repl));
+			{
+				const char *why =
+					r && PQresultStatus(r) == PGRES_FATAL_ERROR
+						? PQresultErrorMessage(r)
+						: pq_msg(ps->repl);
+				set_err(ps, "the server ended the replication "
+					"stream: %s", why[0] ? why
+					: "it is shutting down or restarting");
+				for (char *p = ps->base.lasterr; *p; p++)
+					if (*p == '\n')
+						*p = ' ';
+			}
 			rc = r && PQresultStatus(r) == PGRES_FATAL_ERROR &&
 					     needs_user(PQresultErrorMessage(r))
 				     ? SESS_CONFIG
@@ -1496,6 +1574,14 @@ session(struct pg_source *ps)
 	}
 	if (need_slot && (rc = create_slot(ps)) != SESS_STOP)
 		return rc;
+
+	ps->binary = 0;
+	if (ps->binary_wanted && !ps->force_text) {
+		rc = all_binary_ok(ps);
+		if (rc < 0)
+			return failed_outcome(ps, ps->sql);
+		ps->binary = rc;
+	}
 
 	/* resume from what the pipeline confirmed (or the checkpoint) */
 	start_lsn = rc_pipeline_confirmed_lsn(ps->pl);
@@ -1633,6 +1719,8 @@ static const struct rc_conf_key pg_keys[] = {
 	 "publication name (default rowcast_<source name>)", NULL, 0, 0},
 	{"status_interval", RC_CONF_DURATION, "10s", 0,
 	 "interval of standby status updates to the server", NULL, 100, 3600000},
+	{"binary", RC_CONF_BOOL, "true", 0,
+	 "ask for column values in binary form (less work for the server); text is used when a column's type has no binary decoder", NULL, 0, 0},
 	{"reconnect_max_backoff", RC_CONF_DURATION, "30s", 0,
 	 "longest wait between two reconnection attempts", NULL, 100, 3600000},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},

@@ -1,11 +1,13 @@
 /*
- * pg_types.c -- PostgreSQL types onto rowcast's types, and the text output
- * of pgoutput into typed values (see pg_types.h).
+ * pg_types.c -- PostgreSQL types onto rowcast's types, and the text or
+ * binary output of pgoutput into typed values (see pg_types.h).
  *
- * The file has four parts: the type table (every built-in type a user can
+ * The file has six parts: the type table (every built-in type a user can
  * put in a table, sorted by OID), the mapping of a column's type and
  * typmod onto a struct pg_mapped, the scalar parsers (hand-written: this
- * runs for every column of every row), and the array literal parser.
+ * runs for every column of every row), the array literal parser, the
+ * binary (send format) decoders, and the text output functions the binary
+ * decoders need where the value rowcast keeps is PostgreSQL's text.
  *
  * The text forms parsed here are PostgreSQL's output functions under the
  * session settings of pg_types.h (DateStyle=ISO, TimeZone=UTC,
@@ -16,7 +18,9 @@
 #include "pg_types.h"
 
 #include "limits.h"
+#include "reader.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,7 +391,12 @@ map_text(struct pg_mapped *out)
 	out->precision = 0;
 	out->scale = 0;
 	out->delim = ',';
+	out->bin = PG_BIN_NONE;
+	out->elem_bin = PG_BIN_NONE;
 }
+
+static enum pg_bin builtin_bin(uint32_t oid);
+static int sends_text(const struct pg_type_desc *desc);
 
 /*
  * A built-in scalar type with its typmod. numeric with a usable typmod is
@@ -404,6 +413,7 @@ map_builtin_scalar(const struct pg_builtin_type *bt, int32_t typmod,
 	map_text(out);
 	out->type = bt->type;
 	out->conv = bt->conv;
+	out->bin = builtin_bin(bt->oid);
 	if (bt->conv == PG_CONV_NUMERIC) {
 		int p = numeric_typmod_precision(typmod);
 		int s = numeric_typmod_scale(typmod);
@@ -455,6 +465,10 @@ map_array(uint32_t elem, int32_t typmod, char delim, pg_type_lookup_fn lookup,
 	out->precision = em.precision;
 	out->scale = em.scale;
 	out->delim = delim;
+	if (em.bin != PG_BIN_NONE && em.bin != PG_BIN_ARRAY) {
+		out->bin = PG_BIN_ARRAY;
+		out->elem_bin = em.bin;
+	}
 	snprintf(out->db_type, sizeof(out->db_type), "%.*s[]",
 		 (int)sizeof(out->db_type) - 3, em.db_type);
 }
@@ -487,12 +501,16 @@ map_depth(uint32_t oid, int32_t typmod, pg_type_lookup_fn lookup, void *ctx,
 		return;
 	}
 	desc.name[sizeof(desc.name) - 1] = 0;
+	desc.send_src[sizeof(desc.send_src) - 1] = 0;
+	desc.out_src[sizeof(desc.out_src) - 1] = 0;
 	if (desc.typtype == 'd')
 		map_depth(desc.basetype, desc.basetypmod, lookup, ctx, out,
 			  depth + 1);
 	else if (desc.elem)
 		map_array(desc.elem, typmod, desc.delim ? desc.delim : ',',
 			  lookup, ctx, out, depth);
+	else if (desc.typtype == 'e' || sends_text(&desc))
+		out->bin = PG_BIN_TEXT; /* enum_send sends the label */
 	/* enum, composite, range, multirange, extension base type: text */
 	if (desc.name[0])
 		snprintf(out->db_type, sizeof(out->db_type), "%s", desc.name);
@@ -1532,4 +1550,1476 @@ pg_convert_text(struct rc_event *ev, int64_t row, int col,
 		return conv_array(ev, row, col, m, text, len, err, errlen);
 	return conv_scalar(ev, row, col, m->conv, m->precision, m->scale, text,
 			   len, err, errlen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Binary values: which decoder reads which type                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The built-in types pgoutput can send in binary that rowcast decodes,
+ * by OID. A type missing here has no decoder (PG_BIN_NONE): reg* types
+ * send an OID where the text is a name, geometric types, ranges,
+ * tsvector... are left to text mode.
+ */
+static const struct {
+	uint32_t oid;
+	enum pg_bin bin;
+} bin_types[] = {
+	{16, PG_BIN_BOOL},	  {17, PG_BIN_BYTEA},
+	{18, PG_BIN_CHAR},	  {19, PG_BIN_TEXT},
+	{20, PG_BIN_INT8},	  {21, PG_BIN_INT2},
+	{23, PG_BIN_INT4},	  {25, PG_BIN_TEXT},
+	{26, PG_BIN_UINT32},	  {28, PG_BIN_UINT32},
+	{29, PG_BIN_UINT32},	  {114, PG_BIN_TEXT},
+	{142, PG_BIN_TEXT},	  {650, PG_BIN_CIDR},
+	{700, PG_BIN_FLOAT4},	  {701, PG_BIN_FLOAT8},
+	{774, PG_BIN_MACADDR8},	  {790, PG_BIN_MONEY},
+	{829, PG_BIN_MACADDR},	  {869, PG_BIN_INET},
+	{1042, PG_BIN_TEXT},	  {1043, PG_BIN_TEXT},
+	{1082, PG_BIN_DATE},	  {1083, PG_BIN_TIME},
+	{1114, PG_BIN_TIMESTAMP}, {1184, PG_BIN_TIMESTAMPTZ},
+	{1186, PG_BIN_INTERVAL},  {1266, PG_BIN_TIMETZ},
+	{1560, PG_BIN_BIT},	  {1562, PG_BIN_BIT},
+	{1700, PG_BIN_NUMERIC},	  {1790, PG_BIN_TEXT},
+	{2950, PG_BIN_UUID},	  {3220, PG_BIN_PG_LSN},
+	{3802, PG_BIN_JSONB},	  {4072, PG_BIN_JSONPATH},
+	{5069, PG_BIN_UINT64},
+};
+
+static enum pg_bin
+builtin_bin(uint32_t oid)
+{
+	for (size_t i = 0; i < sizeof(bin_types) / sizeof(bin_types[0]); i++)
+		if (bin_types[i].oid == oid)
+			return bin_types[i].bin;
+	return PG_BIN_NONE;
+}
+
+/*
+ * A base type of an extension whose send and output functions are the
+ * text ones (citext: CREATE FUNCTION citextsend ... AS 'textsend'
+ * LANGUAGE internal): its binary form is its text.
+ */
+static int
+sends_text(const struct pg_type_desc *desc)
+{
+	static const char *const sends[] = {"textsend", "varcharsend",
+					    "bpcharsend"};
+	static const char *const outs[] = {"textout", "varcharout",
+					   "bpcharout"};
+	int s = 0, o = 0;
+
+	if (desc->typtype != 'b')
+		return 0;
+	for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); i++) {
+		s |= strcmp(desc->send_src, sends[i]) == 0;
+		o |= strcmp(desc->out_src, outs[i]) == 0;
+	}
+	return s && o;
+}
+
+int
+pg_binary_ok(const struct pg_mapped *m)
+{
+	if (m->bin == PG_BIN_ARRAY)
+		return m->conv == PG_CONV_ARRAY && m->elem_bin != PG_BIN_NONE &&
+		       m->elem_bin != PG_BIN_ARRAY;
+	return m->bin != PG_BIN_NONE && m->bin < PG_BIN__COUNT;
+}
+
+static const char *const bin_names[PG_BIN__COUNT] = {
+	[PG_BIN_NONE] = "value",
+	[PG_BIN_TEXT] = "text",
+	[PG_BIN_CHAR] = "\"char\"",
+	[PG_BIN_BOOL] = "boolean",
+	[PG_BIN_INT2] = "smallint",
+	[PG_BIN_INT4] = "integer",
+	[PG_BIN_INT8] = "bigint",
+	[PG_BIN_UINT32] = "oid",
+	[PG_BIN_UINT64] = "xid8",
+	[PG_BIN_FLOAT4] = "real",
+	[PG_BIN_FLOAT8] = "double precision",
+	[PG_BIN_NUMERIC] = "numeric",
+	[PG_BIN_MONEY] = "money",
+	[PG_BIN_BYTEA] = "bytea",
+	[PG_BIN_DATE] = "date",
+	[PG_BIN_TIME] = "time",
+	[PG_BIN_TIMETZ] = "timetz",
+	[PG_BIN_TIMESTAMP] = "timestamp",
+	[PG_BIN_TIMESTAMPTZ] = "timestamptz",
+	[PG_BIN_INTERVAL] = "interval",
+	[PG_BIN_UUID] = "uuid",
+	[PG_BIN_JSONB] = "jsonb",
+	[PG_BIN_JSONPATH] = "jsonpath",
+	[PG_BIN_PG_LSN] = "pg_lsn",
+	[PG_BIN_MACADDR] = "macaddr",
+	[PG_BIN_MACADDR8] = "macaddr8",
+	[PG_BIN_INET] = "inet",
+	[PG_BIN_CIDR] = "cidr",
+	[PG_BIN_BIT] = "bit",
+	[PG_BIN_ARRAY] = "array",
+};
+
+/* "bad <type> (binary, <n> bytes): <why>". Always returns -1. */
+static int
+bad_bin(char *err, size_t errlen, enum pg_bin bin, size_t n, const char *why)
+{
+	const char *name = (unsigned)bin < PG_BIN__COUNT && bin_names[bin]
+				   ? bin_names[bin]
+				   : "value";
+
+	if (err && errlen)
+		snprintf(err, errlen, "bad %s (binary, %zu bytes): %s", name, n,
+			 why);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text output: where the text of a value is produced                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The output functions below write through a struct tout, in one of four
+ * modes, so that one function serves every use: count the bytes (to size
+ * an arena allocation), write them into a buffer of known room, scan them
+ * as an array element (does it need quotes, how many bytes need a
+ * backslash), or write them escaped as a quoted array element. A write
+ * past the room sets `over` and writes nothing more.
+ */
+enum tout_mode { TOUT_COUNT, TOUT_WRITE, TOUT_SCAN, TOUT_QUOTED };
+
+struct tout {
+	enum tout_mode mode;
+	char *buf; /* TOUT_WRITE, TOUT_QUOTED: cap bytes of room */
+	size_t cap;
+	size_t len; /* bytes counted, written or scanned */
+	int over;   /* a write did not fit */
+	/* TOUT_SCAN */
+	char delim;
+	int quote;    /* holds a byte that array_out() quotes for */
+	size_t esc;   /* bytes that take a backslash ('"', '\\') */
+	char head[4]; /* the first bytes, for the "NULL" test */
+};
+
+static void
+tout_init(struct tout *o, enum tout_mode mode, char *buf, size_t cap)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = mode;
+	o->buf = buf;
+	o->cap = cap;
+}
+
+static void
+tout_raw(struct tout *o, const char *s, size_t n)
+{
+	if (o->over || n > o->cap - o->len) {
+		o->over = 1;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void
+tout_put(struct tout *o, const char *s, size_t n)
+{
+	switch (o->mode) {
+	case TOUT_COUNT:
+		o->len += n;
+		return;
+	case TOUT_WRITE:
+		tout_raw(o, s, n);
+		return;
+	case TOUT_SCAN:
+		for (size_t k = 0; k < n; k++) {
+			char c = s[k];
+
+			if (o->len < sizeof(o->head))
+				o->head[o->len] = c;
+			o->len++;
+			if (c == '"' || c == '\\') {
+				o->esc++;
+				o->quote = 1;
+			} else if (c == '{' || c == '}' || c == o->delim ||
+				   c == ' ' || c == '\t' || c == '\n' ||
+				   c == '\r' || c == '\v' || c == '\f') {
+				o->quote = 1;
+			}
+		}
+		return;
+	case TOUT_QUOTED:
+		for (size_t k = 0; k < n; k++) {
+			if (s[k] == '"' || s[k] == '\\')
+				tout_raw(o, "\\", 1);
+			tout_raw(o, s + k, 1);
+		}
+		return;
+	}
+}
+
+static void
+tout_str(struct tout *o, const char *s)
+{
+	tout_put(o, s, strlen(s));
+}
+
+static void
+tout_u64(struct tout *o, uint64_t v)
+{
+	char b[24];
+	int k = sizeof(b);
+
+	do {
+		b[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	tout_put(o, b + k, sizeof(b) - (size_t)k);
+}
+
+static void
+tout_i64(struct tout *o, int64_t v)
+{
+	if (v < 0) {
+		tout_put(o, "-", 1);
+		tout_u64(o, (uint64_t)0 - (uint64_t)v);
+	} else {
+		tout_u64(o, (uint64_t)v);
+	}
+}
+
+/* v in at least `width` digits, zero-padded (pg_ultostr_zeropad). */
+static void
+tout_zpad(struct tout *o, uint64_t v, int width)
+{
+	char b[24];
+	int k = sizeof(b);
+
+	do {
+		b[--k] = (char)('0' + v % 10);
+		v /= 10;
+		width--;
+	} while (v || width > 0);
+	tout_put(o, b + k, sizeof(b) - (size_t)k);
+}
+
+static void
+tout_hex(struct tout *o, const unsigned char *p, size_t n, char sep)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		char b[3] = {hx[p[i] >> 4], hx[p[i] & 15], sep};
+
+		tout_put(o, b, sep && i + 1 < n ? 3 : 2);
+	}
+}
+
+/* Big-endian integers from a buffer whose length was checked. */
+static uint32_t
+be32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+be64_at(const unsigned char *p)
+{
+	return (uint64_t)be32_at(p) << 32 | be32_at(p + 4);
+}
+
+/* ------------------------------------------------------------------ */
+/* Text output: numeric                                               */
+/* ------------------------------------------------------------------ */
+
+#define NUM_POS		0x0000
+#define NUM_NEG		0x4000
+#define NUM_NAN		0xC000
+#define NUM_PINF	0xD000
+#define NUM_NINF	0xF000
+#define NUM_DSCALE_MASK 0x3FFF
+#define NUM_NBASE	10000
+
+/*
+ * numeric_send():
+ *   uint16 ndigits, int16 weight, uint16 sign, uint16 dscale,
+ *   ndigits x int16 base-10000 digits, most significant first;
+ * the value is sum(digit[k] * 10000^(weight - k)), printed with dscale
+ * digits after the point. NaN and the infinities are a sign of their own
+ * with no digits.
+ */
+struct pg_num {
+	int ndigits, weight, dscale;
+	unsigned sign;
+	const unsigned char *digits;
+};
+
+static const char *
+read_numeric(const unsigned char *p, size_t n, struct pg_num *num)
+{
+	struct rc_reader r;
+
+	rc_reader_init(&r, p, n);
+	num->ndigits = rc_reader_be16(&r);
+	num->weight = (int16_t)rc_reader_be16(&r);
+	num->sign = rc_reader_be16(&r);
+	num->dscale = rc_reader_be16(&r);
+	if (!rc_reader_ok(&r))
+		return "shorter than the 8-byte header";
+	num->digits = rc_reader_bytes(&r, (size_t)num->ndigits * 2);
+	if (!num->digits || rc_reader_left(&r))
+		return "length does not match the digit count";
+	if (num->sign != NUM_POS && num->sign != NUM_NEG &&
+	    num->sign != NUM_NAN && num->sign != NUM_PINF &&
+	    num->sign != NUM_NINF)
+		return "bad sign";
+	if (num->dscale & ~NUM_DSCALE_MASK)
+		return "bad display scale";
+	for (int d = 0; d < num->ndigits; d++)
+		if (((unsigned)num->digits[2 * d] << 8 |
+		     num->digits[2 * d + 1]) >= NUM_NBASE)
+			return "digit out of range";
+	return NULL;
+}
+
+static unsigned
+num_digit(const struct pg_num *num, int d)
+{
+	if (d < 0 || d >= num->ndigits)
+		return 0;
+	return (unsigned)num->digits[2 * d] << 8 | num->digits[2 * d + 1];
+}
+
+/* numeric_out(): get_str_from_var() digit for digit. */
+static void
+numeric_text(const struct pg_num *num, struct tout *o)
+{
+	char g[4];
+	int d;
+
+	if (num->sign == NUM_NAN) {
+		tout_str(o, "NaN");
+		return;
+	}
+	if (num->sign == NUM_PINF || num->sign == NUM_NINF) {
+		tout_str(o, num->sign == NUM_PINF ? "Infinity" : "-Infinity");
+		return;
+	}
+	if (num->sign == NUM_NEG)
+		tout_put(o, "-", 1);
+	if (num->weight < 0) {
+		tout_put(o, "0", 1);
+		d = num->weight + 1;
+	} else {
+		for (d = 0; d <= num->weight; d++) {
+			unsigned dig = num_digit(num, d);
+			int skip = 0;
+
+			g[0] = (char)('0' + dig / 1000);
+			g[1] = (char)('0' + dig / 100 % 10);
+			g[2] = (char)('0' + dig / 10 % 10);
+			g[3] = (char)('0' + dig % 10);
+			/* the first group without its leading zeros */
+			while (d == 0 && skip < 3 && g[skip] == '0')
+				skip++;
+			tout_put(o, g + skip, 4 - (size_t)skip);
+		}
+	}
+	if (num->dscale > 0) {
+		tout_put(o, ".", 1);
+		for (int left = num->dscale; left > 0; left -= 4, d++) {
+			unsigned dig = num_digit(num, d);
+
+			g[0] = (char)('0' + dig / 1000);
+			g[1] = (char)('0' + dig / 100 % 10);
+			g[2] = (char)('0' + dig / 10 % 10);
+			g[3] = (char)('0' + dig % 10);
+			tout_put(o, g, left < 4 ? (size_t)left : 4);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Text output: float4 and float8                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Does the decimal s read back as x? strtod/strtof round to nearest,
+ * ties to even: the same interval Ryu accepts.
+ */
+static int
+reads_back(const char *s, double x, int single)
+{
+	if (single)
+		return strtof(s, NULL) == (float)x;
+	return strtod(s, NULL) == x;
+}
+
+/*
+ * The shortest decimal digits that read back as x (finite, > 0), the one
+ * closest to x among them, as Ryu finds them (PostgreSQL's float output
+ * with extra_float_digits > 0): digits into dig (no point), their count
+ * returned, the exponent of the first digit in *e10.
+ *
+ * printf("%.*e") rounds x correctly to p digits, the closest p-digit
+ * decimal; when it does not read back, only the next one up can (x a
+ * power of two: the interval is twice as wide above x as below).
+ */
+static int
+shortest_digits(double x, int single, char *dig, int *e10)
+{
+	char buf[48];
+	int p, nd = 0;
+
+	for (p = 1; p <= 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*e", p - 1, x);
+		if (reads_back(buf, x, single))
+			break;
+		if (strtod(buf, NULL) < x) {
+			/* buf: d.ddde[+-]XX; add one unit in the last digit
+			 * (all nines: 10^k, tried already with fewer digits) */
+			char *q = strchr(buf, 'e') - 1;
+
+			while (q >= buf && (*q == '9' || *q == '.')) {
+				if (*q == '9')
+					*q = '0';
+				q--;
+			}
+			if (q >= buf) {
+				++*q;
+				if (reads_back(buf, x, single))
+					break;
+			}
+		}
+	}
+	for (const char *q = buf; *q != 'e'; q++)
+		if (*q != '.')
+			dig[nd++] = *q;
+	*e10 = atoi(strchr(buf, 'e') + 1);
+	while (nd > 1 && dig[nd - 1] == '0')
+		nd--;
+	return nd;
+}
+
+/* float4out()/float8out() with extra_float_digits > 0 (d2s.c, f2s.c). */
+static void
+float_text(double x, int single, struct tout *o)
+{
+	char dig[24], b[64];
+	int nd, e, k = 0;
+
+	if (isnan(x)) {
+		tout_str(o, "NaN");
+		return;
+	}
+	if (signbit(x)) {
+		tout_put(o, "-", 1);
+		x = -x;
+	}
+	if (isinf(x)) {
+		tout_str(o, "Infinity");
+		return;
+	}
+	if (x == 0) {
+		tout_put(o, "0", 1);
+		return;
+	}
+	nd = shortest_digits(x, single, dig, &e);
+	if (e >= -4 && e < (single ? 6 : 15)) {
+		if (e < 0) {
+			b[k++] = '0';
+			b[k++] = '.';
+			for (int z = -1; z > e; z--)
+				b[k++] = '0';
+			for (int i = 0; i < nd; i++)
+				b[k++] = dig[i];
+		} else {
+			for (int i = 0; i < nd || i <= e; i++) {
+				if (i == e + 1)
+					b[k++] = '.';
+				b[k++] = i < nd ? dig[i] : '0';
+			}
+		}
+	} else {
+		b[k++] = dig[0];
+		if (nd > 1) {
+			b[k++] = '.';
+			for (int i = 1; i < nd; i++)
+				b[k++] = dig[i];
+		}
+		k += snprintf(b + k, sizeof(b) - (size_t)k, "e%c%02d",
+			      e < 0 ? '-' : '+', e < 0 ? -e : e);
+	}
+	tout_put(o, b, (size_t)k);
+}
+
+/* ------------------------------------------------------------------ */
+/* Text output: dates and times                                       */
+/* ------------------------------------------------------------------ */
+
+#define USECS_PER_DAY INT64_C(86400000000)
+/* 2000-01-01, PostgreSQL's epoch, in days and microseconds from 1970 */
+#define PG_EPOCH_DAYS  10957
+#define PG_EPOCH_USECS (INT64_C(10957) * USECS_PER_DAY)
+
+/* The inverse of days_from_civil() (Howard Hinnant's civil_from_days). */
+static void
+civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+/* "YYYY-MM-DD" of days since 1970 (ISO; the year of a BC date is 1 - y);
+ * returns whether the date is BC, for the caller's " BC". */
+static int
+ymd_text(int64_t days, struct tout *o)
+{
+	int64_t y;
+	int m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	tout_zpad(o, (uint64_t)(y > 0 ? y : 1 - y), 4);
+	tout_put(o, "-", 1);
+	tout_zpad(o, (uint64_t)m, 2);
+	tout_put(o, "-", 1);
+	tout_zpad(o, (uint64_t)d, 2);
+	return y <= 0;
+}
+
+/* AppendSeconds(): ".ffffff" without its trailing zeros, none when 0. */
+static void
+fsec_text(int64_t fsec, struct tout *o)
+{
+	char b[8];
+	int n = 6;
+
+	if (fsec == 0)
+		return;
+	b[0] = '.';
+	for (int i = 6; i >= 1; i--) {
+		b[i] = (char)('0' + fsec % 10);
+		fsec /= 10;
+	}
+	while (b[n] == '0')
+		n--;
+	tout_put(o, b, (size_t)n + 1);
+}
+
+/* "HH:MM:SS[.ffffff]" of microseconds since midnight (0 .. 24:00:00). */
+static void
+hms_text(int64_t us, struct tout *o)
+{
+	int64_t s = us / 1000000;
+
+	tout_zpad(o, (uint64_t)(s / 3600), 2);
+	tout_put(o, ":", 1);
+	tout_zpad(o, (uint64_t)(s / 60 % 60), 2);
+	tout_put(o, ":", 1);
+	tout_zpad(o, (uint64_t)(s % 60), 2);
+	fsec_text(us % 1000000, o);
+}
+
+/* EncodeTimezone() of a zone in seconds west of Greenwich: "+05:30". */
+static void
+zone_text(int32_t tz, struct tout *o)
+{
+	int64_t sec = tz < 0 ? -(int64_t)tz : tz;
+	int64_t min = sec / 60, hour;
+
+	sec -= min * 60;
+	hour = min / 60;
+	min -= hour * 60;
+	tout_put(o, tz <= 0 ? "+" : "-", 1);
+	tout_zpad(o, (uint64_t)hour, 2);
+	if (sec != 0 || min != 0) {
+		tout_put(o, ":", 1);
+		tout_zpad(o, (uint64_t)min, 2);
+	}
+	if (sec != 0) {
+		tout_put(o, ":", 1);
+		tout_zpad(o, (uint64_t)sec, 2);
+	}
+}
+
+/* timestamp_out()/timestamptz_out() (TimeZone=UTC) of microseconds since
+ * 2000-01-01. */
+static void
+timestamp_text(int64_t t, int tz, struct tout *o)
+{
+	int64_t days, tod;
+	int bc;
+
+	if (t == INT64_MIN || t == INT64_MAX) {
+		tout_str(o, t == INT64_MIN ? "-infinity" : "infinity");
+		return;
+	}
+	days = t / USECS_PER_DAY;
+	tod = t % USECS_PER_DAY;
+	if (tod < 0) {
+		tod += USECS_PER_DAY;
+		days--;
+	}
+	bc = ymd_text(days + PG_EPOCH_DAYS, o);
+	tout_put(o, " ", 1);
+	hms_text(tod, o);
+	if (tz)
+		tout_put(o, "+00", 3);
+	if (bc)
+		tout_put(o, " BC", 3);
+}
+
+/* date_out() of days since 2000-01-01. */
+static void
+date_text(int32_t d, struct tout *o)
+{
+	if (d == INT32_MIN || d == INT32_MAX) {
+		tout_str(o, d == INT32_MIN ? "-infinity" : "infinity");
+		return;
+	}
+	if (ymd_text((int64_t)d + PG_EPOCH_DAYS, o))
+		tout_put(o, " BC", 3);
+}
+
+/* AddISO8601IntPart(): "<v><unit>" unless v is 0. */
+static void
+iso_part(int64_t v, char unit, struct tout *o)
+{
+	if (v == 0)
+		return;
+	tout_i64(o, v);
+	tout_put(o, &unit, 1);
+}
+
+/*
+ * interval_out() with IntervalStyle=iso_8601 (EncodeInterval()): each
+ * part with its own sign, "PT0S" for zero. The parts come from
+ * interval2itm(): years and months from the months, hours to
+ * microseconds from the time, all truncated toward zero. The all-max and
+ * all-min intervals are PostgreSQL 17's infinities.
+ */
+static void
+interval_text(int64_t time, int32_t day, int32_t month, struct tout *o)
+{
+	int64_t hour, min, sec, fsec;
+
+	if (month == INT32_MAX && day == INT32_MAX && time == INT64_MAX) {
+		tout_str(o, "infinity");
+		return;
+	}
+	if (month == INT32_MIN && day == INT32_MIN && time == INT64_MIN) {
+		tout_str(o, "-infinity");
+		return;
+	}
+	hour = time / INT64_C(3600000000);
+	time -= hour * INT64_C(3600000000);
+	min = time / 60000000;
+	time -= min * 60000000;
+	sec = time / 1000000;
+	fsec = time - sec * 1000000;
+	if (month == 0 && day == 0 && hour == 0 && min == 0 && sec == 0 &&
+	    fsec == 0) {
+		tout_str(o, "PT0S");
+		return;
+	}
+	tout_put(o, "P", 1);
+	iso_part(month / 12, 'Y', o);
+	iso_part(month % 12, 'M', o);
+	iso_part(day, 'D', o);
+	if (hour != 0 || min != 0 || sec != 0 || fsec != 0)
+		tout_put(o, "T", 1);
+	iso_part(hour, 'H', o);
+	iso_part(min, 'M', o);
+	if (sec != 0 || fsec != 0) {
+		if (sec < 0 || fsec < 0)
+			tout_put(o, "-", 1);
+		tout_u64(o, (uint64_t)(sec < 0 ? -sec : sec));
+		fsec_text(fsec < 0 ? -fsec : fsec, o);
+		tout_put(o, "S", 1);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Text output: the other types                                       */
+/* ------------------------------------------------------------------ */
+
+/* cash_out() in the C locale: "$1,234.56", "-$0.50". */
+static void
+money_text(int64_t v, struct tout *o)
+{
+	char b[40];
+	int k = sizeof(b), pos = 2;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		if (pos == 0)
+			b[--k] = '.';
+		else if (pos < 0 && pos % 3 == 0)
+			b[--k] = ',';
+		b[--k] = (char)('0' + u % 10);
+		u /= 10;
+		pos--;
+	} while (u || pos >= 0);
+	if (v < 0)
+		tout_put(o, "-$", 2);
+	else
+		tout_put(o, "$", 1);
+	tout_put(o, b + k, sizeof(b) - (size_t)k);
+}
+
+/* charout() (PostgreSQL 15): the byte, "" for 0, "\ooo" above 0x7f. */
+static void
+char_text(unsigned char c, struct tout *o)
+{
+	char b[4] = {'\\', (char)('0' + (c >> 6)), (char)('0' + (c >> 3 & 7)),
+		     (char)('0' + (c & 7))};
+
+	if (c & 0x80)
+		tout_put(o, b, 4);
+	else if (c)
+		tout_put(o, (const char *)&c, 1);
+}
+
+/*
+ * inet_out()/cidr_out(): pg_inet_net_ntop() (BIND's), all four IPv4
+ * octets, IPv6 with the longest run (two or more) of zero words as "::"
+ * and an embedded IPv4 for ::a.b.c.d and ::ffff:a.b.c.d; "/bits" unless
+ * the mask is full, always for cidr.
+ */
+static void
+inet_text(int v6, int bits, const unsigned char *a, int cidr, struct tout *o)
+{
+	char b[64];
+	int k = 0;
+
+	if (!v6) {
+		k = snprintf(b, sizeof(b), "%u.%u.%u.%u", a[0], a[1], a[2],
+			     a[3]);
+	} else {
+		unsigned w[8];
+		int best = -1, blen = 0, cur = -1, clen = 0;
+
+		for (int i = 0; i < 8; i++)
+			w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		for (int i = 0; i < 8; i++) {
+			if (w[i] == 0) {
+				if (cur == -1) {
+					cur = i;
+					clen = 1;
+				} else {
+					clen++;
+				}
+			} else if (cur != -1) {
+				if (best == -1 || clen > blen) {
+					best = cur;
+					blen = clen;
+				}
+				cur = -1;
+			}
+		}
+		if (cur != -1 && (best == -1 || clen > blen)) {
+			best = cur;
+			blen = clen;
+		}
+		if (best != -1 && blen < 2)
+			best = -1;
+		for (int i = 0; i < 8; i++) {
+			if (best != -1 && i >= best && i < best + blen) {
+				if (i == best)
+					b[k++] = ':';
+				continue;
+			}
+			if (i != 0)
+				b[k++] = ':';
+			if (i == 6 && best == 0 &&
+			    (blen == 6 || (blen == 7 && w[7] != 0x0001) ||
+			     (blen == 5 && w[5] == 0xffff))) {
+				k += snprintf(b + k, sizeof(b) - (size_t)k,
+					      "%u.%u.%u.%u", a[12], a[13],
+					      a[14], a[15]);
+				break;
+			}
+			k += snprintf(b + k, sizeof(b) - (size_t)k, "%x", w[i]);
+		}
+		if (best != -1 && best + blen == 8)
+			b[k++] = ':';
+	}
+	if (cidr || bits != (v6 ? 128 : 32))
+		k += snprintf(b + k, sizeof(b) - (size_t)k, "/%d", bits);
+	tout_put(o, b, (size_t)k);
+}
+
+/* ------------------------------------------------------------------ */
+/* Binary values into text                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Write the text output of the binary value p[0..n) of type bin: what the
+ * type's output function prints under the session settings. Returns NULL,
+ * or why the bytes are not a value of the type. Not for arrays.
+ */
+static const char *
+bin_text(enum pg_bin bin, const unsigned char *p, size_t n, struct tout *o)
+{
+	static const size_t fixed[PG_BIN__COUNT] = {
+		[PG_BIN_CHAR] = 1,	  [PG_BIN_BOOL] = 1,
+		[PG_BIN_INT2] = 2,	  [PG_BIN_INT4] = 4,
+		[PG_BIN_INT8] = 8,	  [PG_BIN_UINT32] = 4,
+		[PG_BIN_UINT64] = 8,	  [PG_BIN_FLOAT4] = 4,
+		[PG_BIN_FLOAT8] = 8,	  [PG_BIN_MONEY] = 8,
+		[PG_BIN_DATE] = 4,	  [PG_BIN_TIME] = 8,
+		[PG_BIN_TIMETZ] = 12,	  [PG_BIN_TIMESTAMP] = 8,
+		[PG_BIN_TIMESTAMPTZ] = 8, [PG_BIN_INTERVAL] = 16,
+		[PG_BIN_UUID] = 16,	  [PG_BIN_PG_LSN] = 8,
+		[PG_BIN_MACADDR] = 6,	  [PG_BIN_MACADDR8] = 8,
+	};
+	struct pg_num num;
+	const char *why;
+	uint32_t u32;
+	int64_t t;
+
+	if ((unsigned)bin >= PG_BIN__COUNT)
+		return "no decoder for this type";
+	if (fixed[bin] && n != fixed[bin])
+		return "wrong length";
+	switch (bin) {
+	case PG_BIN_TEXT:
+		tout_put(o, (const char *)p, n);
+		return NULL;
+	case PG_BIN_JSONB:
+	case PG_BIN_JSONPATH:
+		if (n < 1 || p[0] != 1)
+			return "unknown format version";
+		tout_put(o, (const char *)p + 1, n - 1);
+		return NULL;
+	case PG_BIN_BYTEA:
+		tout_put(o, "\\x", 2);
+		tout_hex(o, p, n, 0);
+		return NULL;
+	case PG_BIN_CHAR:
+		char_text(p[0], o);
+		return NULL;
+	case PG_BIN_BOOL:
+		if (p[0] > 1)
+			return "not 0 or 1";
+		tout_put(o, p[0] ? "t" : "f", 1);
+		return NULL;
+	case PG_BIN_INT2:
+		tout_i64(o, (int16_t)(p[0] << 8 | p[1]));
+		return NULL;
+	case PG_BIN_INT4:
+		tout_i64(o, (int32_t)be32_at(p));
+		return NULL;
+	case PG_BIN_INT8:
+		tout_i64(o, (int64_t)be64_at(p));
+		return NULL;
+	case PG_BIN_UINT32:
+		tout_u64(o, be32_at(p));
+		return NULL;
+	case PG_BIN_UINT64:
+		tout_u64(o, be64_at(p));
+		return NULL;
+	case PG_BIN_FLOAT4: {
+		float f;
+
+		u32 = be32_at(p);
+		memcpy(&f, &u32, 4);
+		float_text(f, 1, o);
+		return NULL;
+	}
+	case PG_BIN_FLOAT8: {
+		uint64_t u = be64_at(p);
+		double d;
+
+		memcpy(&d, &u, 8);
+		float_text(d, 0, o);
+		return NULL;
+	}
+	case PG_BIN_NUMERIC:
+		if ((why = read_numeric(p, n, &num)))
+			return why;
+		numeric_text(&num, o);
+		return NULL;
+	case PG_BIN_MONEY:
+		money_text((int64_t)be64_at(p), o);
+		return NULL;
+	case PG_BIN_DATE:
+		date_text((int32_t)be32_at(p), o);
+		return NULL;
+	case PG_BIN_TIME:
+	case PG_BIN_TIMETZ:
+		t = (int64_t)be64_at(p);
+		if (t < 0 || t > USECS_PER_DAY)
+			return "time out of range";
+		hms_text(t, o);
+		if (bin == PG_BIN_TIMETZ) {
+			int32_t tz = (int32_t)be32_at(p + 8);
+
+			/* TZDISP_LIMIT: under 16 hours either way */
+			if (tz <= -16 * 3600 || tz >= 16 * 3600)
+				return "time zone out of range";
+			zone_text(tz, o);
+		}
+		return NULL;
+	case PG_BIN_TIMESTAMP:
+	case PG_BIN_TIMESTAMPTZ:
+		timestamp_text((int64_t)be64_at(p), bin == PG_BIN_TIMESTAMPTZ,
+			       o);
+		return NULL;
+	case PG_BIN_INTERVAL:
+		interval_text((int64_t)be64_at(p), (int32_t)be32_at(p + 8),
+			      (int32_t)be32_at(p + 12), o);
+		return NULL;
+	case PG_BIN_UUID:
+		tout_hex(o, p, 4, 0);
+		for (int i = 4; i < 10; i += 2) {
+			tout_put(o, "-", 1);
+			tout_hex(o, p + i, 2, 0);
+		}
+		tout_put(o, "-", 1);
+		tout_hex(o, p + 10, 6, 0);
+		return NULL;
+	case PG_BIN_PG_LSN: {
+		char b[24];
+		int k = snprintf(b, sizeof(b), "%X/%X", be32_at(p),
+				 be32_at(p + 4));
+
+		tout_put(o, b, (size_t)k);
+		return NULL;
+	}
+	case PG_BIN_MACADDR:
+	case PG_BIN_MACADDR8:
+		tout_hex(o, p, n, ':');
+		return NULL;
+	case PG_BIN_INET:
+	case PG_BIN_CIDR:
+		/* inet_send(): family (2 IPv4, 3 IPv6), bits, is_cidr,
+		 * address length, address */
+		if (n < 4 || (p[0] != 2 && p[0] != 3) || p[2] > 1 ||
+		    p[3] != (p[0] == 2 ? 4 : 16) || n != 4u + p[3] ||
+		    p[1] > p[3] * 8)
+			return "not an IPv4 or IPv6 address";
+		inet_text(p[0] == 3, p[1], p + 4, bin == PG_BIN_CIDR, o);
+		return NULL;
+	case PG_BIN_BIT: {
+		/* bit_send(): int32 bit count, the bits, first in the high
+		 * bit of the first byte */
+		int64_t bits;
+
+		if (n < 4)
+			return "shorter than the bit count";
+		bits = (int32_t)be32_at(p);
+		if (bits < 0 || (uint64_t)(bits + 7) / 8 != n - 4)
+			return "length does not match the bit count";
+		for (int64_t i = 0; i < bits; i++)
+			tout_put(o,
+				 p[4 + i / 8] & (0x80 >> (i % 8)) ? "1" : "0",
+				 1);
+		return NULL;
+	}
+	case PG_BIN_NONE:
+	case PG_BIN_ARRAY:
+	case PG_BIN__COUNT:
+		break;
+	}
+	return "no decoder for this type";
+}
+
+/*
+ * The text of a binary value into value i at base, as `kind`: formatted
+ * on the stack when short, else counted and written in the arena.
+ */
+static int
+bin_text_value(struct rc_event *ev, int64_t base, int i,
+	       enum rc_value_kind kind, enum pg_bin bin, const unsigned char *p,
+	       size_t n, char *err, size_t errlen)
+{
+	char buf[256];
+	struct tout o;
+	struct rc_value *v;
+	const char *why;
+	int64_t off;
+
+	tout_init(&o, TOUT_WRITE, buf, sizeof(buf));
+	if ((why = bin_text(bin, p, n, &o)))
+		return bad_bin(err, errlen, bin, n, why);
+	if (!o.over)
+		return set_bytes(ev, base, i, kind, buf, o.len, err, errlen);
+	tout_init(&o, TOUT_COUNT, NULL, 0);
+	bin_text(bin, p, n, &o);
+	if (o.len > UINT32_MAX)
+		return oom(err, errlen);
+	off = rc_event_alloc(ev, o.len);
+	if (off < 0 || off > UINT32_MAX)
+		return oom(err, errlen);
+	tout_init(&o, TOUT_WRITE, rc_event_ptr(ev, off), o.len);
+	bin_text(bin, p, n, &o);
+	v = slot(ev, base, i);
+	v->kind = (uint8_t)kind;
+	v->u.s.off = (uint32_t)off;
+	v->u.s.len = (uint32_t)o.len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Binary values: scalars                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A numeric's binary value into a decimal column: NaN and the infinities
+ * as their text (RC_V_TEXT, as from the text form); a number printed as
+ * numeric_out() prints it and converted by the text path's own
+ * numeric_to_twos(), so both paths accept and refuse the same values
+ * with the same digits.
+ */
+static int
+bin_decimal(struct rc_event *ev, int64_t base, int i, int precision, int scale,
+	    const unsigned char *p, size_t n, char *err, size_t errlen)
+{
+	/* sign, 2000 digits, point, 1000 digits, and the last group */
+	char buf[PG_DECIMAL_MAX_DIGITS + PG_NUMERIC_MAX_PRECISION + 16];
+	unsigned char dec[DEC_BYTES];
+	struct pg_num num;
+	struct tout o;
+	const char *why;
+	size_t dlen;
+
+	if ((why = read_numeric(p, n, &num)))
+		return bad_bin(err, errlen, PG_BIN_NUMERIC, n, why);
+	if (num.sign != NUM_POS && num.sign != NUM_NEG)
+		return bin_text_value(ev, base, i, RC_V_TEXT, PG_BIN_NUMERIC, p,
+				      n, err, errlen);
+	if (num.dscale > scale)
+		return bad_bin(err, errlen, PG_BIN_NUMERIC, n,
+			       "more fraction digits than the column's "
+			       "scale");
+	tout_init(&o, TOUT_WRITE, buf, sizeof(buf));
+	numeric_text(&num, &o);
+	if (o.over)
+		return bad_bin(err, errlen, PG_BIN_NUMERIC, n,
+			       "more digits than the column's precision");
+	if ((why = numeric_to_twos(buf, o.len, precision, scale, dec, &dlen)))
+		return bad(err, errlen, PG_CONV_NUMERIC, buf, o.len, why);
+	return set_bytes(ev, base, i, RC_V_SET, dec, dlen, err, errlen);
+}
+
+/* 16 bytes as "6f1c2b1e-8a7d-4d3e-9c2a-1b2c3d4e5f60". */
+static void
+uuid_format(const unsigned char *p, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	int k = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		out[k++] = hx[p[i] >> 4];
+		out[k++] = hx[p[i] & 15];
+	}
+}
+
+/*
+ * Convert the binary value p[0..n) of type bin into value i at base, as
+ * the column's conv wants it (the value pg_convert_text() makes of the
+ * same datum's text). p must not point into the arena.
+ */
+static int
+bin_scalar(struct rc_event *ev, int64_t base, int i, enum pg_bin bin,
+	   enum pg_conv conv, int precision, int scale, const unsigned char *p,
+	   size_t n, char *err, size_t errlen)
+{
+	unsigned char dec[16];
+	struct rc_value *v;
+	char uuid[36];
+	uint64_t u;
+	int64_t t;
+	uint32_t u32;
+	float f;
+	double d;
+
+	switch (bin) {
+	case PG_BIN_TEXT:
+	case PG_BIN_BYTEA:
+		return set_bytes(ev, base, i, RC_V_SET, p, n, err, errlen);
+	case PG_BIN_JSONB:
+		if (n < 1 || p[0] != 1)
+			return bad_bin(err, errlen, bin, n,
+				       "unknown format version");
+		return set_bytes(ev, base, i, RC_V_SET, p + 1, n - 1, err,
+				 errlen);
+	case PG_BIN_BOOL:
+		if (n != 1 || p[0] > 1)
+			return bad_bin(err, errlen, bin, n,
+				       "expected one byte, 0 or 1");
+		return set_int(ev, base, i, p[0]);
+	case PG_BIN_INT2:
+		if (n != 2)
+			return bad_bin(err, errlen, bin, n, "expected 2 bytes");
+		return set_int(ev, base, i, (int16_t)(p[0] << 8 | p[1]));
+	case PG_BIN_INT4:
+		if (n != 4)
+			return bad_bin(err, errlen, bin, n, "expected 4 bytes");
+		return set_int(ev, base, i, (int32_t)be32_at(p));
+	case PG_BIN_UINT32:
+		if (n != 4)
+			return bad_bin(err, errlen, bin, n, "expected 4 bytes");
+		return set_int(ev, base, i, be32_at(p));
+	case PG_BIN_INT8:
+	case PG_BIN_UINT64:
+		if (n != 8)
+			return bad_bin(err, errlen, bin, n, "expected 8 bytes");
+		u = be64_at(p);
+		if (bin == PG_BIN_UINT64 && u > INT64_MAX)
+			return bad_bin(err, errlen, bin, n,
+				       "above the range of a long");
+		return set_int(ev, base, i, (int64_t)u);
+	case PG_BIN_FLOAT4:
+		if (n != 4)
+			return bad_bin(err, errlen, bin, n, "expected 4 bytes");
+		u32 = be32_at(p);
+		memcpy(&f, &u32, 4);
+		v = slot(ev, base, i);
+		v->kind = RC_V_SET;
+		v->u.f = isnan(f) ? NAN : f; /* strtof("NaN") */
+		return 0;
+	case PG_BIN_FLOAT8:
+		if (n != 8)
+			return bad_bin(err, errlen, bin, n, "expected 8 bytes");
+		u = be64_at(p);
+		memcpy(&d, &u, 8);
+		v = slot(ev, base, i);
+		v->kind = RC_V_SET;
+		v->u.d = isnan(d) ? (double)NAN : d; /* strtod("NaN") */
+		return 0;
+	case PG_BIN_NUMERIC:
+		if (conv == PG_CONV_NUMERIC)
+			return bin_decimal(ev, base, i, precision, scale, p, n,
+					   err, errlen);
+		return bin_text_value(ev, base, i, RC_V_SET, bin, p, n, err,
+				      errlen);
+	case PG_BIN_MONEY:
+		if (n != 8)
+			return bad_bin(err, errlen, bin, n, "expected 8 bytes");
+		u = i64_twos((int64_t)be64_at(p), dec);
+		return set_bytes(ev, base, i, RC_V_SET, dec, u, err, errlen);
+	case PG_BIN_DATE:
+		if (n != 4)
+			return bad_bin(err, errlen, bin, n, "expected 4 bytes");
+		t = (int32_t)be32_at(p);
+		if (t != INT32_MIN && t != INT32_MAX) {
+			t += PG_EPOCH_DAYS;
+			if (t <= INT32_MIN || t >= INT32_MAX)
+				return bad_bin(err, errlen, bin, n,
+					       "out of range");
+		}
+		return set_int(ev, base, i, t);
+	case PG_BIN_TIME:
+		if (n != 8)
+			return bad_bin(err, errlen, bin, n, "expected 8 bytes");
+		t = (int64_t)be64_at(p);
+		if (t < 0 || t > USECS_PER_DAY)
+			return bad_bin(err, errlen, bin, n, "out of range");
+		return set_int(ev, base, i, t);
+	case PG_BIN_TIMESTAMP:
+	case PG_BIN_TIMESTAMPTZ:
+		if (n != 8)
+			return bad_bin(err, errlen, bin, n, "expected 8 bytes");
+		t = (int64_t)be64_at(p);
+		if (t != INT64_MIN && t != INT64_MAX &&
+		    (__builtin_add_overflow(t, PG_EPOCH_USECS, &t) ||
+		     t == INT64_MIN || t == INT64_MAX))
+			return bad_bin(err, errlen, bin, n,
+				       "out of range for microseconds since "
+				       "1970");
+		return set_int(ev, base, i, t);
+	case PG_BIN_UUID:
+		if (n != 16)
+			return bad_bin(err, errlen, bin, n,
+				       "expected 16 bytes");
+		uuid_format(p, uuid);
+		return set_bytes(ev, base, i, RC_V_SET, uuid, sizeof(uuid), err,
+				 errlen);
+	case PG_BIN_CHAR:
+	case PG_BIN_TIMETZ:
+	case PG_BIN_INTERVAL:
+	case PG_BIN_JSONPATH:
+	case PG_BIN_PG_LSN:
+	case PG_BIN_MACADDR:
+	case PG_BIN_MACADDR8:
+	case PG_BIN_INET:
+	case PG_BIN_CIDR:
+	case PG_BIN_BIT:
+		return bin_text_value(ev, base, i, RC_V_SET, bin, p, n, err,
+				      errlen);
+	case PG_BIN_NONE:
+	case PG_BIN_ARRAY:
+	case PG_BIN__COUNT:
+		break;
+	}
+	return bad_bin(err, errlen, bin, n, "no binary decoder for this type");
+}
+
+/* ------------------------------------------------------------------ */
+/* Binary values: arrays                                              */
+/* ------------------------------------------------------------------ */
+
+#define PG_MAXDIM 6
+
+/*
+ * array_send():
+ *   int32 ndim, int32 has-nulls flag, uint32 element type OID,
+ *   ndim x (int32 size, int32 lower bound),
+ *   per element in row-major order: int32 length (-1: NULL), the
+ *   element's own send format.
+ * An empty array has ndim 0.
+ */
+struct pg_arr {
+	int ndim;
+	int32_t dims[PG_MAXDIM], lbs[PG_MAXDIM];
+	size_t nitems;
+	const unsigned char *elems; /* the element part */
+	size_t elen;
+};
+
+static const char *
+read_array(const unsigned char *p, size_t n, struct pg_arr *a)
+{
+	struct rc_reader r;
+	uint32_t flags;
+	int32_t ndim;
+
+	rc_reader_init(&r, p, n);
+	ndim = (int32_t)rc_reader_be32(&r);
+	flags = rc_reader_be32(&r);
+	rc_reader_be32(&r); /* element type: the mapping knows it */
+	if (!rc_reader_ok(&r))
+		return "shorter than the 12-byte header";
+	if (ndim < 0 || ndim > PG_MAXDIM)
+		return "bad number of dimensions";
+	if (flags > 1)
+		return "bad flags";
+	a->ndim = ndim;
+	a->nitems = ndim ? 1 : 0;
+	for (int i = 0; i < ndim; i++) {
+		a->dims[i] = (int32_t)rc_reader_be32(&r);
+		a->lbs[i] = (int32_t)rc_reader_be32(&r);
+		if (!rc_reader_ok(&r))
+			return "shorter than its dimensions";
+		if (a->dims[i] < 0)
+			return "negative dimension";
+		if ((int64_t)a->lbs[i] + a->dims[i] - 1 > INT32_MAX)
+			return "upper bound out of range";
+		a->nitems *= (size_t)a->dims[i];
+		if (a->nitems > RC_MAX_ARRAY_ELEMENTS)
+			return "too many elements";
+	}
+	/* every element takes at least its 4-byte length */
+	if (a->nitems > rc_reader_left(&r) / 4)
+		return "shorter than its elements";
+	a->elems = r.p;
+	a->elen = rc_reader_left(&r);
+	return NULL;
+}
+
+/* The next element: NULL data for SQL NULL. */
+static const char *
+array_elem(struct rc_reader *r, const unsigned char **data, size_t *len)
+{
+	int32_t n = (int32_t)rc_reader_be32(r);
+
+	if (!rc_reader_ok(r))
+		return "element length missing";
+	if (n == -1) {
+		*data = NULL;
+		*len = 0;
+		return NULL;
+	}
+	if (n < 0)
+		return "negative element length";
+	*data = rc_reader_bytes(r, (size_t)n);
+	*len = (size_t)n;
+	return *data ? NULL : "element longer than the array";
+}
+
+/*
+ * One element of an array literal as array_out() writes it: quoted when
+ * empty, "NULL" (any case), or holding the delimiter, a brace, a quote,
+ * a backslash or white space; inside quotes '"' and '\' are escaped.
+ */
+static const char *
+literal_elem(enum pg_bin bin, const unsigned char *p, size_t n, char delim,
+	     struct tout *o)
+{
+	struct tout scan;
+	const char *why;
+	enum tout_mode mode;
+
+	tout_init(&scan, TOUT_SCAN, NULL, 0);
+	scan.delim = delim;
+	if ((why = bin_text(bin, p, n, &scan)))
+		return why;
+	if (!(scan.len == 0 || scan.quote ||
+	      (scan.len == 4 && strncasecmp(scan.head, "NULL", 4) == 0)))
+		return bin_text(bin, p, n, o);
+	tout_put(o, "\"", 1);
+	mode = o->mode;
+	if (mode == TOUT_COUNT) {
+		o->len += scan.len + scan.esc;
+	} else {
+		o->mode = TOUT_QUOTED;
+		bin_text(bin, p, n, o);
+		o->mode = mode;
+	}
+	tout_put(o, "\"", 1);
+	return NULL;
+}
+
+/*
+ * array_out() of a binary array: "[2:3]={1,2}" when a lower bound is not
+ * 1, nested braces per dimension, NULL unquoted. The value the text path
+ * keeps (RC_V_TEXT) of an array that is not one-dimensional from 1.
+ */
+static const char *
+array_literal(const struct pg_arr *a, enum pg_bin bin, char delim,
+	      struct tout *o)
+{
+	int32_t indx[PG_MAXDIM] = {0};
+	struct rc_reader r;
+	const char *why;
+	int i, j = 0;
+
+	for (i = 0; i < a->ndim; i++)
+		if (a->lbs[i] != 1)
+			break;
+	if (i < a->ndim) {
+		for (i = 0; i < a->ndim; i++) {
+			char b[32];
+			int k = snprintf(b, sizeof(b), "[%lld:%lld]",
+					 (long long)a->lbs[i],
+					 (long long)a->lbs[i] + a->dims[i] - 1);
+
+			tout_put(o, b, (size_t)k);
+		}
+		tout_put(o, "=", 1);
+	}
+	tout_put(o, "{", 1);
+	rc_reader_init(&r, a->elems, a->elen);
+	do {
+		const unsigned char *p;
+		size_t n;
+
+		for (i = j; i < a->ndim - 1; i++)
+			tout_put(o, "{", 1);
+		if ((why = array_elem(&r, &p, &n)))
+			return why;
+		if (!p)
+			tout_put(o, "NULL", 4);
+		else if ((why = literal_elem(bin, p, n, delim, o)))
+			return why;
+		for (i = a->ndim - 1; i >= 0; i--) {
+			if (++indx[i] < a->dims[i]) {
+				tout_put(o, &delim, 1);
+				break;
+			}
+			indx[i] = 0;
+			tout_put(o, "}", 1);
+		}
+		j = i;
+	} while (j != -1);
+	if (rc_reader_left(&r))
+		return "trailing bytes after the last element";
+	return NULL;
+}
+
+/*
+ * A binary array into value i at base, as conv_array() makes it from the
+ * text: a one-dimensional array from 1 (or an empty one) as an rc_value[]
+ * of its elements, anything else as its text literal (RC_V_TEXT).
+ */
+static int
+bin_array(struct rc_event *ev, int64_t base, int i, const struct pg_mapped *m,
+	  const unsigned char *p, size_t n, char *err, size_t errlen)
+{
+	char delim = m->delim ? m->delim : ',';
+	struct rc_reader r;
+	struct pg_arr a;
+	struct tout o;
+	struct rc_value *v;
+	const char *why;
+	int64_t off;
+
+	if ((why = read_array(p, n, &a)))
+		return bad_bin(err, errlen, PG_BIN_ARRAY, n, why);
+	if (a.nitems && (a.ndim != 1 || a.lbs[0] != 1)) {
+		tout_init(&o, TOUT_COUNT, NULL, 0);
+		if ((why = array_literal(&a, m->elem_bin, delim, &o)))
+			return bad_bin(err, errlen, PG_BIN_ARRAY, n, why);
+		if (o.len > UINT32_MAX)
+			return oom(err, errlen);
+		off = rc_event_alloc(ev, o.len);
+		if (off < 0 || off > UINT32_MAX)
+			return oom(err, errlen);
+		tout_init(&o, TOUT_WRITE, rc_event_ptr(ev, off), o.len);
+		if (array_literal(&a, m->elem_bin, delim, &o) || o.over)
+			return bad_bin(err, errlen, PG_BIN_ARRAY, n,
+				       "literal changed size");
+		v = slot(ev, base, i);
+		v->kind = RC_V_TEXT;
+		v->u.s.off = (uint32_t)off;
+		v->u.s.len = (uint32_t)o.len;
+		return 0;
+	}
+	off = rc_event_alloc(ev, (a.nitems ? a.nitems : 1) *
+					 sizeof(struct rc_value));
+	if (off < 0 || off > UINT32_MAX)
+		return oom(err, errlen);
+	memset(rc_event_ptr(ev, off), 0,
+	       (a.nitems ? a.nitems : 1) * sizeof(struct rc_value));
+	v = slot(ev, base, i);
+	v->kind = RC_V_SET;
+	v->u.a.off = (uint32_t)off;
+	v->u.a.n = (uint32_t)a.nitems;
+	rc_reader_init(&r, a.elems, a.elen);
+	for (size_t k = 0; k < a.nitems; k++) {
+		const unsigned char *ep;
+		size_t en;
+
+		if ((why = array_elem(&r, &ep, &en)))
+			return bad_bin(err, errlen, PG_BIN_ARRAY, n, why);
+		if (ep &&
+		    bin_scalar(ev, off, (int)k, m->elem_bin, m->elem_conv,
+			       m->precision, m->scale, ep, en, err, errlen))
+			return -1;
+	}
+	if (rc_reader_left(&r))
+		return bad_bin(err, errlen, PG_BIN_ARRAY, n,
+			       "trailing bytes after the last element");
+	return 0;
+}
+
+int
+pg_convert_binary(struct rc_event *ev, int64_t row, int col,
+		  const struct pg_mapped *m, const char *data, size_t len,
+		  char *err, size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)data;
+
+	if (!pg_binary_ok(m))
+		return bad_bin(err, errlen, m->bin, len,
+			       "no binary decoder for this type");
+	if (m->bin == PG_BIN_ARRAY)
+		return bin_array(ev, row, col, m, p, len, err, errlen);
+	return bin_scalar(ev, row, col, m->bin, m->conv, m->precision, m->scale,
+			  p, len, err, errlen);
 }

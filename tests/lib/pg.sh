@@ -18,6 +18,7 @@
 
 # shellcheck shell=bash
 
+# shellcheck disable=SC2034,SC2119,SC2120  # DSN etc. are used by the sourcing tests
 _lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_srcdir:=$(cd "$_lib_dir/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"

@@ -770,10 +770,21 @@ def compare_table(conn, ev, source, qname, schema_check, native, out):
     out.append("%s: %d events in %d file(s)" % (topic, len(recs),
                len({p for p, _, _ in ev.by_topic.get(topic, [])})))
     if schema_check:
+        if not ev.schemas.get(topic):
+            out.append("  SCHEMA %s: no container file with a schema" % topic)
+            fails += 1
         for sj, paths in ev.schemas.get(topic, {}).items():
-            for p in check_schema(sj, cols):
+            probs = check_schema(sj, cols)
+            for p in probs:
                 out.append("  SCHEMA %s: %s" % (topic, p))
                 fails += 1
+            if not probs:
+                kinds = {}
+                for c in cols:
+                    t, l, _ = c.expected_avro()
+                    kinds[l or t] = kinds.get(l or t, 0) + 1
+                out.append("  schema ok (%d file(s)): %s" % (len(paths), ", ".join(
+                    "%s x%d" % kv for kv in sorted(kinds.items()))))
     state, notes = replay(recs, key)
     for n in notes[:5]:
         out.append("  NOTE %s" % n)
