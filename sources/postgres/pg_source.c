@@ -41,7 +41,8 @@
  * them (see pg_types.h). */
 static const char pg_session_options[] =
 	"-c datestyle=ISO -c timezone=UTC -c intervalstyle=iso_8601 "
-	"-c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C";
+	"-c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C "
+	"-c client_encoding=UTF8";
 
 /* Session outcomes. */
 #define SESS_STOP 0		/* asked to stop, drained */
@@ -778,7 +779,12 @@ lookup_type(void *ctx, uint32_t oid, struct pg_type_desc *desc)
 	r = PQexecParams(ps->sql,
 			 "SELECT typtype, typbasetype, typtypmod, "
 			 "CASE WHEN typcategory = 'A' THEN typelem ELSE 0 END, "
-			 "typdelim, format_type(oid, NULL) FROM pg_type WHERE oid = $1",
+			 "typdelim, format_type(oid, NULL), "
+			 "coalesce((SELECT prosrc FROM pg_proc p WHERE p.oid = typsend "
+			 "AND prolang = 12), ''), "
+			 "coalesce((SELECT prosrc FROM pg_proc p WHERE p.oid = typoutput "
+			 "AND prolang = 12), '') "
+			 "FROM pg_type WHERE oid = $1",
 			 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		PQclear(r);
@@ -791,6 +797,8 @@ lookup_type(void *ctx, uint32_t oid, struct pg_type_desc *desc)
 	desc->elem = (uint32_t)strtoul(PQgetvalue(r, 0, 3), NULL, 10);
 	desc->delim = PQgetvalue(r, 0, 4)[0];
 	snprintf(desc->name, sizeof(desc->name), "%s", PQgetvalue(r, 0, 5));
+	snprintf(desc->send_src, sizeof(desc->send_src), "%s", PQgetvalue(r, 0, 6));
+	snprintf(desc->out_src, sizeof(desc->out_src), "%s", PQgetvalue(r, 0, 7));
 	PQclear(r);
 	return 0;
 }
@@ -1058,7 +1066,7 @@ fill_row(struct pg_source *ps, struct pg_rel *rel, struct rc_event *ev,
 		if (col < 0)
 			continue;
 		if (c->kind == 'u' && old && i < old->ncols &&
-		    old->cols[i].kind == 't')
+		    (old->cols[i].kind == 't' || old->cols[i].kind == 'b'))
 			c = &old->cols[i];
 		switch (c->kind) {
 		case 'n':

@@ -12,10 +12,15 @@ set -eu
 rc_init pg_types
 pg_start
 
+# PG_TYPES_MODE=binary (the default): every table's types have binary
+# decoders, so rowcast streams binary values. PG_TYPES_MODE=text: binary is
+# turned off and t_geo (ranges, geometry: text only) is added.
+MODE=${PG_TYPES_MODE:-binary}
 TABLES="public.t_int, public.t_float, public.t_numeric, public.t_text, public.t_time, public.t_time_extreme, public.t_misc, public.t_array"
+[ "$MODE" = text ] && TABLES="$TABLES, public.t_geo"
 # Topics whose values python-avro must decode with its own logical types
 # (everything except the infinities, BC dates and 24:00:00 in t_time_extreme).
-NATIVE="shop.public.t_int,shop.public.t_float,shop.public.t_numeric,shop.public.t_text,shop.public.t_time,shop.public.t_misc,shop.public.t_array"
+NATIVE="shop.public.t_int,shop.public.t_float,shop.public.t_numeric,shop.public.t_text,shop.public.t_time,shop.public.t_misc,shop.public.t_array,shop.public.t_geo"
 
 step "create the tables"
 psql_cdc <<'SQL'
@@ -32,15 +37,23 @@ CREATE TABLE t_time (id int PRIMARY KEY, d date, t time, ttz timetz, ts timestam
 CREATE TABLE t_time_extreme (id int PRIMARY KEY, d date, ts timestamp, tstz timestamptz, t time);
 CREATE TABLE t_misc (id int PRIMARY KEY, u uuid, j json, jb jsonb, ip inet, net cidr,
                      mac macaddr, bits bit(8), vbits varbit(16), mood mood, x xml,
-                     r int4range, tr tstzrange, p point, o oid);
+                     o oid);
+CREATE TABLE t_geo (id int PRIMARY KEY, r int4range, tr tstzrange, p point);
 CREATE TABLE t_array (id int PRIMARY KEY, ia int[], ta text[], ia2 int[][], ba bool[],
                       fa float8[], la bigint[]);
 SQL
 
 step "start rowcast (file sink and stdout sink)"
-RC_STDOUT=1 rc_config "$WORK/rowcast.conf" "$TABLES"
+if [ "$MODE" = text ]; then
+    RC_STDOUT=1 rc_config "$WORK/rowcast.conf" "$TABLES" "binary = false"
+else
+    RC_STDOUT=1 rc_config "$WORK/rowcast.conf" "$TABLES"
+fi
 rc_start "$WORK/rowcast.conf"
 rc_wait_streaming 30
+grep -q "streaming from slot .*($MODE values)" "$RC_LOG.err" ||
+    fail "rowcast is not streaming $MODE values: $(grep streaming "$RC_LOG.err")"
+info "streaming $MODE values"
 
 step "insert the edge values"
 psql_cdc <<'SQL'
@@ -109,11 +122,14 @@ INSERT INTO t_time_extreme VALUES
 INSERT INTO t_misc VALUES
   (1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"b": 1,  "a": [1, 2.50, null], "s": "\u00e9"}',
       '{"b": 1, "a": [1, 2.50, null]}', '192.168.0.1/24', '10.0.0.0/8', '08:00:2b:01:02:03',
-      B'10101010', B'101', 'happy', '<a b="1">x &amp; y</a>', '[1,10)',
-      '[2024-01-01 00:00:00+00,2024-02-01 00:00:00+02)', '(1.5,-2)', 4294967295),
+      B'10101010', B'101', 'happy', '<a b="1">x &amp; y</a>', 4294967295),
   (2, '00000000-0000-0000-0000-000000000000', '[]', '{}', '::1', '2001:db8::/32',
-      'ff:ff:ff:ff:ff:ff', B'00000000', B'', 'with space', '<empty/>', 'empty', '(,)', '(0,0)', 0),
-  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+      'ff:ff:ff:ff:ff:ff', B'00000000', B'', 'with space', '<empty/>', 0),
+  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO t_geo VALUES
+  (1, '[1,10)', '[2024-01-01 00:00:00+00,2024-02-01 00:00:00+02)', '(1.5,-2)'),
+  (2, 'empty', '(,)', '(0,0)'),
+  (3, NULL, NULL, NULL);
 INSERT INTO t_array VALUES
   (1, '{1,2,NULL,-2147483648}', ARRAY['a', NULL, 'with "quotes"', 'comma,inside', E'back\\slash',
       'NULL', ' spaced ', '', E'\u00e9\U0001F600', '{braces}'],
@@ -126,7 +142,8 @@ COMMIT;
 SQL
 expected=$(psql_val "SELECT (SELECT count(*) FROM t_int) + (SELECT count(*) FROM t_float)
   + (SELECT count(*) FROM t_numeric) + (SELECT count(*) FROM t_text) + (SELECT count(*) FROM t_time)
-  + (SELECT count(*) FROM t_time_extreme) + (SELECT count(*) FROM t_misc) + (SELECT count(*) FROM t_array)")
+  + (SELECT count(*) FROM t_time_extreme) + (SELECT count(*) FROM t_misc) + (SELECT count(*) FROM t_array)
+  + CASE WHEN '$MODE' = 'text' THEN (SELECT count(*) FROM t_geo) ELSE 0 END")
 info "$expected rows inserted"
 
 step "wait for $expected events in the files"

@@ -68,6 +68,61 @@ def random_floats(n, seed):
     return out
 
 
+def random_numerics(n, seed):
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        ip = str(rnd.randrange(10 ** rnd.randrange(0, 30)))
+        fp = "".join(rnd.choice("0123456789")
+                     for _ in range(rnd.randrange(0, 25)))
+        out.append("'%s%s%s'::numeric" % (rnd.choice(["", "-"]), ip,
+                                          "." + fp if fp else ""))
+    return out
+
+
+def random_intervals(n, seed):
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        us = rnd.randrange(-2 ** 62, 2 ** 62) >> rnd.randrange(0, 62)
+        out.append("make_interval(months => %d, days => %d) + "
+                   "'%d microseconds'::interval" % (
+                       rnd.randrange(-2 ** 31, 2 ** 31) >> rnd.randrange(31),
+                       rnd.randrange(-2 ** 31, 2 ** 31) >> rnd.randrange(31),
+                       us))
+    return out
+
+
+def random_days(n, seed):
+    # days from 2000-01-01 over PostgreSQL's date range
+    rnd = random.Random(seed)
+    return [rnd.randrange(-2451545, 2145031948) >> rnd.randrange(0, 20)
+            for _ in range(n)]
+
+
+def random_timestamps(n, seed, tz):
+    rnd = random.Random(seed)
+    t = "timestamptz" if tz else "timestamp"
+    return ["'2000-01-01 00:00:00%s'::%s + '%d days'::interval + "
+            "'%d microseconds'::interval" % (
+                "+00" if tz else "", t, d, rnd.randrange(86400000000))
+            for d in random_days(n, seed) if d < 106000000]
+
+
+def random_times(n, seed):
+    rnd = random.Random(seed)
+    return ["'00:00:00'::time + '%d microseconds'::interval"
+            % (rnd.randrange(86400000000) // 10 ** k * 10 ** k)
+            for k in (rnd.randrange(0, 7) for _ in range(n))]
+
+
+def random_money(n, seed):
+    rnd = random.Random(seed)
+    return ["(%d::numeric / 100)::money"
+            % (rnd.randrange(-2 ** 63, 2 ** 63) >> rnd.randrange(0, 63))
+            for _ in range(n)]
+
+
 def arr2(decl, elems, width):
     """A 2-D array literal expression of elems (SQL expressions)."""
     rows = [elems[i:i + width] for i in range(0, len(elems), width)]
@@ -234,12 +289,23 @@ CASES = [
     ("oid[]", ["'{{1,4294967295}}'", "'{0,4294967295}'"]),
     ("xid[]", ["'{{1,4294967295}}'"]),
     ("real[]", ["'{NaN,-Infinity,1.5,-0}'",
-                arr2("real[]", pow2_floats() + random_floats(300, 7), 20)]),
+                arr2("real[]", pow2_floats() + random_floats(200, 7), 20)]),
     ("double precision[]",
      ["'{NaN,-Infinity,1.5}'",
       arr2("double precision[]",
-           pow2_doubles() + random_doubles(400, 11), 25),
+           pow2_doubles() + random_doubles(300, 11), 25),
       "'{{0.1,-0},{1e-310,1e100}}'"]),
+    # bulk random values: the array text is PostgreSQL's output of each
+    ("numeric[]", [arr2("numeric[]", random_numerics(200, 3), 20)]),
+    ("interval[]", [arr2("interval[]", random_intervals(200, 5), 20)]),
+    ("date[]", [arr2("date[]", ["'2000-01-01'::date + %d" % d
+                                for d in random_days(200, 13)], 20)]),
+    ("timestamp with time zone[]",
+     [arr2("timestamptz[]", random_timestamps(150, 17, True), 20)]),
+    ("timestamp[]", [arr2("timestamp[]", random_timestamps(150, 19, False),
+                          20)]),
+    ("time[]", [arr2("time[]", random_times(100, 23), 10)]),
+    ("money[]", [arr2("money[]", random_money(100, 29), 20)]),
     ("inet[]", ["'{{192.168.0.1/24,::1},{NULL,10.0.0.1}}'"]),
     ("cidr[]", ["'{{10.0.0.0/8}}'"]),
     ("macaddr[]", ["'{{08:00:2b:01:02:03}}'"]),
