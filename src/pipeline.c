@@ -19,6 +19,7 @@
 
 #include "ack.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "encoder.h"
 #include "log.h"
 #include "pipeline.h"
@@ -83,24 +84,6 @@ struct rc_pipeline {
 	atomic_uint_fast64_t n_txns;
 	atomic_uint_fast64_t n_checkpoints;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------ */
 /* Source side                                                        */
@@ -208,14 +191,14 @@ int
 rc_pipeline_wait_drained(struct rc_pipeline *pl, int timeout_ms)
 {
 	uint64_t target = atomic_load(&pl->pushed);
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = rc_mono_ms() + timeout_ms;
 	int r = 0;
 
 	pthread_mutex_lock(&pl->lock);
 	pl->drain_waiters++;
 	while (pl->drained_upto < target) {
 		struct timespec ts;
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - rc_mono_ms();
 
 		if (left <= 0 || (atomic_load(&pl->failed) &&
 				  atomic_load(&pl->stopping)))
@@ -291,7 +274,7 @@ maybe_checkpoint(struct rc_pipeline *pl, int force)
 
 	if (!pl->durable_dirty)
 		return;
-	now = now_ms();
+	now = rc_mono_ms();
 	if (!force && now - pl->last_checkpoint_ms < pl->checkpoint_interval_ms)
 		return;
 	if (rc_checkpoint_save(pl->state_dir, pl->src, &pl->durable, err,
@@ -332,7 +315,7 @@ poll_sinks(struct rc_pipeline *pl)
 	for (int i = 0; i < pl->nsinks && !pl->sink_failed; i++)
 		if (pl->sinks[i]->ops->poll(pl->sinks[i]) < 0)
 			fail_sink(pl, pl->sinks[i]);
-	pl->last_poll_ms = now_ms();
+	pl->last_poll_ms = rc_mono_ms();
 }
 
 static void
@@ -414,7 +397,7 @@ handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 	ev->txn_seq = pl->cur_seq;
 	ev->txn_order = ++pl->cur_order;
 	ev->table_order = next_table_order(pl, ev->tbl);
-	ev->ts_ms = wall_ms();
+	ev->ts_ms = rc_wall_ms();
 	rc_ack_add(pl->ack, pl->cur_seq, (uint32_t)pl->nsinks);
 	for (int i = 0; i < pl->nsinks; i++) {
 		if (pl->sinks[i]->ops->write(pl->sinks[i], ev, pl->enc) < 0) {
@@ -528,7 +511,7 @@ rc_pipeline_run(struct rc_pipeline *pl)
 			break;
 		for (int i = 0; i < n; i++)
 			handle_item(pl, &items[i]);
-		if (n == 0 || now_ms() - pl->last_poll_ms >= POLL_INTERVAL_MS) {
+		if (n == 0 || rc_mono_ms() - pl->last_poll_ms >= POLL_INTERVAL_MS) {
 			if (n == 0 && atomic_load(&pl->stopping))
 				flush_sinks(pl);
 			poll_sinks(pl);
@@ -538,8 +521,8 @@ rc_pipeline_run(struct rc_pipeline *pl)
 		}
 		if (atomic_load(&pl->stopping)) {
 			if (!stop_deadline)
-				stop_deadline = now_ms() + pl->shutdown_timeout_ms;
-			else if (now_ms() > stop_deadline) {
+				stop_deadline = rc_mono_ms() + pl->shutdown_timeout_ms;
+			else if (rc_mono_ms() > stop_deadline) {
 				rc_error("pipeline", "shutdown took longer than "
 						     "shutdown_timeout; stopping "
 						     "without draining (changes "
@@ -618,7 +601,7 @@ rc_pipeline_new(const struct rc_config *cfg, struct rc_source *src,
 		pl->have_confirmed = 1;
 		atomic_store(&pl->confirmed_lsn, start->lsn);
 	}
-	pl->last_checkpoint_ms = now_ms();
+	pl->last_checkpoint_ms = rc_mono_ms();
 	return pl;
 fail:
 	if (src)

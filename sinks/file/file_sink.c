@@ -65,6 +65,7 @@
 #include "file_ocf.h"
 #include "limits.h"
 #include "log.h"
+#include "clock.h"
 #include "sink.h"
 
 #define FILE_BUCKETS   256
@@ -124,15 +125,6 @@ struct file_sink {
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
 /* ------------------------------------------------------------------ */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Set the sink's lasterr unless an earlier error is already there: the
  * first error is the one worth reading. */
@@ -706,7 +698,7 @@ stream_open_file(struct file_sink *fs, struct file_stream *st,
 	st->tbl = rc_table_ref(tbl);
 	st->file_bytes = hdr.len;
 	st->blocks = 0;
-	st->opened_ms = mono_ms();
+	st->opened_ms = rc_mono_ms();
 	rc_buf_free(&hdr);
 	rc_debug("file", "opened %s/%s/%s", fs->path, st->topic, part);
 	return 0;
@@ -1018,7 +1010,7 @@ file_write(struct rc_sink *snk, const struct rc_event *ev,
 			  err[0] ? err : "out of memory");
 		return -1;
 	}
-	now = mono_ms();
+	now = rc_mono_ms();
 	if (st->count++ == 0)
 		st->since_ms = now;
 	if (st->block.len >= fs->block_bytes) {
@@ -1035,7 +1027,7 @@ static int
 file_each(struct file_sink *fs,
 	  int (*fn)(struct file_sink *, struct file_stream *, int64_t))
 {
-	int64_t now = mono_ms();
+	int64_t now = rc_mono_ms();
 	int rc = 0;
 
 	for (int h = 0; h < FILE_BUCKETS; h++)

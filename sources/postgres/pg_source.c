@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "encoder.h"
+#include "clock.h"
 #include "event.h"
 #include "log.h"
 #include "pg_proto.h"
@@ -107,15 +108,6 @@ struct pg_source {
 	uint64_t last_flushed_sent;
 	struct rc_pipeline *pl;
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 set_err(struct pg_source *ps, const char *fmt, ...)
@@ -524,6 +516,32 @@ append_ident(struct rc_buf *b, PGconn *c, const char *s)
 	return r;
 }
 
+/* ALTER PUBLICATION ... ADD or DROP TABLE schema.table, logged. */
+static int
+alter_publication(struct pg_source *ps, const char *verb, const char *schema,
+		  const char *table)
+{
+	struct rc_buf sql;
+	PGresult *r;
+
+	rc_buf_init(&sql, 4 * RC_MAX_NAME + 64);
+	rc_buf_puts(&sql, "ALTER PUBLICATION ");
+	append_ident(&sql, ps->sql, ps->publication);
+	rc_buf_printf(&sql, " %s TABLE ", verb);
+	append_ident(&sql, ps->sql, schema);
+	rc_buf_putc(&sql, '.');
+	append_ident(&sql, ps->sql, table);
+	r = query(ps, ps->sql, sql.data, 0, NULL);
+	rc_buf_free(&sql);
+	if (!r)
+		return failed_outcome(ps, ps->sql);
+	PQclear(r);
+	rc_info(PG_COMP, "source %s: %s %s.%s %s publication %s", ps->base.name,
+		verb[0] == 'A' ? "added" : "removed (no longer configured)",
+		schema, table, verb[0] == 'A' ? "to" : "from", ps->publication);
+	return SESS_STOP;
+}
+
 /*
  * Create the publication for exactly the configured tables, or bring an
  * existing one in line (ADD/DROP TABLE) when the list changed.
@@ -599,51 +617,18 @@ sync_publication(struct pg_source *ps)
 				present[i] = 1;
 				found = 1;
 			}
-		if (!found) {
-			PGresult *a;
-
-			rc_buf_reset(&sql);
-			rc_buf_puts(&sql, "ALTER PUBLICATION ");
-			append_ident(&sql, ps->sql, ps->publication);
-			rc_buf_puts(&sql, " DROP TABLE ");
-			append_ident(&sql, ps->sql, sch);
-			rc_buf_putc(&sql, '.');
-			append_ident(&sql, ps->sql, tab);
-			a = query(ps, ps->sql, sql.data, 0, NULL);
-			if (!a) {
-				PQclear(r);
-				rc = failed_outcome(ps, ps->sql);
-				goto out;
-			}
-			PQclear(a);
-			rc_info(PG_COMP, "source %s: removed %s.%s from publication "
-					 "%s (no longer configured)",
-				ps->base.name, sch, tab, ps->publication);
+		if (!found && (rc = alter_publication(ps, "DROP", sch, tab)) !=
+				      SESS_STOP) {
+			PQclear(r);
+			goto out;
 		}
 	}
 	PQclear(r);
-	for (int i = 0; i < ps->nwant; i++) {
-		PGresult *a;
-
-		if (present[i])
-			continue;
-		rc_buf_reset(&sql);
-		rc_buf_puts(&sql, "ALTER PUBLICATION ");
-		append_ident(&sql, ps->sql, ps->publication);
-		rc_buf_puts(&sql, " ADD TABLE ");
-		append_ident(&sql, ps->sql, ps->want[i].schema);
-		rc_buf_putc(&sql, '.');
-		append_ident(&sql, ps->sql, ps->want[i].name);
-		a = query(ps, ps->sql, sql.data, 0, NULL);
-		if (!a) {
-			rc = failed_outcome(ps, ps->sql);
+	for (int i = 0; i < ps->nwant; i++)
+		if (!present[i] &&
+		    (rc = alter_publication(ps, "ADD", ps->want[i].schema,
+					    ps->want[i].name)) != SESS_STOP)
 			goto out;
-		}
-		PQclear(a);
-		rc_info(PG_COMP, "source %s: added %s.%s to publication %s",
-			ps->base.name, ps->want[i].schema, ps->want[i].name,
-			ps->publication);
-	}
 	rc = SESS_STOP;
 out:
 	free(present);
@@ -1253,7 +1238,7 @@ send_status(struct pg_source *ps, int reply)
 {
 	unsigned char msg[PG_STATUS_UPDATE_LEN];
 	uint64_t flushed = rc_pipeline_confirmed_lsn(ps->pl);
-	int64_t now = mono_ms();
+	int64_t now = rc_mono_ms();
 
 	if (!reply && now - ps->last_status_ms < ps->status_interval_ms &&
 	    (flushed == ps->last_flushed_sent || now - ps->last_status_ms < 100))
@@ -1464,7 +1449,7 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 	rc_info(PG_COMP, "source %s: streaming from slot %s at %X/%X (%s values)",
 		ps->base.name, ps->slot, (unsigned)(start_lsn >> 32),
 		(unsigned)start_lsn, ps->binary ? "binary" : "text");
-	ps->last_status_ms = mono_ms();
+	ps->last_status_ms = rc_mono_ms();
 
 	for (;;) {
 		struct pg_copy cp;
@@ -1624,9 +1609,9 @@ close_session(struct pg_source *ps)
 static void
 backoff_sleep(struct pg_source *ps, int64_t ms)
 {
-	int64_t end = mono_ms() + ms;
+	int64_t end = rc_mono_ms() + ms;
 
-	while (!rc_pipeline_stopping(ps->pl) && mono_ms() < end) {
+	while (!rc_pipeline_stopping(ps->pl) && rc_mono_ms() < end) {
 		struct timespec ts = {0, 50 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
@@ -1647,7 +1632,7 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl, const struct rc_pos *start
 	(void)start;	/* the pipeline starts confirmed at the checkpoint */
 	ps->pl = pl;
 	for (;;) {
-		int64_t began = mono_ms();
+		int64_t began = rc_mono_ms();
 		int rc = session(ps);
 
 		if (rc == SESS_STOP) {
@@ -1670,7 +1655,7 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl, const struct rc_pos *start
 		while (rc_pipeline_wait_drained(pl, 1000) == 0 &&
 		       !rc_pipeline_stopping(pl))
 			;
-		if (mono_ms() - began > 60000)
+		if (rc_mono_ms() - began > 60000)
 			backoff = 1000;
 		rc_warn(PG_COMP, "source %s: %s; reconnecting in %.1fs",
 			src->name, src->lasterr, (double)backoff / 1000.0);
