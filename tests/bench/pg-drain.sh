@@ -7,6 +7,7 @@
 #     batched  1,000 transactions of 1,000 rows (default)
 #     single   one transaction of 1,000,000 rows
 #   BENCH_ROWS=N changes the number of rows (default 1000000).
+#   BENCH_SOURCE_OPTION="binary = false" measures rowcast with text values.
 #
 # Both clients get a slot created before the backlog: pg_recvlogical its own
 # pgoutput slot and publication, rowcast its rowcast_<source> slot (created by
@@ -39,11 +40,13 @@ CREATE TABLE customers (id bigint PRIMARY KEY, name text, balance numeric(12,2),
                         created_at timestamptz, active boolean);
 CREATE PUBLICATION bench_recv FOR TABLE customers;
 SELECT 1 FROM pg_create_logical_replication_slot('bench_recv', 'pgoutput');
+SELECT 1 FROM pg_create_logical_replication_slot('bench_recv2', 'pgoutput');
 SQL
 
 
 CONF=$WORK/rowcast.conf
-rc_config "$CONF" "public.customers" "status_interval = 100ms"
+# BENCH_SOURCE_OPTION adds one line to rowcast's source, e.g. "binary = false"
+rc_config "$CONF" "public.customers" "status_interval = 100ms" ${BENCH_SOURCE_OPTION:+"$BENCH_SOURCE_OPTION"}
 
 step "let rowcast create its slot and publication (empty run)"
 rc_start "$CONF"
@@ -103,18 +106,19 @@ build_backlog() {
     info "backlog: $ROWS rows ($kind) in $(elapsed "$t0" "$t1")s, WAL $(psql_val "SELECT pg_size_pretty('$TARGET'::pg_lsn - '$start_lsn'::pg_lsn)"), last commit past $TARGET"
 }
 
+# drain_recvlogical SLOT: time pg_recvlogical on SLOT; sets RECV_S.
 drain_recvlogical() {
-    local t0 t1 rc=0
+    local slot=$1 t0 t1 rc=0
     t0=$(now)
-    "$PGBIN/pg_recvlogical" -h 127.0.0.1 -p "$PGPORT" -U postgres -d cdc -S bench_recv \
+    "$PGBIN/pg_recvlogical" -h 127.0.0.1 -p "$PGPORT" -U postgres -d cdc -S "$slot" \
         --start --no-loop -o proto_version=1 -o publication_names=bench_recv \
         --endpos="$ENDPOS" -F 1 -s 1 -f /dev/null 2>"$WORK/recvlogical.err" || rc=$?
     t1=$(now)
     [ $rc -eq 0 ] || { cat "$WORK/recvlogical.err" >&2; fail "pg_recvlogical exited with $rc"; }
     RECV_S=$(elapsed "$t0" "$t1")
     # it confirms its final position on exit; make sure the slot moved
-    wait_for 30 "slot bench_recv to confirm past $TARGET" slot_past_named bench_recv "$TARGET"
-    info "pg_recvlogical: ${RECV_S}s, $(rate "$ROWS" "$RECV_S") rows/s"
+    wait_for 30 "slot $slot to confirm past $TARGET" slot_past_named "$slot" "$TARGET"
+    info "pg_recvlogical ($slot): ${RECV_S}s, $(rate "$ROWS" "$RECV_S") rows/s"
 }
 
 slot_past_named() {
@@ -160,10 +164,17 @@ run_scenario() {
     if [ "$kind" = single ]; then desc="1 transaction x $ROWS rows"; else desc="$((ROWS / BATCH)) transactions x $BATCH rows"; fi
     step "scenario $kind: build the backlog ($desc)"
     build_backlog "$kind"
-    step "scenario $kind: drain with pg_recvlogical"
-    drain_recvlogical
+    # pg_recvlogical drains once before rowcast and once after it, and the
+    # faster of its two runs is the ceiling: whoever goes first pays for
+    # cold caches, so the order must not decide the ratio.
+    step "scenario $kind: drain with pg_recvlogical (before rowcast)"
+    drain_recvlogical bench_recv
+    local recv1=$RECV_S
     step "scenario $kind: drain with rowcast"
     drain_rowcast
+    step "scenario $kind: drain with pg_recvlogical (after rowcast)"
+    drain_recvlogical bench_recv2
+    RECV_S=$(awk -v a="$recv1" -v b="$RECV_S" 'BEGIN { printf "%.2f", (a < b ? a : b) }')
     local rr ro ratio ok1 ok2
     rr=$(rate "$ROWS" "$RECV_S")
     ro=$(rate "$ROWS" "$ROWCAST_S")
@@ -172,7 +183,7 @@ run_scenario() {
     ok2=$(awk -v m="$RSS_MIB" 'BEGIN { print (m < 64 ? "met" : "MISSED") }')
     RESULTS="$RESULTS
 scenario: $desc ($ROWS row changes)
-  pg_recvlogical -> /dev/null : $(printf '%8s' "$RECV_S") s  $(printf '%10s' "$rr") rows/s
+  pg_recvlogical -> /dev/null : $(printf '%8s' "$RECV_S") s  $(printf '%10s' "$rr") rows/s  (best of two runs, before and after rowcast)
   rowcast -> file sink        : $(printf '%8s' "$ROWCAST_S") s  $(printf '%10s' "$ro") rows/s  (rowcast CPU ${ROWCAST_CPU}s)
   ratio rowcast/pg_recvlogical: $ratio   (target >= 1.0: $ok1)
   rowcast peak RSS            : $RSS_MIB MiB   (target < 64 MiB: $ok2)"
