@@ -6,23 +6,23 @@
 #include "ack.h"
 #include "log.h"
 
-#define TXN_OPEN 0
+#define TXN_OPEN      0
 #define TXN_COMMITTED 1
-#define TXN_ABORTED 2
+#define TXN_ABORTED   2
 
 struct rc_ack_txn {
 	uint64_t seq;
-	uint64_t sent;		/* deliveries handed to sinks */
-	uint64_t done;		/* deliveries reported durable */
+	uint64_t sent; /* deliveries handed to sinks */
+	uint64_t done; /* deliveries reported durable */
 	int state;
-	struct rc_pos pos;	/* commit position (TXN_COMMITTED) */
+	struct rc_pos pos; /* commit position (TXN_COMMITTED) */
 };
 
 struct rc_ack {
 	struct rc_ack_txn *ring;
 	uint32_t mask;
-	uint64_t head;		/* oldest seq in flight */
-	uint64_t next;		/* next seq to hand out */
+	uint64_t head; /* oldest seq in flight */
+	uint64_t next; /* next seq to hand out */
 };
 
 struct rc_ack *
@@ -96,14 +96,16 @@ rc_ack_done(struct rc_ack *ack, uint64_t seq, uint32_t n)
 	struct rc_ack_txn *t = ack_slot(ack, seq);
 
 	if (!t) {
-		rc_error("ack", "delivery report for transaction %llu, which is "
-				"not in flight",
+		rc_error("ack",
+			 "delivery report for transaction %llu, which is "
+			 "not in flight",
 			 (unsigned long long)seq);
 		return -1;
 	}
 	if (t->done + n > t->sent) {
-		rc_error("ack", "transaction %llu: %llu deliveries reported "
-				"durable, only %llu were sent",
+		rc_error("ack",
+			 "transaction %llu: %llu deliveries reported "
+			 "durable, only %llu were sent",
 			 (unsigned long long)seq,
 			 (unsigned long long)(t->done + n),
 			 (unsigned long long)t->sent);

@@ -162,11 +162,26 @@ rc_buf_json_string(struct rc_buf *b, const char *s, size_t n)
 			continue;
 		}
 		switch (c) {
-		case '"': if (rc_buf_puts(b, "\\\"") < 0) return -1; break;
-		case '\\': if (rc_buf_puts(b, "\\\\") < 0) return -1; break;
-		case '\n': if (rc_buf_puts(b, "\\n") < 0) return -1; break;
-		case '\r': if (rc_buf_puts(b, "\\r") < 0) return -1; break;
-		case '\t': if (rc_buf_puts(b, "\\t") < 0) return -1; break;
+		case '"':
+			if (rc_buf_puts(b, "\\\"") < 0)
+				return -1;
+			break;
+		case '\\':
+			if (rc_buf_puts(b, "\\\\") < 0)
+				return -1;
+			break;
+		case '\n':
+			if (rc_buf_puts(b, "\\n") < 0)
+				return -1;
+			break;
+		case '\r':
+			if (rc_buf_puts(b, "\\r") < 0)
+				return -1;
+			break;
+		case '\t':
+			if (rc_buf_puts(b, "\\t") < 0)
+				return -1;
+			break;
 		default:
 			if (rc_buf_printf(b, "\\u%04x", c) < 0)
 				return -1;

@@ -15,15 +15,22 @@
 struct rc_buf {
 	char *data;
 	size_t len;
-	size_t cap;	/* allocated bytes */
-	size_t max;	/* hard cap on len */
+	size_t cap; /* allocated bytes */
+	size_t max; /* hard cap on len */
 };
 
 void rc_buf_init(struct rc_buf *b, size_t max);
 void rc_buf_free(struct rc_buf *b);
-static inline void rc_buf_reset(struct rc_buf *b) { b->len = 0; if (b->data) b->data[0] = 0; }
+static inline void
+rc_buf_reset(struct rc_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = 0;
+}
 
-/* Make room for n more bytes; returns 0, or -1 past the cap or out of memory. */
+/* Make room for n more bytes; returns 0, or -1 past the cap or out of memory.
+ */
 int rc_buf_reserve(struct rc_buf *b, size_t n);
 int rc_buf_append(struct rc_buf *b, const void *p, size_t n);
 int rc_buf_putc(struct rc_buf *b, char c);

@@ -65,7 +65,8 @@ rc_checkpoint_load(const char *state_dir, const struct rc_source *src,
 
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+			snprintf(err, errlen, "%s:%d: line too long", path,
+				 lineno);
 			goto out;
 		}
 		k = trim(line);
@@ -73,8 +74,10 @@ rc_checkpoint_load(const char *state_dir, const struct rc_source *src,
 			continue;
 		eq = strchr(k, '=');
 		if (!eq) {
-			snprintf(err, errlen, "%s:%d: corrupt checkpoint: expected "
-				 "'key = value'", path, lineno);
+			snprintf(err, errlen,
+				 "%s:%d: corrupt checkpoint: expected "
+				 "'key = value'",
+				 path, lineno);
 			goto out;
 		}
 		*eq = '\0';
@@ -82,7 +85,8 @@ rc_checkpoint_load(const char *state_dir, const struct rc_source *src,
 		k = trim(k);
 		if (strcmp(k, "format") == 0) {
 			if (strcmp(v, CHECKPOINT_FORMAT) != 0) {
-				snprintf(err, errlen, "%s:%d: checkpoint format '%s' "
+				snprintf(err, errlen,
+					 "%s:%d: checkpoint format '%s' "
 					 "is not supported (expected %s)",
 					 path, lineno, v, CHECKPOINT_FORMAT);
 				goto out;
@@ -90,7 +94,8 @@ rc_checkpoint_load(const char *state_dir, const struct rc_source *src,
 			have_format = 1;
 		} else if (strcmp(k, "source") == 0) {
 			if (strcmp(v, src->name) != 0) {
-				snprintf(err, errlen, "%s:%d: checkpoint belongs to "
+				snprintf(err, errlen,
+					 "%s:%d: checkpoint belongs to "
 					 "source '%s', not '%s'",
 					 path, lineno, v, src->name);
 				goto out;
@@ -98,7 +103,8 @@ rc_checkpoint_load(const char *state_dir, const struct rc_source *src,
 			have_source = 1;
 		} else if (strcmp(k, "type") == 0) {
 			if (strcmp(v, src->ops->name) != 0) {
-				snprintf(err, errlen, "%s:%d: checkpoint is of a %s "
+				snprintf(err, errlen,
+					 "%s:%d: checkpoint is of a %s "
 					 "source, but [source %s] is %s",
 					 path, lineno, v, src->name,
 					 src->ops->name);
@@ -108,23 +114,29 @@ rc_checkpoint_load(const char *state_dir, const struct rc_source *src,
 		} else if (strcmp(k, "updated") == 0) {
 			/* informational */
 		} else {
-			if (src->ops->parse_pos(k, v, pos, perr, sizeof(perr)) < 0) {
-				snprintf(err, errlen, "%s:%d: %s", path, lineno, perr);
+			if (src->ops->parse_pos(k, v, pos, perr, sizeof(perr)) <
+			    0) {
+				snprintf(err, errlen, "%s:%d: %s", path, lineno,
+					 perr);
 				goto out;
 			}
 			have_pos = 1;
 		}
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: read error: %s", path,
+			 strerror(errno));
 		goto out;
 	}
 	if (!have_format || !have_source || !have_type || !have_pos) {
-		snprintf(err, errlen, "%s: corrupt checkpoint: missing %s "
+		snprintf(err, errlen,
+			 "%s: corrupt checkpoint: missing %s "
 			 "(remove the file only if you mean to start over)",
 			 path,
-			 !have_format ? "'format'" : !have_source ? "'source'" :
-			 !have_type ? "'type'" : "the position");
+			 !have_format	? "'format'"
+			 : !have_source ? "'source'"
+			 : !have_type	? "'type'"
+					: "the position");
 		goto out;
 	}
 	rc = 1;
@@ -175,7 +187,8 @@ rc_checkpoint_save(const char *state_dir, const struct rc_source *src,
 			  "# rowcast checkpoint: every change up to this "
 			  "position is durable in every sink\n"
 			  "format = %s\nsource = %s\ntype = %s\nupdated = %s\n",
-			  CHECKPOINT_FORMAT, src->name, src->ops->name, when) < 0 ||
+			  CHECKPOINT_FORMAT, src->name, src->ops->name,
+			  when) < 0 ||
 	    src->ops->format_pos(pos, &b) < 0) {
 		snprintf(err, errlen, "%s: cannot format checkpoint", path);
 		goto out;

@@ -81,8 +81,8 @@ static const struct rc_conf_key rc_table_keys[] = {
 	{"key", RC_CONF_LIST, NULL, 0,
 	 "columns that form the event key instead of the primary key", NULL, 0,
 	 0},
-	{"exclude", RC_CONF_LIST, NULL, 0, "columns left out of events", NULL, 0,
-	 0},
+	{"exclude", RC_CONF_LIST, NULL, 0, "columns left out of events", NULL,
+	 0, 0},
 	{"topic", RC_CONF_STRING, NULL, 0,
 	 "topic (and file stream) name instead of <prefix>.<schema>.<table>",
 	 NULL, 0, 0},
@@ -168,7 +168,8 @@ rc_find_key(const struct rc_conf_key *tab, const char *name)
 static const struct rc_conf_key *
 rc_sec_decl(const struct rc_conf_section *sec, const char *name)
 {
-	const struct rc_conf_key *k = rc_find_key(rc_scope_keys(sec->scope), name);
+	const struct rc_conf_key *k =
+		rc_find_key(rc_scope_keys(sec->scope), name);
 
 	return k ? k : rc_find_key(sec->plugin_keys, name);
 }
@@ -252,7 +253,8 @@ rc_choice_match(const char *choices, const char *text, char *canon,
 	while (*c) {
 		size_t clen = strcspn(c, "|");
 
-		if (clen == tlen && tlen > 0 && strncasecmp(c, text, clen) == 0) {
+		if (clen == tlen && tlen > 0 &&
+		    strncasecmp(c, text, clen) == 0) {
 			if (clen >= canonlen)
 				return -1;
 			memcpy(canon, c, clen);
@@ -358,7 +360,8 @@ rc_parse_size(const char *s, int64_t *out)
 		s++;
 		break;
 	}
-	if (mult > 1 && (*s == 'i' || *s == 'I') && (s[1] == 'b' || s[1] == 'B'))
+	if (mult > 1 && (*s == 'i' || *s == 'I') &&
+	    (s[1] == 'b' || s[1] == 'B'))
 		s += 2;
 	else if (*s == 'b' || *s == 'B')
 		s++;
@@ -399,13 +402,15 @@ struct rc_unit {
 	const char *unit;
 };
 
-/* Bound v of a key of type as users write it: 65536 -> "64k", 100 -> "100ms". */
+/* Bound v of a key of type as users write it: 65536 -> "64k", 100 -> "100ms".
+ */
 static const char *
 rc_amount_text(enum rc_conf_type type, int64_t v, char *buf, size_t len)
 {
-	static const struct rc_unit sizes[] = {
-		{INT64_C(1) << 30, "G"}, {INT64_C(1) << 20, "M"},
-		{INT64_C(1) << 10, "k"}, {1, ""}};
+	static const struct rc_unit sizes[] = {{INT64_C(1) << 30, "G"},
+					       {INT64_C(1) << 20, "M"},
+					       {INT64_C(1) << 10, "k"},
+					       {1, ""}};
 	static const struct rc_unit durations[] = {
 		{3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
 	const struct rc_unit *u;
@@ -441,8 +446,9 @@ rc_type_expected(const struct rc_conf_key *key, char *buf, size_t len)
 	case RC_CONF_ENUM:
 		rc_key_choices(key, choices, sizeof(choices));
 		snprintf(buf, len, "one of: %s",
-			 choices[0] ? rc_choices_text(choices, text, sizeof(text))
-				    : "(none compiled in)");
+			 choices[0]
+				 ? rc_choices_text(choices, text, sizeof(text))
+				 : "(none compiled in)");
 		return buf;
 	case RC_CONF_LIST:
 		return "a comma-separated list of names such as a, b, c";
@@ -505,7 +511,8 @@ rc_value_check(const struct rc_conf_key *key, const char *text, int64_t *num,
 			for (size_t i = a; i < z; i++)
 				if (isspace((unsigned char)p[i])) {
 					ok = 0;
-					why = " (a comma is missing between two "
+					why = " (a comma is missing between "
+					      "two "
 					      "items)";
 				}
 			if (!ok || !p[n])
@@ -516,8 +523,9 @@ rc_value_check(const struct rc_conf_key *key, const char *text, int64_t *num,
 	}
 	}
 
-	if (ok && (key->type == RC_CONF_INT || key->type == RC_CONF_SIZE ||
-		   key->type == RC_CONF_DURATION) &&
+	if (ok &&
+	    (key->type == RC_CONF_INT || key->type == RC_CONF_SIZE ||
+	     key->type == RC_CONF_DURATION) &&
 	    (key->min || key->max) &&
 	    (v < key->min || (key->max && v > key->max))) {
 		rc_amount_text(key->type, key->min, bound[0], sizeof(bound[0]));
@@ -543,8 +551,9 @@ rc_value_check(const struct rc_conf_key *key, const char *text, int64_t *num,
 			snprintf(err, errlen, "bad value for %s; expected %s",
 				 key->name, what);
 		else
-			snprintf(err, errlen, "bad value '%s' for %s; expected %s",
-				 text, key->name, what);
+			snprintf(err, errlen,
+				 "bad value '%s' for %s; expected %s", text,
+				 key->name, what);
 	}
 	return -1;
 }
@@ -573,21 +582,22 @@ rc_conf_check(const struct rc_conf_key *key, const char *text, char *err,
 
 /* Where keys go: no section yet, a section whose header was bad (keys
  * skipped), [rowcast], or an index in cfg->sections. */
-#define RC_CUR_NONE (-3)
-#define RC_CUR_SKIP (-2)
+#define RC_CUR_NONE   (-3)
+#define RC_CUR_SKIP   (-2)
 #define RC_CUR_GLOBAL (-1)
 
 struct rc_parse {
 	struct rc_config *cfg;
-	const char *name;	/* file name, for messages */
-	const char *dir;	/* directory of the file, for secret files; NULL = cwd */
-	FILE *fp;		/* input: a file ... */
-	const char *str;	/* ... or a string */
+	const char *name; /* file name, for messages */
+	const char
+		*dir; /* directory of the file, for secret files; NULL = cwd */
+	FILE *fp;     /* input: a file ... */
+	const char *str; /* ... or a string */
 	size_t pos;
-	int lineno;		/* line being parsed */
-	int cur;		/* RC_CUR_* or index of the current section */
+	int lineno; /* line being parsed */
+	int cur;    /* RC_CUR_* or index of the current section */
 	int failed;
-	int errline;		/* line of the error; 0 = none / not a line */
+	int errline; /* line of the error; 0 = none / not a line */
 	char *err;
 	size_t errlen;
 };
@@ -673,14 +683,17 @@ rc_open_section(struct rc_parse *p, const char *line)
 	p->cur = RC_CUR_SKIP;
 	close = strchr(line, ']');
 	if (!close) {
-		rc_fail(p, p->lineno, "section header has no closing ']'; "
-			"expected %s", rc_sections_expected);
+		rc_fail(p, p->lineno,
+			"section header has no closing ']'; "
+			"expected %s",
+			rc_sections_expected);
 		return;
 	}
 	for (rest = close + 1; *rest == ' ' || *rest == '\t'; rest++)
 		;
 	if (*rest && *rest != ';' && *rest != '#') {
-		rc_fail(p, p->lineno, "text after the section header; "
+		rc_fail(p, p->lineno,
+			"text after the section header; "
 			"expected nothing or a ; comment after ']'");
 		return;
 	}
@@ -701,8 +714,10 @@ rc_open_section(struct rc_parse *p, const char *line)
 
 	if (rc_word_is(word, wlen, "rowcast") && !*name) {
 		if (cfg->global.line) {
-			rc_fail(p, p->lineno, "duplicate section [rowcast] "
-				"(first at line %d); expected each section once",
+			rc_fail(p, p->lineno,
+				"duplicate section [rowcast] "
+				"(first at line %d); expected each section "
+				"once",
 				cfg->global.line);
 			return;
 		}
@@ -724,34 +739,43 @@ rc_open_section(struct rc_parse *p, const char *line)
 	word = rc_scope_word(scope);
 
 	if (!*name) {
-		rc_fail(p, p->lineno, "section [%s] has no name; expected [%s %s]",
-			word, word, scope == RC_SCOPE_TABLE ? "SCHEMA.TABLE" : "NAME");
+		rc_fail(p, p->lineno,
+			"section [%s] has no name; expected [%s %s]", word,
+			word,
+			scope == RC_SCOPE_TABLE ? "SCHEMA.TABLE" : "NAME");
 		return;
 	}
 	if (name[strcspn(name, " \t")]) {
-		rc_fail(p, p->lineno, "section name '%s' has a space; expected "
-			"[%s NAME] with a name of one word", name, word);
+		rc_fail(p, p->lineno,
+			"section name '%s' has a space; expected "
+			"[%s NAME] with a name of one word",
+			name, word);
 		return;
 	}
 	if (strlen(name) >= RC_MAX_NAME) {
-		rc_fail(p, p->lineno, "section name is longer than %d bytes; "
-			"expected a shorter name", RC_MAX_NAME - 1);
+		rc_fail(p, p->lineno,
+			"section name is longer than %d bytes; "
+			"expected a shorter name",
+			RC_MAX_NAME - 1);
 		return;
 	}
 	if (scope == RC_SCOPE_TABLE) {
 		const char *dot = strchr(name, '.');
 
 		if (!dot || dot == name || !dot[1]) {
-			rc_fail(p, p->lineno, "table name '%s' has no schema; "
+			rc_fail(p, p->lineno,
+				"table name '%s' has no schema; "
 				"expected [table SCHEMA.TABLE] such as "
-				"[table public.customers]", name);
+				"[table public.customers]",
+				name);
 			return;
 		}
 	}
 	for (int i = 0; i < cfg->nsections; i++) {
 		sec = &cfg->sections[i];
 		if (sec->scope == scope && strcmp(sec->name, name) == 0) {
-			rc_fail(p, p->lineno, "duplicate section %s (first at "
+			rc_fail(p, p->lineno,
+				"duplicate section %s (first at "
 				"line %d); expected each section once",
 				rc_label(sec, label, sizeof(label)), sec->line);
 			return;
@@ -824,8 +848,10 @@ rc_ini_reader(char *str, int num, void *stream)
 	p->lineno++;
 
 	if (over) {
-		rc_fail(p, p->lineno, "line is longer than %zu bytes; expected "
-			"shorter lines", limit);
+		rc_fail(p, p->lineno,
+			"line is longer than %zu bytes; expected "
+			"shorter lines",
+			limit);
 		n = 0;
 	} else if (nul) {
 		rc_fail(p, p->lineno, "line holds a NUL byte; expected text");
@@ -865,21 +891,25 @@ rc_ini_handler(void *user, const char *section, const char *name,
 	if (p->failed || p->cur == RC_CUR_SKIP)
 		return 1;
 	if (p->cur == RC_CUR_NONE) {
-		rc_fail(p, p->lineno, "'%s' is outside of any section; "
-			"expected it under %s", name, rc_sections_expected);
+		rc_fail(p, p->lineno,
+			"'%s' is outside of any section; "
+			"expected it under %s",
+			name, rc_sections_expected);
 		return 0;
 	}
 	if (!*name) {
-		rc_fail(p, p->lineno, "no key before '='; expected KEY = VALUE");
+		rc_fail(p, p->lineno,
+			"no key before '='; expected KEY = VALUE");
 		return 0;
 	}
 	sec = rc_cur_section(p);
 	for (int i = 0; i < sec->nentries; i++) {
 		if (strcmp(sec->entries[i].name, name) != 0)
 			continue;
-		rc_fail(p, p->lineno, "'%s' is set twice in %s (lines %d and "
-			"%d); expected it once", name,
-			rc_label(sec, label, sizeof(label)),
+		rc_fail(p, p->lineno,
+			"'%s' is set twice in %s (lines %d and "
+			"%d); expected it once",
+			name, rc_label(sec, label, sizeof(label)),
 			sec->entries[i].line, p->lineno);
 		return 0;
 	}
@@ -924,7 +954,8 @@ rc_entry_set(struct rc_parse *p, struct rc_conf_entry *e, const char *text)
 	char *v = strdup(text);
 
 	if (!v)
-		return rc_fail(p, e->line, "out of memory; expected a smaller "
+		return rc_fail(p, e->line,
+			       "out of memory; expected a smaller "
 			       "file");
 	rc_str_wipe_free(e->value);
 	e->value = v;
@@ -932,7 +963,7 @@ rc_entry_set(struct rc_parse *p, struct rc_conf_entry *e, const char *text)
 }
 
 #define RC_SECRET_FILE 1
-#define RC_SECRET_ENV 2
+#define RC_SECRET_ENV  2
 
 /* The secret key that name gives as <key>_file or <key>_env, or NULL;
  * *how says which. */
@@ -982,20 +1013,23 @@ rc_read_secret(struct rc_parse *p, struct rc_conf_entry *e, int how)
 
 	if (!e->value[0])
 		return rc_fail(p, e->line, "%s is empty; expected %s", e->name,
-			       how == RC_SECRET_FILE ? "a file name"
-						     : "an environment variable name");
+			       how == RC_SECRET_FILE
+				       ? "a file name"
+				       : "an environment variable name");
 	if (how == RC_SECRET_ENV) {
 		v = getenv(e->value);
 		if (!v)
-			return rc_fail(p, e->line, "environment variable %s "
+			return rc_fail(p, e->line,
+				       "environment variable %s "
 				       "(%s) is not set; expected it to hold "
-				       "the %s", e->value, e->name,
-				       e->key->name);
+				       "the %s",
+				       e->value, e->name, e->key->name);
 		if (!*v)
-			return rc_fail(p, e->line, "environment variable %s "
+			return rc_fail(p, e->line,
+				       "environment variable %s "
 				       "(%s) is empty; expected it to hold "
-				       "the %s", e->value, e->name,
-				       e->key->name);
+				       "the %s",
+				       e->value, e->name, e->key->name);
 		return rc_entry_set(p, e, v);
 	}
 
@@ -1004,33 +1038,38 @@ rc_read_secret(struct rc_parse *p, struct rc_conf_entry *e, int how)
 
 		path = malloc(len);
 		if (!path)
-			return rc_fail(p, e->line, "out of memory; expected a "
+			return rc_fail(p, e->line,
+				       "out of memory; expected a "
 				       "smaller file");
 		snprintf(path, len, "%s/%s", p->dir, e->value);
 	} else {
 		path = strdup(e->value);
 		if (!path)
-			return rc_fail(p, e->line, "out of memory; expected a "
+			return rc_fail(p, e->line,
+				       "out of memory; expected a "
 				       "smaller file");
 	}
 	fp = fopen(path, "r");
 	if (!fp) {
-		rc_fail(p, e->line, "cannot read %s (%s): %s; expected a "
-			"readable file holding the %s", path, e->name,
-			strerror(errno), e->key->name);
+		rc_fail(p, e->line,
+			"cannot read %s (%s): %s; expected a "
+			"readable file holding the %s",
+			path, e->name, strerror(errno), e->key->name);
 		goto out;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
 	if (ferror(fp)) {
-		rc_fail(p, e->line, "cannot read %s (%s): %s; expected a "
-			"readable file holding the %s", path, e->name,
-			strerror(errno), e->key->name);
+		rc_fail(p, e->line,
+			"cannot read %s (%s): %s; expected a "
+			"readable file holding the %s",
+			path, e->name, strerror(errno), e->key->name);
 		goto out;
 	}
 	if (n == sizeof(buf) - 1) {
-		rc_fail(p, e->line, "%s (%s) is larger than %d bytes; expected "
-			"only the %s in it", path, e->name, RC_MAX_CONFIG_LINE,
-			e->key->name);
+		rc_fail(p, e->line,
+			"%s (%s) is larger than %d bytes; expected "
+			"only the %s in it",
+			path, e->name, RC_MAX_CONFIG_LINE, e->key->name);
 		goto out;
 	}
 	buf[n] = 0;
@@ -1039,8 +1078,10 @@ rc_read_secret(struct rc_parse *p, struct rc_conf_entry *e, int how)
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = 0;
 	if (strlen(buf) != n) {
-		rc_fail(p, e->line, "%s (%s) holds a NUL byte; expected the "
-			"%s as text", path, e->name, e->key->name);
+		rc_fail(p, e->line,
+			"%s (%s) holds a NUL byte; expected the "
+			"%s as text",
+			path, e->name, e->key->name);
 		goto out;
 	}
 	if (n == 0) {
@@ -1078,15 +1119,21 @@ rc_check_type(struct rc_parse *p, struct rc_conf_section *sec)
 	rc_key_choices(tk, choices, sizeof(choices));
 	rc_choices_text(choices, text, sizeof(text));
 	if (!text[0])
-		snprintf(text, sizeof(text), "(none: this rowcast was built "
-			 "without %ss)", word);
+		snprintf(text, sizeof(text),
+			 "(none: this rowcast was built "
+			 "without %ss)",
+			 word);
 	if (!e)
-		return rc_fail(p, sec->line, "%s has no 'type'; expected: %s "
-			       "(one of: %s)", rc_label(sec, label, sizeof(label)),
-			       tk->help, text);
+		return rc_fail(p, sec->line,
+			       "%s has no 'type'; expected: %s "
+			       "(one of: %s)",
+			       rc_label(sec, label, sizeof(label)), tk->help,
+			       text);
 	if (rc_choice_match(choices, e->value, canon, sizeof(canon)) < 0)
-		return rc_fail(p, e->line, "unknown %s type '%s' in %s; "
-			       "expected one of: %s", word, e->value,
+		return rc_fail(p, e->line,
+			       "unknown %s type '%s' in %s; "
+			       "expected one of: %s",
+			       word, e->value,
 			       rc_label(sec, label, sizeof(label)), text);
 	if (sec->scope == RC_SCOPE_SOURCE)
 		keys = rc_source_plugin(canon)->conf_keys;
@@ -1094,7 +1141,8 @@ rc_check_type(struct rc_parse *p, struct rc_conf_section *sec)
 		keys = rc_sink_plugin(canon)->conf_keys;
 	sec->type = strdup(canon);
 	if (!sec->type)
-		return rc_fail(p, e->line, "out of memory; expected a smaller "
+		return rc_fail(p, e->line,
+			       "out of memory; expected a smaller "
 			       "file");
 	sec->plugin_keys = keys;
 	return 0;
@@ -1138,31 +1186,37 @@ rc_check_section(struct rc_parse *p, struct rc_conf_section *sec)
 			rc_buf_init(&names, RC_ERRLEN);
 			rc_key_names(&names, tabs[0]);
 			rc_key_names(&names, tabs[1]);
-			rc_fail(p, e->line, "unknown key '%s' in %s; expected one "
-				"of: %s", e->name, label,
+			rc_fail(p, e->line,
+				"unknown key '%s' in %s; expected one "
+				"of: %s",
+				e->name, label,
 				names.data ? names.data : "(none)");
 			rc_buf_free(&names);
 			return -1;
 		}
 		for (int j = 0; j < i; j++)
 			if (sec->entries[j].key == k)
-				return rc_fail(p, e->line, "'%s' is given twice "
-					       "in %s, as '%s' (line %d) and '%s' "
-					       "(line %d); expected only one of "
-					       "%s, %s_file, %s_env", k->name,
-					       label, sec->entries[j].name,
-					       sec->entries[j].line, e->name,
-					       e->line, k->name, k->name, k->name);
+				return rc_fail(
+					p, e->line,
+					"'%s' is given twice "
+					"in %s, as '%s' (line %d) and '%s' "
+					"(line %d); expected only one of "
+					"%s, %s_file, %s_env",
+					k->name, label, sec->entries[j].name,
+					sec->entries[j].line, e->name, e->line,
+					k->name, k->name, k->name);
 		e->key = k;
 		if (how && rc_read_secret(p, e, how) < 0)
 			return -1;
 		if (rc_value_check(k, e->value, &v, canon, sizeof(canon), msg,
 				   sizeof(msg)) < 0)
 			return rc_fail(p, e->line, "%s", msg);
-		if ((k->flags & RC_CONF_REQUIRED) && k->type == RC_CONF_STRING &&
-		    !e->value[0])
-			return rc_fail(p, e->line, "'%s' is empty in %s; "
-				       "expected: %s", k->name, label, k->help);
+		if ((k->flags & RC_CONF_REQUIRED) &&
+		    k->type == RC_CONF_STRING && !e->value[0])
+			return rc_fail(p, e->line,
+				       "'%s' is empty in %s; "
+				       "expected: %s",
+				       k->name, label, k->help);
 		if (k->type == RC_CONF_SIZE || k->type == RC_CONF_DURATION) {
 			snprintf(num, sizeof(num), "%" PRId64, v);
 			if (rc_entry_set(p, e, num) < 0)
@@ -1181,12 +1235,17 @@ rc_check_section(struct rc_parse *p, struct rc_conf_section *sec)
 				continue;
 			rc_label(sec, label, sizeof(label));
 			if (k->flags & RC_CONF_SECRET)
-				return rc_fail(p, sec->line, "%s has no '%s' "
-					       "(nor %s_file, %s_env); expected: "
-					       "%s", label, k->name, k->name,
-					       k->name, k->help);
-			return rc_fail(p, sec->line, "%s has no '%s'; "
-				       "expected: %s", label, k->name, k->help);
+				return rc_fail(
+					p, sec->line,
+					"%s has no '%s' "
+					"(nor %s_file, %s_env); expected: "
+					"%s",
+					label, k->name, k->name, k->name,
+					k->help);
+			return rc_fail(p, sec->line,
+				       "%s has no '%s'; "
+				       "expected: %s",
+				       label, k->name, k->help);
 		}
 	return 0;
 }
@@ -1206,20 +1265,25 @@ rc_check_table(struct rc_parse *p, const struct rc_conf_key *tab,
 
 	for (const struct rc_conf_key *k = tab; k && k->name; k++) {
 		if (core && rc_find_key(core, k->name))
-			return rc_fail(p, 0, "internal error: %s declares key "
+			return rc_fail(p, 0,
+				       "internal error: %s declares key "
 				       "'%s', which every section of its kind "
-				       "has; expected another name", owner,
-				       k->name);
+				       "has; expected another name",
+				       owner, k->name);
 		if (k->type == RC_CONF_ENUM &&
 		    !rc_key_choices(k, choices, sizeof(choices))[0] &&
 		    k != &rc_source_keys[0] && k != &rc_sink_keys[0])
-			return rc_fail(p, 0, "internal error: %s key '%s' has "
-				       "no choices; expected \"a|b|c\"", owner,
-				       k->name);
-		if (k->def && rc_value_check(k, k->def, &v, canon, sizeof(canon),
-					     msg, sizeof(msg)) < 0)
-			return rc_fail(p, 0, "internal error: default of %s key "
-				       "'%s': %s", owner, k->name, msg);
+			return rc_fail(p, 0,
+				       "internal error: %s key '%s' has "
+				       "no choices; expected \"a|b|c\"",
+				       owner, k->name);
+		if (k->def &&
+		    rc_value_check(k, k->def, &v, canon, sizeof(canon), msg,
+				   sizeof(msg)) < 0)
+			return rc_fail(p, 0,
+				       "internal error: default of %s key "
+				       "'%s': %s",
+				       owner, k->name, msg);
 	}
 	return 0;
 }
@@ -1306,22 +1370,27 @@ rc_check_source_links(struct rc_parse *p, const struct rc_conf_section *src)
 	rc_label(src, label, sizeof(label));
 	n = rc_conf_list(src, "tables", &items);
 	if (n < 0)
-		return rc_fail(p, src->line, "out of memory; expected a smaller "
+		return rc_fail(p, src->line,
+			       "out of memory; expected a smaller "
 			       "file");
 	for (int i = 0; i < n; i++) {
 		const char *dot = strchr(items[i], '.');
 
 		if (!dot || dot == items[i] || !dot[1]) {
-			rc_fail(p, rc_conf_line(src, "tables"), "table '%s' in "
+			rc_fail(p, rc_conf_line(src, "tables"),
+				"table '%s' in "
 				"%s has no schema; expected SCHEMA.TABLE such "
-				"as public.customers", items[i], label);
+				"as public.customers",
+				items[i], label);
 			goto out;
 		}
 		for (int j = 0; j < i; j++)
 			if (strcmp(items[i], items[j]) == 0) {
-				rc_fail(p, rc_conf_line(src, "tables"), "table "
+				rc_fail(p, rc_conf_line(src, "tables"),
+					"table "
 					"'%s' is listed twice in %s; expected "
-					"each table once", items[i], label);
+					"each table once",
+					items[i], label);
 				goto out;
 			}
 	}
@@ -1338,9 +1407,11 @@ rc_check_source_links(struct rc_parse *p, const struct rc_conf_section *src)
 			continue;
 		rc_buf_init(&names, RC_ERRLEN);
 		rc_section_names(&names, cfg, RC_SCOPE_SINK);
-		rc_fail(p, rc_conf_line(src, "sinks"), "%s sends to sink '%s', "
-			"but there is no [sink %s]; expected one of: %s", label,
-			items[i], items[i], names.data ? names.data : "(none)");
+		rc_fail(p, rc_conf_line(src, "sinks"),
+			"%s sends to sink '%s', "
+			"but there is no [sink %s]; expected one of: %s",
+			label, items[i], items[i],
+			names.data ? names.data : "(none)");
 		rc_buf_free(&names);
 		goto out;
 	}
@@ -1372,23 +1443,27 @@ rc_check_table_links(struct rc_parse *p, const struct rc_conf_section *tsec)
 		if (!src) {
 			rc_buf_init(&names, RC_ERRLEN);
 			rc_section_names(&names, cfg, RC_SCOPE_SOURCE);
-			rc_fail(p, rc_conf_line(tsec, "source"), "%s applies to "
+			rc_fail(p, rc_conf_line(tsec, "source"),
+				"%s applies to "
 				"source '%s', but there is no [source %s]; "
-				"expected one of: %s", label, srcname, srcname,
+				"expected one of: %s",
+				label, srcname, srcname,
 				names.data ? names.data : "(none)");
 			rc_buf_free(&names);
 			return -1;
 		}
 		r = rc_source_lists(src, tsec->name);
 		if (r < 0)
-			return rc_fail(p, tsec->line, "out of memory; expected "
+			return rc_fail(p, tsec->line,
+				       "out of memory; expected "
 				       "a smaller file");
 		if (!r)
-			return rc_fail(p, rc_conf_line(tsec, "source"), "%s "
+			return rc_fail(p, rc_conf_line(tsec, "source"),
+				       "%s "
 				       "applies to [source %s], which does not "
 				       "capture it; expected %s in that "
-				       "source's tables", label, srcname,
-				       tsec->name);
+				       "source's tables",
+				       label, srcname, tsec->name);
 		return 0;
 	}
 	for (int i = 0; i < cfg->nsections; i++) {
@@ -1396,7 +1471,8 @@ rc_check_table_links(struct rc_parse *p, const struct rc_conf_section *tsec)
 			continue;
 		r = rc_source_lists(&cfg->sections[i], tsec->name);
 		if (r < 0)
-			return rc_fail(p, tsec->line, "out of memory; expected "
+			return rc_fail(p, tsec->line,
+				       "out of memory; expected "
 				       "a smaller file");
 		if (r)
 			return 0;
@@ -1406,9 +1482,10 @@ rc_check_table_links(struct rc_parse *p, const struct rc_conf_section *tsec)
 		if (cfg->sections[i].scope == RC_SCOPE_SOURCE)
 			rc_buf_printf(&names, "%s%s", names.len ? ", " : "",
 				      rc_conf_str(&cfg->sections[i], "tables"));
-	rc_fail(p, tsec->line, "%s is a table no source captures; expected "
-		"one of the tables listed: %s", label,
-		names.data ? names.data : "(none)");
+	rc_fail(p, tsec->line,
+		"%s is a table no source captures; expected "
+		"one of the tables listed: %s",
+		label, names.data ? names.data : "(none)");
 	rc_buf_free(&names);
 	return -1;
 }
@@ -1429,10 +1506,12 @@ rc_check_config(struct rc_parse *p)
 		nsnk += cfg->sections[i].scope == RC_SCOPE_SINK;
 	}
 	if (!nsrc)
-		return rc_fail(p, 0, "no [source NAME] section; expected at least "
+		return rc_fail(p, 0,
+			       "no [source NAME] section; expected at least "
 			       "one [source NAME]");
 	if (!nsnk)
-		return rc_fail(p, 0, "no [sink NAME] section; expected at least "
+		return rc_fail(p, 0,
+			       "no [sink NAME] section; expected at least "
 			       "one [sink NAME]");
 	for (int i = 0; i < cfg->nsections; i++) {
 		const struct rc_conf_section *sec = &cfg->sections[i];
@@ -1504,11 +1583,12 @@ rc_config_parse(const char *name, FILE *fp, const char *str, const char *dir,
 		rc_set_err(&p, 0, "cannot read: %s; expected a readable file",
 			   strerror(errno));
 	else if (ret > 0 && (!p.failed || (p.errline > 0 && ret < p.errline)))
-		rc_set_err(&p, ret, "cannot parse this line; expected "
+		rc_set_err(&p, ret,
+			   "cannot parse this line; expected "
 			   "KEY = VALUE, a [section] header or a ; comment");
 	else if (ret < 0)
-		rc_fail(&p, 0, "libinih failed (%d); expected to parse the file",
-			ret);
+		rc_fail(&p, 0,
+			"libinih failed (%d); expected to parse the file", ret);
 	if (p.failed || rc_check_config(&p) < 0)
 		goto fail;
 	return cfg;
@@ -1539,9 +1619,10 @@ rc_config_load(const char *path, char *err, size_t errlen)
 	fp = fopen(path, "r");
 	if (!fp) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot open: %s; expected a "
-				 "readable configuration file", path,
-				 strerror(errno));
+			snprintf(err, errlen,
+				 "%s: cannot open: %s; expected a "
+				 "readable configuration file",
+				 path, strerror(errno));
 		return NULL;
 	}
 	slash = strrchr(path, '/');
@@ -1551,7 +1632,8 @@ rc_config_load(const char *path, char *err, size_t errlen)
 		dir = strndup(path, n);
 		if (!dir) {
 			if (err && errlen)
-				snprintf(err, errlen, "%s: out of memory", path);
+				snprintf(err, errlen, "%s: out of memory",
+					 path);
 			goto out;
 		}
 	}
@@ -1609,8 +1691,7 @@ rc_config_free(struct rc_config *cfg)
  * --------------------------------------------------------------------- */
 
 const struct rc_conf_section *
-rc_config_section(const struct rc_config *cfg, enum rc_conf_scope scope,
-		  int i)
+rc_config_section(const struct rc_config *cfg, enum rc_conf_scope scope, int i)
 {
 	if (!cfg || i < 0)
 		return NULL;
@@ -1727,8 +1808,7 @@ rc_conf_ms(const struct rc_conf_section *sec, const char *key)
  * 0. Returns the count, or -1 (and *items NULL) on out of memory.
  */
 int
-rc_conf_list(const struct rc_conf_section *sec, const char *key,
-	     char ***items)
+rc_conf_list(const struct rc_conf_section *sec, const char *key, char ***items)
 {
 	const char *text, *p;
 	char **v;
@@ -1799,7 +1879,7 @@ rc_conf_is_set(const struct rc_conf_section *sec, const char *key)
  * Help
  * --------------------------------------------------------------------- */
 
-#define RC_HELP_WIDTH 79
+#define RC_HELP_WIDTH  79
 #define RC_HELP_INDENT 24
 
 /* Print text word by word, the cursor being at column col, wrapping at
@@ -1868,7 +1948,8 @@ rc_help_key(FILE *out, const struct rc_conf_key *k)
 		break;
 	case RC_CONF_ENUM:
 		rc_key_choices(k, choices, sizeof(choices));
-		RC_ATTR("one of %s", choices[0] ? choices : "(none compiled in)");
+		RC_ATTR("one of %s",
+			choices[0] ? choices : "(none compiled in)");
 		break;
 	case RC_CONF_LIST:
 		RC_ATTR("list");
@@ -1928,19 +2009,20 @@ rc_config_print_help(FILE *out)
 
 	if (!out)
 		return;
-	rc_help_wrap(out, 0, 0,
-		     "Configuration file (INI): one [rowcast] section, at least "
-		     "one [source NAME] and one [sink NAME], and a [table "
-		     "SCHEMA.TABLE] section for each table that needs settings "
-		     "of its own. Sizes take k, M or G (1024 multiples); "
-		     "durations take ms, s, m or h (a bare number is "
-		     "milliseconds); lists are comma-separated. A secret key "
-		     "can be given as KEY_file (a file holding it, relative to "
-		     "the configuration file) or KEY_env (an environment "
-		     "variable).");
+	rc_help_wrap(
+		out, 0, 0,
+		"Configuration file (INI): one [rowcast] section, at least "
+		"one [source NAME] and one [sink NAME], and a [table "
+		"SCHEMA.TABLE] section for each table that needs settings "
+		"of its own. Sizes take k, M or G (1024 multiples); "
+		"durations take ms, s, m or h (a bare number is "
+		"milliseconds); lists are comma-separated. A secret key "
+		"can be given as KEY_file (a file holding it, relative to "
+		"the configuration file) or KEY_env (an environment "
+		"variable).");
 	rc_help_group(out, "[rowcast]", NULL, rc_global_keys);
-	rc_help_group(out, "[source NAME]", "keys of every source:",
-		      rc_source_keys);
+	rc_help_group(out, "[source NAME]",
+		      "keys of every source:", rc_source_keys);
 	for (int i = 0; rc_source_plugins[i]; i++) {
 		snprintf(heading, sizeof(heading), "[source NAME] type = %s",
 			 rc_source_plugins[i]->name);

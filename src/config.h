@@ -20,47 +20,47 @@
 #include <stdio.h>
 
 enum rc_conf_type {
-	RC_CONF_STRING,		/* any text */
-	RC_CONF_INT,		/* integer, optional min/max in the key */
-	RC_CONF_BOOL,		/* true/false, yes/no, on/off, 1/0 */
-	RC_CONF_SIZE,		/* bytes: 1048576, 64k, 16M, 1G */
-	RC_CONF_DURATION,	/* milliseconds: 500ms, 10s, 5m, 1h (bare = ms) */
-	RC_CONF_ENUM,		/* one of choices ("a|b|c") */
-	RC_CONF_LIST,		/* comma-separated list of names */
+	RC_CONF_STRING,	  /* any text */
+	RC_CONF_INT,	  /* integer, optional min/max in the key */
+	RC_CONF_BOOL,	  /* true/false, yes/no, on/off, 1/0 */
+	RC_CONF_SIZE,	  /* bytes: 1048576, 64k, 16M, 1G */
+	RC_CONF_DURATION, /* milliseconds: 500ms, 10s, 5m, 1h (bare = ms) */
+	RC_CONF_ENUM,	  /* one of choices ("a|b|c") */
+	RC_CONF_LIST,	  /* comma-separated list of names */
 };
 
 #define RC_CONF_REQUIRED 0x01
-#define RC_CONF_SECRET 0x02	/* also accepted as <key>_file, <key>_env */
+#define RC_CONF_SECRET	 0x02 /* also accepted as <key>_file, <key>_env */
 
 struct rc_conf_key {
 	const char *name;
 	enum rc_conf_type type;
-	const char *def;	/* default as written in the file; NULL = none */
-	unsigned flags;		/* RC_CONF_* */
-	const char *help;	/* one line */
-	const char *choices;	/* RC_CONF_ENUM: "a|b|c" */
-	int64_t min, max;	/* RC_CONF_INT/SIZE/DURATION; both 0 = no bounds */
+	const char *def;     /* default as written in the file; NULL = none */
+	unsigned flags;	     /* RC_CONF_* */
+	const char *help;    /* one line */
+	const char *choices; /* RC_CONF_ENUM: "a|b|c" */
+	int64_t min, max;    /* RC_CONF_INT/SIZE/DURATION; both 0 = no bounds */
 };
 
 enum rc_conf_scope {
-	RC_SCOPE_GLOBAL,	/* [rowcast] */
-	RC_SCOPE_SOURCE,	/* [source NAME] */
-	RC_SCOPE_SINK,		/* [sink NAME] */
-	RC_SCOPE_TABLE,		/* [table SCHEMA.TABLE] */
+	RC_SCOPE_GLOBAL, /* [rowcast] */
+	RC_SCOPE_SOURCE, /* [source NAME] */
+	RC_SCOPE_SINK,	 /* [sink NAME] */
+	RC_SCOPE_TABLE,	 /* [table SCHEMA.TABLE] */
 };
 
 struct rc_conf_entry {
-	const struct rc_conf_key *key;	/* the declaration it matched */
-	char *name;			/* as written (e.g. "password_file") */
-	char *value;			/* resolved value (secret read) */
+	const struct rc_conf_key *key; /* the declaration it matched */
+	char *name;		       /* as written (e.g. "password_file") */
+	char *value;		       /* resolved value (secret read) */
 	int line;
 };
 
 struct rc_conf_section {
 	enum rc_conf_scope scope;
-	char *name;			/* "shop", "public.customers"; "" for [rowcast] */
-	char *type;			/* value of `type` for sources/sinks */
-	int line;			/* line of the [header] */
+	char *name; /* "shop", "public.customers"; "" for [rowcast] */
+	char *type; /* value of `type` for sources/sinks */
+	int line;   /* line of the [header] */
 	struct rc_conf_entry *entries;
 	int nentries;
 	/* keys of this section's plugin (sources/sinks), set at load */
@@ -69,8 +69,9 @@ struct rc_conf_section {
 
 struct rc_config {
 	char *path;
-	struct rc_conf_section global;	/* always present, maybe empty */
-	struct rc_conf_section *sections;	/* sources, sinks, tables in file order */
+	struct rc_conf_section global; /* always present, maybe empty */
+	struct rc_conf_section
+		*sections; /* sources, sinks, tables in file order */
 	int nsections;
 };
 
@@ -86,8 +87,8 @@ struct rc_config *rc_config_load_string(const char *text, const char *name,
 void rc_config_free(struct rc_config *cfg);
 
 /* Iterate: the i-th section of a scope, or NULL. */
-const struct rc_conf_section *rc_config_section(const struct rc_config *cfg,
-						enum rc_conf_scope scope, int i);
+const struct rc_conf_section *
+rc_config_section(const struct rc_config *cfg, enum rc_conf_scope scope, int i);
 /* The [table NAME] section, or NULL. */
 const struct rc_conf_section *rc_config_table(const struct rc_config *cfg,
 					      const char *name);
@@ -106,7 +107,8 @@ int64_t rc_conf_ms(const struct rc_conf_section *sec, const char *key);
 /* List items, trimmed; returns the count, *items is a NULL-terminated
  * malloc'd array of malloc'd strings for the caller to free with
  * rc_conf_list_free(). -1 on out of memory. Unset and no default = 0 items. */
-int rc_conf_list(const struct rc_conf_section *sec, const char *key, char ***items);
+int rc_conf_list(const struct rc_conf_section *sec, const char *key,
+		 char ***items);
 void rc_conf_list_free(char **items);
 /* Line where key was set in sec, or the section's line when unset. */
 int rc_conf_line(const struct rc_conf_section *sec, const char *key);

@@ -363,8 +363,7 @@ canon_named(struct canon *cx, json_t *s, const char *type, const char *ns)
 		}
 		if (rc_buf_puts(&cx->out, ",\"fields\":[") < 0)
 			goto out;
-		json_array_foreach(fields, i, f)
-		{
+		json_array_foreach (fields, i, f) {
 			json_t *fname = json_object_get(f, "name");
 
 			if (!json_is_string(fname) ||
@@ -397,8 +396,7 @@ canon_named(struct canon *cx, json_t *s, const char *type, const char *ns)
 		}
 		if (rc_buf_puts(&cx->out, ",\"symbols\":[") < 0)
 			goto out;
-		json_array_foreach(syms, i, sym)
-		{
+		json_array_foreach (syms, i, sym) {
 			if (!json_is_string(sym)) {
 				set_err(cx->err, cx->errlen,
 					"enum %s: bad symbol", full);
@@ -454,8 +452,7 @@ canon_schema(struct canon *cx, json_t *s, const char *ns)
 
 		if (rc_buf_putc(&cx->out, '[') < 0)
 			return -1;
-		json_array_foreach(s, i, b)
-		{
+		json_array_foreach (s, i, b) {
 			if ((i && rc_buf_putc(&cx->out, ',') < 0) ||
 			    canon_schema(cx, b, ns) < 0)
 				return -1;

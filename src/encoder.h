@@ -27,11 +27,11 @@
 struct rc_encoder;
 
 struct rc_schemas {
-	const char *key_json;		/* NULL when the table has no key */
-	const char *value_json;		/* the Envelope record */
-	const char *key_canonical;	/* Parsing Canonical Form */
+	const char *key_json;	   /* NULL when the table has no key */
+	const char *value_json;	   /* the Envelope record */
+	const char *key_canonical; /* Parsing Canonical Form */
 	const char *value_canonical;
-	uint64_t key_fp;		/* CRC-64-AVRO fingerprints */
+	uint64_t key_fp; /* CRC-64-AVRO fingerprints */
 	uint64_t value_fp;
 };
 

@@ -60,7 +60,8 @@ rc_table_new(const char *source, const char *db, const char *schema,
 	tbl->ncols = ncols;
 	tbl->cols = calloc((size_t)(ncols ? ncols : 1), sizeof(*tbl->cols));
 	tbl->version = 1;
-	if (!tbl->source || !tbl->db || !tbl->schema || !tbl->name || !tbl->cols) {
+	if (!tbl->source || !tbl->db || !tbl->schema || !tbl->name ||
+	    !tbl->cols) {
 		rc_table_unref(tbl);
 		return NULL;
 	}

@@ -31,26 +31,27 @@
  * table in encoder.c and the README). Names say the Avro shape.
  */
 enum rc_type {
-	RC_T_BOOLEAN = 0,	/* boolean */
-	RC_T_INT32,		/* int */
-	RC_T_INT64,		/* long */
-	RC_T_FLOAT,		/* float (NaN, +/-Infinity allowed) */
-	RC_T_DOUBLE,		/* double (NaN, +/-Infinity allowed) */
-	RC_T_STRING,		/* string (UTF-8) */
-	RC_T_BYTES,		/* bytes */
-	RC_T_DECIMAL,		/* bytes, logicalType decimal(precision, scale);
-				 * a value the decimal cannot hold (NaN,
-				 * Infinity) is carried as RC_V_TEXT: the
-				 * column's union has a string branch for it */
-	RC_T_DATE,		/* int, logicalType date (days since 1970-01-01) */
-	RC_T_TIME_MICROS,	/* long, logicalType time-micros */
-	RC_T_TIMESTAMP_MICROS,	/* long, logicalType timestamp-micros (UTC) */
-	RC_T_LOCAL_TIMESTAMP_MICROS, /* long, logicalType local-timestamp-micros */
-	RC_T_UUID,		/* string, logicalType uuid */
-	RC_T_JSON,		/* string holding a JSON document */
-	RC_T_ARRAY,		/* array of nullable elements of elem_type; a
-				 * value that is not a one-dimensional array
-				 * is carried as RC_V_TEXT in a string branch */
+	RC_T_BOOLEAN = 0, /* boolean */
+	RC_T_INT32,	  /* int */
+	RC_T_INT64,	  /* long */
+	RC_T_FLOAT,	  /* float (NaN, +/-Infinity allowed) */
+	RC_T_DOUBLE,	  /* double (NaN, +/-Infinity allowed) */
+	RC_T_STRING,	  /* string (UTF-8) */
+	RC_T_BYTES,	  /* bytes */
+	RC_T_DECIMAL,	  /* bytes, logicalType decimal(precision, scale);
+			   * a value the decimal cannot hold (NaN,
+			   * Infinity) is carried as RC_V_TEXT: the
+			   * column's union has a string branch for it */
+	RC_T_DATE,	  /* int, logicalType date (days since 1970-01-01) */
+	RC_T_TIME_MICROS, /* long, logicalType time-micros */
+	RC_T_TIMESTAMP_MICROS, /* long, logicalType timestamp-micros (UTC) */
+	RC_T_LOCAL_TIMESTAMP_MICROS, /* long, logicalType local-timestamp-micros
+				      */
+	RC_T_UUID,		     /* string, logicalType uuid */
+	RC_T_JSON,		     /* string holding a JSON document */
+	RC_T_ARRAY, /* array of nullable elements of elem_type; a
+		     * value that is not a one-dimensional array
+		     * is carried as RC_V_TEXT in a string branch */
 	RC_T__COUNT
 };
 
@@ -60,17 +61,17 @@ const char *rc_type_name(enum rc_type t);
 /* Tables                                                             */
 /* ------------------------------------------------------------------ */
 
-#define RC_COL_KEY 0x01		/* part of the event key */
-#define RC_COL_NOT_NULL 0x02	/* declared NOT NULL in the database */
+#define RC_COL_KEY	0x01 /* part of the event key */
+#define RC_COL_NOT_NULL 0x02 /* declared NOT NULL in the database */
 
 struct rc_column {
-	char *name;		/* as in the database */
+	char *name; /* as in the database */
 	enum rc_type type;
-	enum rc_type elem_type;	/* RC_T_ARRAY only */
+	enum rc_type elem_type; /* RC_T_ARRAY only */
 	int precision;		/* RC_T_DECIMAL: total digits (0 = unknown) */
 	int scale;		/* RC_T_DECIMAL: digits after the point */
 	unsigned flags;		/* RC_COL_* */
-	char *db_type;		/* the database's type name, e.g. "numeric(12,2)" */
+	char *db_type; /* the database's type name, e.g. "numeric(12,2)" */
 };
 
 /*
@@ -84,19 +85,19 @@ struct rc_column {
  */
 struct rc_table {
 	atomic_int refs;
-	char *source;		/* source name (connector name) */
-	char *db;		/* database name */
-	char *schema;		/* PostgreSQL schema, MySQL database */
-	char *name;		/* table name */
-	char *topic;		/* <prefix>.<schema>.<table>, or configured */
-	char *record_prefix;	/* Avro namespace: <prefix>.<schema>.<table>,
-				 * sanitised for Avro names */
-	uint32_t version;	/* 1, 2, ... per table, for logs */
-	uint32_t relid;		/* source's id of the table (PostgreSQL OID) */
+	char *source;	     /* source name (connector name) */
+	char *db;	     /* database name */
+	char *schema;	     /* PostgreSQL schema, MySQL database */
+	char *name;	     /* table name */
+	char *topic;	     /* <prefix>.<schema>.<table>, or configured */
+	char *record_prefix; /* Avro namespace: <prefix>.<schema>.<table>,
+			      * sanitised for Avro names */
+	uint32_t version;    /* 1, 2, ... per table, for logs */
+	uint32_t relid;	     /* source's id of the table (PostgreSQL OID) */
 	int ncols;
 	struct rc_column *cols;
 	int nkeys;
-	int *keys;		/* indexes into cols, in key order */
+	int *keys; /* indexes into cols, in key order */
 
 	/* Owned by the encoder (pipeline thread). */
 	void *enc_priv;
@@ -121,13 +122,13 @@ int rc_table_same_shape(const struct rc_table *a, const struct rc_table *b);
 /* ------------------------------------------------------------------ */
 
 enum rc_value_kind {
-	RC_V_NULL = 0,		/* SQL NULL, or not sent (see event notes) */
-	RC_V_UNCHANGED,		/* PostgreSQL unchanged TOAST: value not sent,
-				 * it is the same as before the change */
-	RC_V_SET,		/* a value of the column's type */
-	RC_V_TEXT,		/* the database's text form, for a value the
-				 * column's Avro type cannot hold exactly
-				 * (numeric NaN, multi-dimensional array) */
+	RC_V_NULL = 0,	/* SQL NULL, or not sent (see event notes) */
+	RC_V_UNCHANGED, /* PostgreSQL unchanged TOAST: value not sent,
+			 * it is the same as before the change */
+	RC_V_SET,	/* a value of the column's type */
+	RC_V_TEXT,	/* the database's text form, for a value the
+			 * column's Avro type cannot hold exactly
+			 * (numeric NaN, multi-dimensional array) */
 };
 
 /*
@@ -140,7 +141,7 @@ enum rc_value_kind {
  *   ARRAY: u.a (arena offset of an rc_value[] and its count)
  */
 struct rc_value {
-	uint8_t kind;	/* enum rc_value_kind */
+	uint8_t kind; /* enum rc_value_kind */
 	union {
 		int64_t i;
 		double d;
@@ -162,30 +163,30 @@ struct rc_value {
 
 /* Where an event came from: Debezium's `source` block. */
 struct rc_source_info {
-	const char *connector;	/* "postgresql" or "mysql" (static) */
-	int64_t commit_ts_us;	/* commit time, microseconds since 1970 */
-	uint8_t snapshot;	/* 0 = "false", 1 = "true", 2 = "last" */
+	const char *connector; /* "postgresql" or "mysql" (static) */
+	int64_t commit_ts_us;  /* commit time, microseconds since 1970 */
+	uint8_t snapshot;      /* 0 = "false", 1 = "true", 2 = "last" */
 	/* PostgreSQL */
-	int64_t txid;		/* -1 when unknown */
-	uint64_t lsn;		/* commit LSN of the transaction */
+	int64_t txid; /* -1 when unknown */
+	uint64_t lsn; /* commit LSN of the transaction */
 	/* MySQL (filled by the MySQL source) */
 	uint32_t server_id;
 	uint32_t row;
 	uint64_t pos;
-	const char *file;	/* borrowed from the source; may be NULL */
-	const char *gtid;	/* borrowed from the source; may be NULL */
+	const char *file; /* borrowed from the source; may be NULL */
+	const char *gtid; /* borrowed from the source; may be NULL */
 };
 
 struct rc_event {
-	char op;			/* 'c','u','d','r','t' */
-	struct rc_table *tbl;		/* one reference held by the event */
+	char op;	      /* 'c','u','d','r','t' */
+	struct rc_table *tbl; /* one reference held by the event */
 	struct rc_source_info src;
-	uint64_t txn_seq;		/* ack tracker's id of the transaction */
-	uint64_t txn_order;		/* 1-based order in its transaction */
-	uint64_t table_order;		/* 1-based order among the events of
-					 * its table in its transaction */
-	int64_t ts_ms;			/* when rowcast processed it */
-	char txn_id[32];		/* transaction id as text ("txid:lsn") */
+	uint64_t txn_seq;     /* ack tracker's id of the transaction */
+	uint64_t txn_order;   /* 1-based order in its transaction */
+	uint64_t table_order; /* 1-based order among the events of
+			       * its table in its transaction */
+	int64_t ts_ms;	      /* when rowcast processed it */
+	char txn_id[32];      /* transaction id as text ("txid:lsn") */
 
 	/* value arrays of tbl->ncols values, as arena offsets; -1 = absent */
 	int64_t before;
@@ -209,14 +210,16 @@ size_t rc_event_size(const struct rc_event *ev);
  * rc_event_ptr() before the call may move.
  */
 int64_t rc_event_alloc(struct rc_event *ev, size_t n);
-static inline void *rc_event_ptr(const struct rc_event *ev, int64_t off)
+static inline void *
+rc_event_ptr(const struct rc_event *ev, int64_t off)
 {
 	return ev->arena + off;
 }
 
 /* Allocate the before or after image: tbl->ncols values, all RC_V_NULL. */
 int rc_event_alloc_row(struct rc_event *ev, int64_t *row);
-static inline struct rc_value *rc_event_row(const struct rc_event *ev, int64_t row)
+static inline struct rc_value *
+rc_event_row(const struct rc_event *ev, int64_t row)
 {
 	return row < 0 ? NULL : (struct rc_value *)(ev->arena + row);
 }
@@ -229,8 +232,8 @@ int rc_event_set_bytes(struct rc_event *ev, int64_t row, int col,
 		       enum rc_value_kind kind, const void *p, size_t n);
 /* Copy n bytes into the arena; returns their offset or -1. */
 int64_t rc_event_copy(struct rc_event *ev, const void *p, size_t n);
-static inline const char *rc_value_bytes(const struct rc_event *ev,
-					 const struct rc_value *v)
+static inline const char *
+rc_value_bytes(const struct rc_event *ev, const struct rc_value *v)
 {
 	return ev->arena + v->u.s.off;
 }

@@ -25,12 +25,12 @@ enum rc_log_level rc_log_get_level(void);
 /* Parse "error", "warn", "info", "debug"; returns -1 when unknown. */
 int rc_log_level_parse(const char *s);
 
-void rc_log(enum rc_log_level level, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void rc_log(enum rc_log_level level, const char *component, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
 
 #define rc_error(comp, ...) rc_log(RC_LOG_ERROR, comp, __VA_ARGS__)
-#define rc_warn(comp, ...) rc_log(RC_LOG_WARN, comp, __VA_ARGS__)
-#define rc_info(comp, ...) rc_log(RC_LOG_INFO, comp, __VA_ARGS__)
+#define rc_warn(comp, ...)  rc_log(RC_LOG_WARN, comp, __VA_ARGS__)
+#define rc_info(comp, ...)  rc_log(RC_LOG_INFO, comp, __VA_ARGS__)
 #define rc_debug(comp, ...)                                                    \
 	do {                                                                   \
 		if (rc_log_get_level() >= RC_LOG_DEBUG)                        \

@@ -26,7 +26,7 @@
 #include "plugins.h"
 
 #define EXIT_RUNTIME 1
-#define EXIT_CONFIG 2
+#define EXIT_CONFIG  2
 
 struct rc_runner {
 	struct rc_pipeline *pl;
@@ -44,18 +44,23 @@ usage(FILE *out)
 		"       rowcast --version\n"
 		"       rowcast --help\n"
 		"\n"
-		"rowcast tails PostgreSQL's logical replication stream, turns every\n"
-		"committed row change of the configured tables into an Avro event\n"
-		"(the Debezium envelope) and publishes it to its sinks, checkpointing\n"
+		"rowcast tails PostgreSQL's logical replication stream, turns "
+		"every\n"
+		"committed row change of the configured tables into an Avro "
+		"event\n"
+		"(the Debezium envelope) and publishes it to its sinks, "
+		"checkpointing\n"
 		"only what the sinks made durable.\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE     configuration file (INI)\n"
-		"  -l, --log-level LVL   error, warn, info or debug (overrides the file)\n"
+		"  -l, --log-level LVL   error, warn, info or debug (overrides "
+		"the file)\n"
 		"  -V, --version         print the version and exit\n"
 		"  -h, --help            print this help and exit\n"
 		"\n"
-		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 a problem to fix\n"
+		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 a "
+		"problem to fix\n"
 		"in the configuration or the database settings.\n"
 		"\n");
 	rc_config_print_help(out);
@@ -118,8 +123,10 @@ open_sinks(const struct rc_config *cfg, const struct rc_conf_section *ssec,
 			continue;
 		ops = rc_sink_plugin(k->type);
 		if (!ops) {
-			snprintf(err, errlen, "%s:%d: sink type '%s' is not built "
-				 "into this rowcast", cfg->path, k->line, k->type);
+			snprintf(err, errlen,
+				 "%s:%d: sink type '%s' is not built "
+				 "into this rowcast",
+				 cfg->path, k->line, k->type);
 			goto fail;
 		}
 		snk = ops->open(cfg, k, err, errlen);
@@ -178,11 +185,13 @@ run_agent(struct rc_config *cfg)
 	sigset_t set;
 
 	if (make_dirs(state_dir) < 0) {
-		rc_error("rowcast", "state_dir %s: %s", state_dir, strerror(errno));
+		rc_error("rowcast", "state_dir %s: %s", state_dir,
+			 strerror(errno));
 		return EXIT_CONFIG;
 	}
 
-	for (int i = 0; (sec = rc_config_section(cfg, RC_SCOPE_SOURCE, i)); i++) {
+	for (int i = 0; (sec = rc_config_section(cfg, RC_SCOPE_SOURCE, i));
+	     i++) {
 		const struct rc_source_ops *ops = rc_source_plugin(sec->type);
 		struct rc_source *src;
 		struct rc_sink **sinks;
@@ -191,9 +200,10 @@ run_agent(struct rc_config *cfg)
 		int nsinks = 0, have;
 
 		if (!ops) {
-			rc_error("rowcast", "%s:%d: source type '%s' is not built "
-				 "into this rowcast", cfg->path, sec->line,
-				 sec->type);
+			rc_error("rowcast",
+				 "%s:%d: source type '%s' is not built "
+				 "into this rowcast",
+				 cfg->path, sec->line, sec->type);
 			exit_rc = EXIT_CONFIG;
 			goto out;
 		}
@@ -207,7 +217,8 @@ run_agent(struct rc_config *cfg)
 		src->name = sec->name;
 		src->cfg = cfg;
 		src->sec = sec;
-		have = rc_checkpoint_load(state_dir, src, &start, err, sizeof(err));
+		have = rc_checkpoint_load(state_dir, src, &start, err,
+					  sizeof(err));
 		if (have < 0) {
 			rc_error("rowcast", "%s", err);
 			ops->destroy(src);
@@ -233,9 +244,9 @@ run_agent(struct rc_config *cfg)
 		runners = grown;
 		memset(&runners[nrun], 0, sizeof(runners[nrun]));
 		runners[nrun].lock = &lock;
-		runners[nrun].pl = rc_pipeline_new(cfg, src, sinks, nsinks,
-						   have ? &start : NULL, err,
-						   sizeof(err));
+		runners[nrun].pl =
+			rc_pipeline_new(cfg, src, sinks, nsinks,
+					have ? &start : NULL, err, sizeof(err));
 		rc_pos_clear(&start);
 		if (!runners[nrun].pl) {
 			rc_error("rowcast", "%s", err);
@@ -243,10 +254,12 @@ run_agent(struct rc_config *cfg)
 			goto out;
 		}
 		if (have) {
-			rc_info("rowcast", "source %s resumes from its checkpoint",
+			rc_info("rowcast",
+				"source %s resumes from its checkpoint",
 				sec->name);
 		} else {
-			rc_info("rowcast", "source %s has no checkpoint: first run",
+			rc_info("rowcast",
+				"source %s has no checkpoint: first run",
 				sec->name);
 		}
 		nrun++;
@@ -287,9 +300,10 @@ run_agent(struct rc_config *cfg)
 					   "apply a new configuration");
 		} else if (sig > 0) {
 			if (++signals > 1) {
-				rc_warn("rowcast", "second signal: stopping now; "
-						   "changes not yet checkpointed "
-						   "will be sent again");
+				rc_warn("rowcast",
+					"second signal: stopping now; "
+					"changes not yet checkpointed "
+					"will be sent again");
 				exit(EXIT_RUNTIME);
 			}
 			rc_info("rowcast", "%s: draining and stopping",
@@ -302,7 +316,8 @@ run_agent(struct rc_config *cfg)
 			for (int i = 0; i < nrun; i++)
 				if (runners[i].done && runners[i].rc != 0)
 					for (int j = 0; j < nrun; j++)
-						rc_pipeline_request_stop(runners[j].pl);
+						rc_pipeline_request_stop(
+							runners[j].pl);
 			pthread_mutex_unlock(&lock);
 		}
 	}
@@ -355,7 +370,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "rowcast: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "rowcast: unexpected argument '%s'\n",
+			argv[optind]);
 		return EXIT_CONFIG;
 	}
 	if (!path) {
@@ -373,8 +389,10 @@ main(int argc, char **argv)
 	if (level) {
 		int l = rc_log_level_parse(level);
 		if (l < 0) {
-			fprintf(stderr, "rowcast: bad --log-level '%s'; expected "
-					"error, warn, info or debug\n", level);
+			fprintf(stderr,
+				"rowcast: bad --log-level '%s'; expected "
+				"error, warn, info or debug\n",
+				level);
 			rc_config_free(cfg);
 			return EXIT_CONFIG;
 		}

@@ -27,14 +27,14 @@
 #include "sink.h"
 #include "source.h"
 
-#define POP_BATCH 256
+#define POP_BATCH	 256
 #define POLL_INTERVAL_MS 50
 
 /* Events of one table so far in the open transaction (Debezium's
  * data_collection_order). Tables are told apart by schema and name, not by
  * shape: a schema change inside a transaction keeps counting. */
 struct rc_table_count {
-	struct rc_table *tbl;	/* a reference, dropped at the next BEGIN */
+	struct rc_table *tbl; /* a reference, dropped at the next BEGIN */
 	uint64_t n;
 };
 
@@ -53,12 +53,12 @@ struct rc_pipeline {
 	int have_start;
 
 	/* pipeline thread only */
-	uint64_t cur_seq;		/* open transaction, 0 = none */
+	uint64_t cur_seq; /* open transaction, 0 = none */
 	uint64_t cur_order;
-	struct rc_table_count *counts;	/* events per table in the open txn */
+	struct rc_table_count *counts; /* events per table in the open txn */
 	size_t ncounts, counts_cap;
-	struct rc_pos durable;		/* newest durable position */
-	int durable_dirty;		/* durable is newer than the checkpoint */
+	struct rc_pos durable; /* newest durable position */
+	int durable_dirty;     /* durable is newer than the checkpoint */
 	int64_t last_checkpoint_ms;
 	int64_t last_poll_ms;
 	int sink_failed;
@@ -69,15 +69,15 @@ struct rc_pipeline {
 	atomic_int stopping;
 	atomic_int failed;
 	atomic_int config_error;
-	atomic_uint_fast64_t pushed;	/* items pushed by the source */
-	atomic_uint_fast64_t handled;	/* items fully handled */
+	atomic_uint_fast64_t pushed;  /* items pushed by the source */
+	atomic_uint_fast64_t handled; /* items fully handled */
 	atomic_uint_fast64_t confirmed_lsn;
 	pthread_mutex_t lock;
 	pthread_cond_t drained_cv;
-	uint64_t drained_upto;		/* items known drained (under lock) */
-	int drain_waiters;		/* under lock */
-	struct rc_pos confirmed;	/* under lock */
-	int have_confirmed;		/* under lock */
+	uint64_t drained_upto;	 /* items known drained (under lock) */
+	int drain_waiters;	 /* under lock */
+	struct rc_pos confirmed; /* under lock */
+	int have_confirmed;	 /* under lock */
 
 	/* stats (pipeline thread writes, others read roughly) */
 	atomic_uint_fast64_t n_events;
@@ -123,7 +123,7 @@ rc_pipeline_commit(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms)
 	int r = push(pl, &it, sizeof(it), timeout_ms);
 
 	if (r == 1)
-		pos->gtid = NULL;	/* the queue owns it now */
+		pos->gtid = NULL; /* the queue owns it now */
 	return r;
 }
 
@@ -200,8 +200,8 @@ rc_pipeline_wait_drained(struct rc_pipeline *pl, int timeout_ms)
 		struct timespec ts;
 		int64_t left = deadline - rc_mono_ms();
 
-		if (left <= 0 || (atomic_load(&pl->failed) &&
-				  atomic_load(&pl->stopping)))
+		if (left <= 0 ||
+		    (atomic_load(&pl->failed) && atomic_load(&pl->stopping)))
 			break;
 		if (left > 100)
 			left = 100;
@@ -239,8 +239,9 @@ rc_pipeline_durable(struct rc_pipeline *pl, struct rc_sink *snk,
 		    uint64_t txn_seq, uint32_t n)
 {
 	if (rc_ack_done(pl->ack, txn_seq, n) < 0) {
-		rc_error("pipeline", "sink %s reported an unknown delivery; "
-				     "stopping to stay safe",
+		rc_error("pipeline",
+			 "sink %s reported an unknown delivery; "
+			 "stopping to stay safe",
 			 snk->name);
 		atomic_store(&pl->failed, 1);
 		atomic_store(&pl->stopping, 1);
@@ -279,8 +280,9 @@ maybe_checkpoint(struct rc_pipeline *pl, int force)
 		return;
 	if (rc_checkpoint_save(pl->state_dir, pl->src, &pl->durable, err,
 			       sizeof(err)) < 0) {
-		rc_error("checkpoint", "%s (will retry; the database keeps "
-				       "the changes meanwhile)",
+		rc_error("checkpoint",
+			 "%s (will retry; the database keeps "
+			 "the changes meanwhile)",
 			 err);
 		pl->last_checkpoint_ms = now;
 		return;
@@ -386,8 +388,9 @@ handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 	if (pl->sink_failed)
 		return;
 	if (pl->cur_seq == 0) {
-		rc_error("pipeline", "source %s emitted an event outside a "
-				     "transaction; stopping",
+		rc_error("pipeline",
+			 "source %s emitted an event outside a "
+			 "transaction; stopping",
 			 pl->src->name);
 		atomic_store(&pl->failed, 1);
 		atomic_store(&pl->stopping, 1);
@@ -511,7 +514,8 @@ rc_pipeline_run(struct rc_pipeline *pl)
 			break;
 		for (int i = 0; i < n; i++)
 			handle_item(pl, &items[i]);
-		if (n == 0 || rc_mono_ms() - pl->last_poll_ms >= POLL_INTERVAL_MS) {
+		if (n == 0 ||
+		    rc_mono_ms() - pl->last_poll_ms >= POLL_INTERVAL_MS) {
 			if (n == 0 && atomic_load(&pl->stopping))
 				flush_sinks(pl);
 			poll_sinks(pl);
@@ -521,13 +525,15 @@ rc_pipeline_run(struct rc_pipeline *pl)
 		}
 		if (atomic_load(&pl->stopping)) {
 			if (!stop_deadline)
-				stop_deadline = rc_mono_ms() + pl->shutdown_timeout_ms;
+				stop_deadline =
+					rc_mono_ms() + pl->shutdown_timeout_ms;
 			else if (rc_mono_ms() > stop_deadline) {
-				rc_error("pipeline", "shutdown took longer than "
-						     "shutdown_timeout; stopping "
-						     "without draining (changes "
-						     "not checkpointed will be "
-						     "sent again)");
+				rc_error("pipeline",
+					 "shutdown took longer than "
+					 "shutdown_timeout; stopping "
+					 "without draining (changes "
+					 "not checkpointed will be "
+					 "sent again)");
 				atomic_store(&pl->failed, 1);
 				rc_queue_close(pl->q);
 			}
@@ -545,9 +551,10 @@ rc_pipeline_run(struct rc_pipeline *pl)
 	pthread_join(pl->src_thread, NULL);
 
 	if (rc_ack_inflight(pl->ack) > 0) {
-		rc_warn("pipeline", "source %s: %u transaction(s) were not made "
-				    "durable by the sinks before the stop; they "
-				    "will be sent again on the next start",
+		rc_warn("pipeline",
+			"source %s: %u transaction(s) were not made "
+			"durable by the sinks before the stop; they "
+			"will be sent again on the next start",
 			pl->src->name, rc_ack_inflight(pl->ack));
 		atomic_store(&pl->failed, 1);
 	}
@@ -580,10 +587,11 @@ rc_pipeline_new(const struct rc_config *cfg, struct rc_source *src,
 	pthread_mutex_init(&pl->lock, NULL);
 	pthread_cond_init(&pl->drained_cv, NULL);
 	pl->state_dir = strdup(rc_conf_str(&cfg->global, "state_dir"));
-	pl->checkpoint_interval_ms = rc_conf_ms(&cfg->global, "checkpoint_interval");
+	pl->checkpoint_interval_ms =
+		rc_conf_ms(&cfg->global, "checkpoint_interval");
 	pl->shutdown_timeout_ms = rc_conf_ms(&cfg->global, "shutdown_timeout");
-	pl->q = rc_queue_new(65536, (size_t)rc_conf_size(&cfg->global,
-							 "queue_max_bytes"));
+	pl->q = rc_queue_new(
+		65536, (size_t)rc_conf_size(&cfg->global, "queue_max_bytes"));
 	pl->ack = rc_ack_new(RC_ACK_RING_SLOTS);
 	pl->enc = rc_encoder_new();
 	if (!pl->state_dir || !pl->q || !pl->ack || !pl->enc) {

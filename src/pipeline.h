@@ -33,13 +33,16 @@ struct rc_pipeline;
  * @locality source thread
  */
 int rc_pipeline_begin(struct rc_pipeline *pl, int timeout_ms);
-int rc_pipeline_emit(struct rc_pipeline *pl, struct rc_event *ev, int timeout_ms);
-int rc_pipeline_commit(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms);
+int rc_pipeline_emit(struct rc_pipeline *pl, struct rc_event *ev,
+		     int timeout_ms);
+int rc_pipeline_commit(struct rc_pipeline *pl, struct rc_pos *pos,
+		       int timeout_ms);
 /* The open transaction will never commit (connection lost mid-way). */
 int rc_pipeline_abort(struct rc_pipeline *pl, int timeout_ms);
 /* No transaction is open and the source has seen everything up to pos
  * (e.g. a keepalive): once everything before is durable, pos is too. */
-int rc_pipeline_idle(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms);
+int rc_pipeline_idle(struct rc_pipeline *pl, struct rc_pos *pos,
+		     int timeout_ms);
 
 /*
  * The newest position that is durable in every sink and written to the
@@ -74,15 +77,14 @@ void rc_pipeline_durable(struct rc_pipeline *pl, struct rc_sink *snk,
 
 /* Counters for logs and tests. */
 struct rc_pipeline_stats {
-	uint64_t events;	/* events handed to the sinks */
-	uint64_t txns;		/* transactions committed */
-	uint64_t checkpoints;	/* checkpoint files written */
-	uint64_t queue_bytes;	/* bytes in the queue now */
-	uint64_t queue_peak;	/* most bytes ever in the queue */
+	uint64_t events;      /* events handed to the sinks */
+	uint64_t txns;	      /* transactions committed */
+	uint64_t checkpoints; /* checkpoint files written */
+	uint64_t queue_bytes; /* bytes in the queue now */
+	uint64_t queue_peak;  /* most bytes ever in the queue */
 };
-void rc_pipeline_get_stats(struct rc_pipeline *pl, struct rc_pipeline_stats *st);
-
-
+void rc_pipeline_get_stats(struct rc_pipeline *pl,
+			   struct rc_pipeline_stats *st);
 
 /* ------------------------------------------------------------------ */
 /* Used by main                                                       */

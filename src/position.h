@@ -14,19 +14,21 @@
 #include <string.h>
 
 struct rc_pos {
-	uint64_t lsn;		/* PostgreSQL end LSN; MySQL binlog file number */
-	uint64_t offset;	/* MySQL offset in the binlog file */
-	char *gtid;		/* MySQL GTID set after the transaction, or NULL */
+	uint64_t lsn;	 /* PostgreSQL end LSN; MySQL binlog file number */
+	uint64_t offset; /* MySQL offset in the binlog file */
+	char *gtid;	 /* MySQL GTID set after the transaction, or NULL */
 };
 
-static inline void rc_pos_clear(struct rc_pos *pos)
+static inline void
+rc_pos_clear(struct rc_pos *pos)
 {
 	free(pos->gtid);
 	memset(pos, 0, sizeof(*pos));
 }
 
 /* dst = copy of src (dst is cleared first). Returns 0 or -1. */
-static inline int rc_pos_copy(struct rc_pos *dst, const struct rc_pos *src)
+static inline int
+rc_pos_copy(struct rc_pos *dst, const struct rc_pos *src)
 {
 	rc_pos_clear(dst);
 	dst->lsn = src->lsn;

@@ -14,7 +14,7 @@ struct rc_queue {
 	pthread_cond_t not_full;
 	struct rc_item *ring;
 	uint32_t cap;
-	uint32_t head;		/* next to pop */
+	uint32_t head; /* next to pop */
 	uint32_t count;
 	size_t bytes;
 	size_t max_bytes;

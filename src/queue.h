@@ -19,18 +19,18 @@
 #include "position.h"
 
 enum rc_item_kind {
-	RC_ITEM_EVENT = 1,	/* ev */
-	RC_ITEM_BEGIN,		/* a transaction starts */
-	RC_ITEM_COMMIT,		/* the open transaction committed at pos */
-	RC_ITEM_ABORT,		/* the open transaction will never commit */
-	RC_ITEM_IDLE,		/* nothing open; the source has seen up to pos */
+	RC_ITEM_EVENT = 1, /* ev */
+	RC_ITEM_BEGIN,	   /* a transaction starts */
+	RC_ITEM_COMMIT,	   /* the open transaction committed at pos */
+	RC_ITEM_ABORT,	   /* the open transaction will never commit */
+	RC_ITEM_IDLE,	   /* nothing open; the source has seen up to pos */
 };
 
 struct rc_item {
 	int kind;
 	struct rc_event *ev;
 	struct rc_pos pos;
-	size_t bytes;		/* filled by rc_queue_push */
+	size_t bytes; /* filled by rc_queue_push */
 };
 
 struct rc_queue;

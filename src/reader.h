@@ -27,8 +27,16 @@ rc_reader_init(struct rc_reader *r, const void *data, size_t len)
 	r->err = 0;
 }
 
-static inline int rc_reader_ok(const struct rc_reader *r) { return !r->err; }
-static inline size_t rc_reader_left(const struct rc_reader *r) { return r->err ? 0 : r->left; }
+static inline int
+rc_reader_ok(const struct rc_reader *r)
+{
+	return !r->err;
+}
+static inline size_t
+rc_reader_left(const struct rc_reader *r)
+{
+	return r->err ? 0 : r->left;
+}
 
 /* Take n bytes; returns a pointer into the message or NULL (error set). */
 static inline const unsigned char *
@@ -65,7 +73,7 @@ rc_reader_be32(struct rc_reader *r)
 {
 	const unsigned char *p = rc_reader_bytes(r, 4);
 	return p ? ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-			   ((uint32_t)p[2] << 8) | p[3]
+			       ((uint32_t)p[2] << 8) | p[3]
 		 : 0;
 }
 
@@ -89,7 +97,7 @@ rc_reader_le32(struct rc_reader *r)
 {
 	const unsigned char *p = rc_reader_bytes(r, 4);
 	return p ? (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-			   ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24)
+			       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24)
 		 : 0;
 }
 

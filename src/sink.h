@@ -28,7 +28,7 @@ struct rc_pipeline;
 struct rc_sink;
 
 struct rc_sink_ops {
-	const char *name;		/* value of `type` in [sink NAME] */
+	const char *name; /* value of `type` in [sink NAME] */
 	const char *description;
 	const struct rc_conf_key *conf_keys;
 
@@ -58,7 +58,7 @@ struct rc_sink_ops {
 struct rc_sink {
 	const struct rc_sink_ops *ops;
 	const char *name;
-	struct rc_pipeline *pl;		/* set by the pipeline before write */
+	struct rc_pipeline *pl; /* set by the pipeline before write */
 	char lasterr[RC_ERRLEN];
 };
 

@@ -19,8 +19,8 @@ struct rc_pipeline;
 struct rc_source;
 
 struct rc_source_ops {
-	const char *name;		/* value of `type` in [source NAME] */
-	const char *description;	/* one line, for --help */
+	const char *name;	 /* value of `type` in [source NAME] */
+	const char *description; /* one line, for --help */
 	const struct rc_conf_key *conf_keys; /* plugin keys, {NULL} ended */
 
 	/*
@@ -57,7 +57,7 @@ struct rc_source_ops {
 
 struct rc_source {
 	const struct rc_source_ops *ops;
-	const char *name;			/* section name */
+	const char *name; /* section name */
 	const struct rc_config *cfg;
 	const struct rc_conf_section *sec;
 	char lasterr[RC_ERRLEN];

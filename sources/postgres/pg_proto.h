@@ -21,11 +21,11 @@
 /* ------------------------------------------------------------------ */
 
 struct pg_copy {
-	char kind;		/* 'w' XLogData or 'k' primary keepalive */
-	uint64_t wal_start;	/* 'w': dataStart (0/0 for R and Y messages) */
-	uint64_t wal_end;	/* 'w' and 'k': server's WAL end */
-	int64_t send_time;	/* microseconds since 2000-01-01 */
-	int reply_requested;	/* 'k' */
+	char kind;	     /* 'w' XLogData or 'k' primary keepalive */
+	uint64_t wal_start;  /* 'w': dataStart (0/0 for R and Y messages) */
+	uint64_t wal_end;    /* 'w' and 'k': server's WAL end */
+	int64_t send_time;   /* microseconds since 2000-01-01 */
+	int reply_requested; /* 'k' */
 	const unsigned char *data; /* 'w': the pgoutput message */
 	size_t len;
 };
@@ -50,29 +50,29 @@ int64_t pg_now_us(void);
 /* ------------------------------------------------------------------ */
 
 struct pg_column_desc {
-	uint8_t flags;		/* 1 = part of the replica identity key */
-	const char *name;	/* NUL-terminated, points into the message */
+	uint8_t flags;	  /* 1 = part of the replica identity key */
+	const char *name; /* NUL-terminated, points into the message */
 	uint32_t type_oid;
 	int32_t typmod;
 };
 
 struct pg_tuple_col {
-	char kind;		/* 'n' null, 'u' unchanged TOAST, 't' text, 'b' binary */
-	uint32_t len;		/* 't'/'b' */
-	const char *data;	/* 't'/'b', NOT NUL-terminated */
+	char kind;    /* 'n' null, 'u' unchanged TOAST, 't' text, 'b' binary */
+	uint32_t len; /* 't'/'b' */
+	const char *data; /* 't'/'b', NOT NUL-terminated */
 };
 
 struct pg_tuple {
 	uint16_t ncols;
-	struct pg_tuple_col *cols;	/* parser scratch */
+	struct pg_tuple_col *cols; /* parser scratch */
 };
 
 struct pg_msg {
-	char type;	/* 'B','C','O','R','Y','I','U','D','T','M' */
+	char type; /* 'B','C','O','R','Y','I','U','D','T','M' */
 	union {
 		struct {
 			uint64_t final_lsn;
-			int64_t commit_time;	/* PG epoch micros */
+			int64_t commit_time; /* PG epoch micros */
 			uint32_t xid;
 		} begin;
 		struct {
@@ -87,11 +87,11 @@ struct pg_msg {
 		} origin;
 		struct {
 			uint32_t relid;
-			const char *nspname;	/* "" means pg_catalog */
+			const char *nspname; /* "" means pg_catalog */
 			const char *relname;
-			char replident;		/* 'd','n','f','i' */
+			char replident; /* 'd','n','f','i' */
 			uint16_t ncols;
-			struct pg_column_desc *cols;	/* parser scratch */
+			struct pg_column_desc *cols; /* parser scratch */
 		} rel;
 		struct {
 			uint32_t oid;
@@ -104,26 +104,26 @@ struct pg_msg {
 		} insert;
 		struct {
 			uint32_t relid;
-			char oldkind;		/* 0 none, 'K' key, 'O' old row */
+			char oldkind; /* 0 none, 'K' key, 'O' old row */
 			struct pg_tuple oldtup;
 			struct pg_tuple newtup;
 		} update;
 		struct {
 			uint32_t relid;
-			char oldkind;		/* 'K' or 'O' */
+			char oldkind; /* 'K' or 'O' */
 			struct pg_tuple oldtup;
 		} del;
 		struct {
 			uint32_t nrels;
-			uint8_t options;	/* 1 CASCADE, 2 RESTART IDENTITY */
-			uint32_t *relids;	/* parser scratch */
+			uint8_t options;  /* 1 CASCADE, 2 RESTART IDENTITY */
+			uint32_t *relids; /* parser scratch */
 		} truncate;
 		struct {
-			uint8_t flags;		/* 1 = transactional */
+			uint8_t flags; /* 1 = transactional */
 			uint64_t lsn;
 			const char *prefix;
 			uint32_t len;
-			const char *content;	/* not NUL-terminated */
+			const char *content; /* not NUL-terminated */
 		} message;
 	} u;
 };

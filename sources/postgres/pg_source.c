@@ -35,7 +35,7 @@
 #include "pipeline.h"
 #include "source.h"
 
-#define PG_COMP "postgresql"
+#define PG_COMP	     "postgresql"
 #define PUSH_WAIT_MS 100
 
 /* The walsender formats values with these settings; pg_types.c relies on
@@ -46,34 +46,34 @@ static const char pg_session_options[] =
 	"-c client_encoding=UTF8";
 
 /* Session outcomes. */
-#define SESS_STOP 0		/* asked to stop, drained */
-#define SESS_RETRY 1		/* connection lost: reconnect with backoff */
-#define SESS_CONFIG (-2)	/* the user must fix something */
-#define SESS_FATAL (-1)
+#define SESS_STOP   0	 /* asked to stop, drained */
+#define SESS_RETRY  1	 /* connection lost: reconnect with backoff */
+#define SESS_CONFIG (-2) /* the user must fix something */
+#define SESS_FATAL  (-1)
 
 /* A configured table and what the catalog says about it. */
 struct pg_want {
 	char *schema;
 	char *name;
-	char **key;		/* configured key columns, or NULL */
-	char **exclude;		/* configured excluded columns, or NULL */
-	const char *topic;	/* configured topic, or NULL */
-	char **pk;		/* primary key columns from the catalog */
+	char **key;	   /* configured key columns, or NULL */
+	char **exclude;	   /* configured excluded columns, or NULL */
+	const char *topic; /* configured topic, or NULL */
+	char **pk;	   /* primary key columns from the catalog */
 	int npk;
 };
 
 /* What a Relation message told us, and the rowcast table built from it. */
 struct pg_rel {
 	uint32_t relid;
-	struct rc_table *tbl;		/* current shape (one reference) */
-	int ncols;			/* columns in the Relation message */
-	int *colmap;			/* message column -> tbl column or -1 */
-	struct pg_mapped *maps;		/* per message column */
+	struct rc_table *tbl;	/* current shape (one reference) */
+	int ncols;		/* columns in the Relation message */
+	int *colmap;		/* message column -> tbl column or -1 */
+	struct pg_mapped *maps; /* per message column */
 	struct pg_want *want;
 };
 
 struct pg_source {
-	struct rc_source base;		/* must be first */
+	struct rc_source base; /* must be first */
 
 	char *conninfo;
 	char *password;
@@ -83,23 +83,23 @@ struct pg_source {
 	int64_t status_interval_ms;
 	int64_t max_backoff_ms;
 	int64_t shutdown_timeout_ms;
-	int binary_wanted;		/* configuration */
-	int force_text;			/* a column had no binary decoder */
-	int binary;			/* this session streams binary values */
+	int binary_wanted; /* configuration */
+	int force_text;	   /* a column had no binary decoder */
+	int binary;	   /* this session streams binary values */
 	struct pg_want *want;
 	int nwant;
 	int tables_line;
 
-	PGconn *sql;			/* normal connection */
-	PGconn *repl;			/* replication connection */
+	PGconn *sql;  /* normal connection */
+	PGconn *repl; /* replication connection */
 	char *dbname;
 	struct pg_parser parser;
 	struct pg_rel *rels;
 	int nrels;
 
 	/* stream state */
-	uint64_t received;		/* newest WAL end seen */
-	uint64_t last_idle;		/* last position pushed as idle */
+	uint64_t received;  /* newest WAL end seen */
+	uint64_t last_idle; /* last position pushed as idle */
 	int in_txn;
 	uint32_t xid;
 	uint64_t final_lsn;
@@ -109,8 +109,7 @@ struct pg_source {
 	struct rc_pipeline *pl;
 };
 
-static void
-set_err(struct pg_source *ps, const char *fmt, ...)
+static void set_err(struct pg_source *ps, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
@@ -262,9 +261,11 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	for (const char *p = ps->slot; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 		      *p == '_')) {
-			snprintf(err, errlen, "%s:%d: slot name '%s' may only "
+			snprintf(err, errlen,
+				 "%s:%d: slot name '%s' may only "
 				 "hold lower-case letters, digits and '_'",
-				 cfg->path, rc_conf_line(sec, "slot"), ps->slot);
+				 cfg->path, rc_conf_line(sec, "slot"),
+				 ps->slot);
 			goto fail;
 		}
 
@@ -280,9 +281,11 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 		char full[2 * RC_MAX_NAME + 2];
 
 		if (split_name(tables[i], &w->schema, &w->name) < 0) {
-			snprintf(err, errlen, "%s:%d: table '%s' in [source %s]: "
-				 "expected schema.table", cfg->path,
-				 ps->tables_line, tables[i], sec->name);
+			snprintf(err, errlen,
+				 "%s:%d: table '%s' in [source %s]: "
+				 "expected schema.table",
+				 cfg->path, ps->tables_line, tables[i],
+				 sec->name);
 			free(w->schema);
 			free(w->name);
 			goto fail;
@@ -292,9 +295,11 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 		for (int j = 0; j < ps->nwant - 1; j++)
 			if (strcmp(ps->want[j].schema, w->schema) == 0 &&
 			    strcmp(ps->want[j].name, w->name) == 0) {
-				snprintf(err, errlen, "%s:%d: table %s is listed "
-					 "twice in [source %s]", cfg->path,
-					 ps->tables_line, full, sec->name);
+				snprintf(err, errlen,
+					 "%s:%d: table %s is listed "
+					 "twice in [source %s]",
+					 cfg->path, ps->tables_line, full,
+					 sec->name);
 				goto fail;
 			}
 		tsec = rc_config_table(cfg, full);
@@ -304,7 +309,8 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 			const char *owner = rc_conf_str(tsec, "source");
 			if (!owner || strcmp(owner, sec->name) == 0) {
 				if (rc_conf_list(tsec, "key", &w->key) < 0 ||
-				    rc_conf_list(tsec, "exclude", &w->exclude) < 0)
+				    rc_conf_list(tsec, "exclude", &w->exclude) <
+					    0)
 					goto oom;
 				w->topic = rc_conf_str(tsec, "topic");
 			}
@@ -330,10 +336,16 @@ static int
 needs_user(const char *msg)
 {
 	static const char *const pats[] = {
-		"authentication failed", "does not exist", "no password supplied",
-		"permission denied", "must be superuser or replication role",
-		"no pg_hba.conf entry", "invalid connection option",
-		"missing \"=\"", "invalid URI", NULL,
+		"authentication failed",
+		"does not exist",
+		"no password supplied",
+		"permission denied",
+		"must be superuser or replication role",
+		"no pg_hba.conf entry",
+		"invalid connection option",
+		"missing \"=\"",
+		"invalid URI",
+		NULL,
 	};
 
 	for (int i = 0; pats[i]; i++)
@@ -374,7 +386,8 @@ static PGresult *
 query(struct pg_source *ps, PGconn *c, const char *sql, int nparams,
       const char *const *params)
 {
-	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	PGresult *r =
+		PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK &&
 	    PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -414,9 +427,12 @@ check_table(struct pg_source *ps, struct pg_want *w)
 		"  (SELECT i.indexrelid <> 0 FROM pg_index i"
 		"    WHERE i.indrelid = c.oid AND i.indisreplident),"
 		"  ARRAY(SELECT a.attname FROM pg_index i"
-		"    JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, o) ON true"
-		"    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum"
-		"    WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY k.o)::text[]"
+		"    JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, "
+		"o) ON true"
+		"    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = "
+		"k.attnum"
+		"    WHERE i.indrelid = c.oid AND i.indisprimary ORDER BY "
+		"k.o)::text[]"
 		" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 		" WHERE n.nspname = $1 AND c.relname = $2";
 	const char *params[2] = {w->schema, w->name};
@@ -427,7 +443,8 @@ check_table(struct pg_source *ps, struct pg_want *w)
 	if (!r)
 		return failed_outcome(ps, ps->sql);
 	if (PQntuples(r) == 0) {
-		set_err(ps, "table %s.%s (tables = ..., %s:%d) does not exist in "
+		set_err(ps,
+			"table %s.%s (tables = ..., %s:%d) does not exist in "
 			"database %s; create it or remove it from the list",
 			w->schema, w->name, ps->base.cfg->path, ps->tables_line,
 			ps->dbname);
@@ -436,10 +453,13 @@ check_table(struct pg_source *ps, struct pg_want *w)
 	}
 	kind = PQgetvalue(r, 0, 0)[0];
 	ident = PQgetvalue(r, 0, 1)[0];
-	has_ident_index = !PQgetisnull(r, 0, 2) && PQgetvalue(r, 0, 2)[0] == 't';
+	has_ident_index =
+		!PQgetisnull(r, 0, 2) && PQgetvalue(r, 0, 2)[0] == 't';
 	if (kind != 'r' && kind != 'p') {
-		set_err(ps, "%s.%s is not a table (relkind '%c'); only tables can "
-			"be published", w->schema, w->name, kind);
+		set_err(ps,
+			"%s.%s is not a table (relkind '%c'); only tables can "
+			"be published",
+			w->schema, w->name, kind);
 		PQclear(r);
 		return SESS_CONFIG;
 	}
@@ -473,7 +493,8 @@ check_table(struct pg_source *ps, struct pg_want *w)
 			}
 			if (w->npk + 2 > cap) {
 				cap = cap ? cap * 2 : 4;
-				g = realloc(w->pk, sizeof(char *) * (size_t)cap);
+				g = realloc(w->pk,
+					    sizeof(char *) * (size_t)cap);
 				if (!g)
 					break;
 				w->pk = g;
@@ -488,12 +509,16 @@ check_table(struct pg_source *ps, struct pg_want *w)
 
 	if (ident == 'n' || (ident == 'd' && !has_pk) ||
 	    (ident == 'i' && !has_ident_index)) {
-		set_err(ps, "table %s.%s has %s, so PostgreSQL cannot publish its "
+		set_err(ps,
+			"table %s.%s has %s, so PostgreSQL cannot publish its "
 			"UPDATEs and DELETEs (adding it to a publication would "
-			"make the application's own UPDATE and DELETE fail). Fix: "
-			"ALTER TABLE %s.%s REPLICA IDENTITY FULL; or add a primary "
-			"key", w->schema, w->name,
-			ident == 'n' ? "REPLICA IDENTITY NOTHING"
+			"make the application's own UPDATE and DELETE fail). "
+			"Fix: "
+			"ALTER TABLE %s.%s REPLICA IDENTITY FULL; or add a "
+			"primary "
+			"key",
+			w->schema, w->name,
+			ident == 'n'   ? "REPLICA IDENTITY NOTHING"
 			: ident == 'i' ? "a replica identity index that is gone"
 				       : "no primary key",
 			w->schema, w->name);
@@ -563,8 +588,9 @@ sync_publication(struct pg_source *ps)
 	exists = PQntuples(r) > 0;
 	if (exists && PQgetvalue(r, 0, 0)[0] == 't') {
 		PQclear(r);
-		rc_warn(PG_COMP, "publication %s is FOR ALL TABLES; rowcast "
-				 "uses it as it is and skips other tables",
+		rc_warn(PG_COMP,
+			"publication %s is FOR ALL TABLES; rowcast "
+			"uses it as it is and skips other tables",
 			ps->publication);
 		return SESS_STOP;
 	}
@@ -587,16 +613,18 @@ sync_publication(struct pg_source *ps)
 			goto out;
 		}
 		PQclear(r);
-		rc_info(PG_COMP, "source %s: created publication %s for %d "
-				 "table(s)", ps->base.name, ps->publication,
-			ps->nwant);
+		rc_info(PG_COMP,
+			"source %s: created publication %s for %d "
+			"table(s)",
+			ps->base.name, ps->publication, ps->nwant);
 		rc = SESS_STOP;
 		goto out;
 	}
 
 	r = query(ps, ps->sql,
 		  "SELECT schemaname, tablename FROM pg_publication_tables "
-		  "WHERE pubname = $1", 1, params);
+		  "WHERE pubname = $1",
+		  1, params);
 	if (!r) {
 		rc = failed_outcome(ps, ps->sql);
 		goto out;
@@ -608,7 +636,8 @@ sync_publication(struct pg_source *ps)
 		goto out;
 	}
 	for (int row = 0; row < PQntuples(r); row++) {
-		const char *sch = PQgetvalue(r, row, 0), *tab = PQgetvalue(r, row, 1);
+		const char *sch = PQgetvalue(r, row, 0),
+			   *tab = PQgetvalue(r, row, 1);
 		int found = 0;
 
 		for (int i = 0; i < ps->nwant; i++)
@@ -651,44 +680,54 @@ ensure_slot(struct pg_source *ps, uint64_t confirmed)
 
 	r = query(ps, ps->sql,
 		  "SELECT plugin, database, active_pid, confirmed_flush_lsn "
-		  "FROM pg_replication_slots WHERE slot_name = $1", 1, params);
+		  "FROM pg_replication_slots WHERE slot_name = $1",
+		  1, params);
 	if (!r)
 		return failed_outcome(ps, ps->sql);
 	if (PQntuples(r) > 0) {
 		const char *plugin = PQgetvalue(r, 0, 0);
 		const char *db = PQgetvalue(r, 0, 1);
 
-		if (strcmp(plugin, "pgoutput") != 0 || strcmp(db, ps->dbname) != 0) {
-			set_err(ps, "replication slot %s exists but is for plugin "
-				"'%s' in database '%s' (rowcast needs pgoutput in "
-				"'%s'); choose another slot name", ps->slot,
-				plugin, db, ps->dbname);
+		if (strcmp(plugin, "pgoutput") != 0 ||
+		    strcmp(db, ps->dbname) != 0) {
+			set_err(ps,
+				"replication slot %s exists but is for plugin "
+				"'%s' in database '%s' (rowcast needs pgoutput "
+				"in "
+				"'%s'); choose another slot name",
+				ps->slot, plugin, db, ps->dbname);
 			PQclear(r);
 			return SESS_CONFIG;
 		}
 		if (!PQgetisnull(r, 0, 2)) {
-			set_err(ps, "replication slot %s is in use by process %s",
+			set_err(ps,
+				"replication slot %s is in use by process %s",
 				ps->slot, PQgetvalue(r, 0, 2));
 			PQclear(r);
 			return SESS_RETRY;
 		}
 		if (!confirmed)
-			rc_warn(PG_COMP, "source %s: no checkpoint, resuming from "
-					 "slot %s at %s", ps->base.name,
-				ps->slot, PQgetvalue(r, 0, 3));
+			rc_warn(PG_COMP,
+				"source %s: no checkpoint, resuming from "
+				"slot %s at %s",
+				ps->base.name, ps->slot, PQgetvalue(r, 0, 3));
 		PQclear(r);
 		return SESS_STOP;
 	}
 	PQclear(r);
 	if (confirmed) {
 		rc_lsn_format(confirmed, lsn, sizeof(lsn));
-		set_err(ps, "replication slot %s does not exist, but the "
-			"checkpoint says rowcast confirmed up to %s: the changes "
-			"since then are no longer on the server. To start over from "
-			"now, remove the checkpoint file in state_dir", ps->slot, lsn);
+		set_err(ps,
+			"replication slot %s does not exist, but the "
+			"checkpoint says rowcast confirmed up to %s: the "
+			"changes "
+			"since then are no longer on the server. To start over "
+			"from "
+			"now, remove the checkpoint file in state_dir",
+			ps->slot, lsn);
 		return SESS_CONFIG;
 	}
-	return SESS_STOP + 10;	/* create it on the replication connection */
+	return SESS_STOP + 10; /* create it on the replication connection */
 }
 
 /* CREATE_REPLICATION_SLOT on the replication connection. */
@@ -699,8 +738,10 @@ create_slot(struct pg_source *ps)
 	PGresult *r;
 
 	rc_buf_init(&sql, 4096);
-	rc_buf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput "
-			    "(SNAPSHOT 'nothing')", ps->slot);
+	rc_buf_printf(&sql,
+		      "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput "
+		      "(SNAPSHOT 'nothing')",
+		      ps->slot);
 	r = PQexec(ps->repl, sql.data);
 	rc_buf_free(&sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -721,7 +762,8 @@ check_server(struct pg_source *ps)
 {
 	PGresult *r = query(ps, ps->sql,
 			    "SELECT current_setting('wal_level'), "
-			    "current_database(), current_setting('server_version_num')::int",
+			    "current_database(), "
+			    "current_setting('server_version_num')::int",
 			    0, NULL);
 
 	if (!r)
@@ -729,14 +771,17 @@ check_server(struct pg_source *ps)
 	free(ps->dbname);
 	ps->dbname = strdup(PQgetvalue(r, 0, 1));
 	if (strcmp(PQgetvalue(r, 0, 0), "logical") != 0) {
-		set_err(ps, "the server runs with wal_level=%s; logical decoding "
+		set_err(ps,
+			"the server runs with wal_level=%s; logical decoding "
 			"needs wal_level=logical (ALTER SYSTEM SET wal_level = "
-			"logical; then restart PostgreSQL)", PQgetvalue(r, 0, 0));
+			"logical; then restart PostgreSQL)",
+			PQgetvalue(r, 0, 0));
 		PQclear(r);
 		return SESS_CONFIG;
 	}
 	if (atoi(PQgetvalue(r, 0, 2)) < 100000) {
-		set_err(ps, "PostgreSQL %s is too old: pgoutput needs 10 or later",
+		set_err(ps,
+			"PostgreSQL %s is too old: pgoutput needs 10 or later",
 			PQgetvalue(r, 0, 2));
 		PQclear(r);
 		return SESS_CONFIG;
@@ -761,16 +806,18 @@ lookup_type(void *ctx, uint32_t oid, struct pg_type_desc *desc)
 	if (!ps->sql || PQstatus(ps->sql) != CONNECTION_OK)
 		return -1;
 	snprintf(oidtxt, sizeof(oidtxt), "%u", oid);
-	r = PQexecParams(ps->sql,
-			 "SELECT typtype, typbasetype, typtypmod, "
-			 "CASE WHEN typcategory = 'A' THEN typelem ELSE 0 END, "
-			 "typdelim, format_type(oid, NULL), "
-			 "coalesce((SELECT prosrc FROM pg_proc p WHERE p.oid = typsend "
-			 "AND prolang = 12), ''), "
-			 "coalesce((SELECT prosrc FROM pg_proc p WHERE p.oid = typoutput "
-			 "AND prolang = 12), '') "
-			 "FROM pg_type WHERE oid = $1",
-			 1, NULL, params, NULL, NULL, 0);
+	r = PQexecParams(
+		ps->sql,
+		"SELECT typtype, typbasetype, typtypmod, "
+		"CASE WHEN typcategory = 'A' THEN typelem ELSE 0 END, "
+		"typdelim, format_type(oid, NULL), "
+		"coalesce((SELECT prosrc FROM pg_proc p WHERE p.oid = typsend "
+		"AND prolang = 12), ''), "
+		"coalesce((SELECT prosrc FROM pg_proc p WHERE p.oid = "
+		"typoutput "
+		"AND prolang = 12), '') "
+		"FROM pg_type WHERE oid = $1",
+		1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		PQclear(r);
 		return -1;
@@ -782,8 +829,10 @@ lookup_type(void *ctx, uint32_t oid, struct pg_type_desc *desc)
 	desc->elem = (uint32_t)strtoul(PQgetvalue(r, 0, 3), NULL, 10);
 	desc->delim = PQgetvalue(r, 0, 4)[0];
 	snprintf(desc->name, sizeof(desc->name), "%s", PQgetvalue(r, 0, 5));
-	snprintf(desc->send_src, sizeof(desc->send_src), "%s", PQgetvalue(r, 0, 6));
-	snprintf(desc->out_src, sizeof(desc->out_src), "%s", PQgetvalue(r, 0, 7));
+	snprintf(desc->send_src, sizeof(desc->send_src), "%s",
+		 PQgetvalue(r, 0, 6));
+	snprintf(desc->out_src, sizeof(desc->out_src), "%s",
+		 PQgetvalue(r, 0, 7));
 	PQclear(r);
 	return 0;
 }
@@ -842,9 +891,9 @@ record_prefix(const char *prefix, const char *schema, const char *name)
 static int
 handle_relation(struct pg_source *ps, const struct pg_msg *m)
 {
-	struct pg_want *w = find_want(ps, m->u.rel.nspname[0] ? m->u.rel.nspname
-							      : "pg_catalog",
-				      m->u.rel.relname);
+	struct pg_want *w = find_want(
+		ps, m->u.rel.nspname[0] ? m->u.rel.nspname : "pg_catalog",
+		m->u.rel.relname);
 	struct pg_rel *rel = find_rel(ps, m->u.rel.relid);
 	struct rc_table *tbl = NULL;
 	struct pg_mapped *maps = NULL;
@@ -855,8 +904,8 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 		rc_debug(PG_COMP, "relation %s.%s is not configured; skipped",
 			 m->u.rel.nspname, m->u.rel.relname);
 		if (!rel) {
-			struct pg_rel *g = realloc(ps->rels, sizeof(*g) *
-						   (size_t)(ps->nrels + 1));
+			struct pg_rel *g = realloc(
+				ps->rels, sizeof(*g) * (size_t)(ps->nrels + 1));
 			if (!g) {
 				set_err(ps, "out of memory");
 				return -1;
@@ -875,7 +924,8 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	if (!maps || !colmap)
 		goto oom;
 	for (int i = 0; i < m->u.rel.ncols; i++) {
-		colmap[i] = in_list(w->exclude, m->u.rel.cols[i].name) ? -1 : nout++;
+		colmap[i] = in_list(w->exclude, m->u.rel.cols[i].name) ? -1
+								       : nout++;
 		if (m->u.rel.cols[i].flags & 1)
 			nkeyflag++;
 	}
@@ -886,11 +936,12 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	if (w->topic)
 		tbl->topic = strdup(w->topic);
 	else {
-		size_t n = strlen(ps->prefix) + strlen(w->schema) + strlen(w->name) + 3;
+		size_t n = strlen(ps->prefix) + strlen(w->schema) +
+			   strlen(w->name) + 3;
 		tbl->topic = malloc(n);
 		if (tbl->topic)
-			snprintf(tbl->topic, n, "%s.%s.%s", ps->prefix, w->schema,
-				 w->name);
+			snprintf(tbl->topic, n, "%s.%s.%s", ps->prefix,
+				 w->schema, w->name);
 	}
 	tbl->record_prefix = record_prefix(ps->prefix, w->schema, w->name);
 	if (!tbl->topic || !tbl->record_prefix)
@@ -902,7 +953,8 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 		struct rc_column *col;
 		int is_key;
 
-		pg_map_type(cd->type_oid, cd->typmod, lookup_type, ps, &maps[i]);
+		pg_map_type(cd->type_oid, cd->typmod, lookup_type, ps,
+			    &maps[i]);
 		if (colmap[i] < 0)
 			continue;
 		if (rc_table_set_column(tbl, colmap[i], cd->name, maps[i].type,
@@ -935,7 +987,8 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 					tbl->keys[k++] = i;
 		tbl->nkeys = k;
 		if (nconfkey && k != nconfkey) {
-			set_err(ps, "table %s.%s: key = %s names a column the "
+			set_err(ps,
+				"table %s.%s: key = %s names a column the "
 				"table does not have (or an excluded one)",
 				w->schema, w->name, w->key[0]);
 			goto config_err;
@@ -944,7 +997,8 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	(void)nkeyflag;
 
 	if (!rel) {
-		struct pg_rel *g = realloc(ps->rels, sizeof(*g) * (size_t)(ps->nrels + 1));
+		struct pg_rel *g =
+			realloc(ps->rels, sizeof(*g) * (size_t)(ps->nrels + 1));
 		if (!g)
 			goto oom;
 		ps->rels = g;
@@ -954,12 +1008,13 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	}
 	if (rel->tbl && rc_table_same_shape(rel->tbl, tbl) &&
 	    !strcmp(rel->tbl->topic, tbl->topic)) {
-		rc_table_unref(tbl);	/* unchanged: keep the shape events use */
+		rc_table_unref(tbl); /* unchanged: keep the shape events use */
 	} else {
 		if (rel->tbl) {
 			tbl->version = rel->tbl->version + 1;
-			rc_info(PG_COMP, "table %s.%s changed shape: schema "
-					 "version %u, %d columns",
+			rc_info(PG_COMP,
+				"table %s.%s changed shape: schema "
+				"version %u, %d columns",
 				w->schema, w->name, tbl->version, tbl->ncols);
 		}
 		rc_table_unref(rel->tbl);
@@ -1005,13 +1060,15 @@ all_binary_ok(struct pg_source *ps)
 		for (int row = 0; row < PQntuples(r); row++) {
 			struct pg_mapped m;
 
-			pg_map_type((uint32_t)strtoul(PQgetvalue(r, row, 0), NULL, 10),
-				    atoi(PQgetvalue(r, row, 1)), lookup_type, ps,
-				    &m);
+			pg_map_type((uint32_t)strtoul(PQgetvalue(r, row, 0),
+						      NULL, 10),
+				    atoi(PQgetvalue(r, row, 1)), lookup_type,
+				    ps, &m);
 			if (!pg_binary_ok(&m)) {
-				rc_info(PG_COMP, "source %s: column %s.%s.%s (%s) "
-						 "has no binary decoder: streaming "
-						 "text values",
+				rc_info(PG_COMP,
+					"source %s: column %s.%s.%s (%s) "
+					"has no binary decoder: streaming "
+					"text values",
 					ps->base.name, ps->want[i].schema,
 					ps->want[i].name, PQgetvalue(r, row, 2),
 					m.db_type);
@@ -1040,8 +1097,10 @@ fill_row(struct pg_source *ps, struct pg_rel *rel, struct rc_event *ev,
 	char err[RC_ERRLEN];
 
 	if (tup->ncols != rel->ncols) {
-		set_err(ps, "table %s.%s: tuple has %u columns, the relation %d",
-			rel->tbl->schema, rel->tbl->name, tup->ncols, rel->ncols);
+		set_err(ps,
+			"table %s.%s: tuple has %u columns, the relation %d",
+			rel->tbl->schema, rel->tbl->name, tup->ncols,
+			rel->ncols);
 		return -1;
 	}
 	for (int i = 0; i < tup->ncols; i++) {
@@ -1060,8 +1119,9 @@ fill_row(struct pg_source *ps, struct pg_rel *rel, struct rc_event *ev,
 			rc_event_row(ev, row)[col].kind = RC_V_UNCHANGED;
 			break;
 		case 't':
-			if (pg_convert_text(ev, row, col, &rel->maps[i], c->data,
-					    c->len, err, sizeof(err)) < 0) {
+			if (pg_convert_text(ev, row, col, &rel->maps[i],
+					    c->data, c->len, err,
+					    sizeof(err)) < 0) {
 				set_err(ps, "table %s.%s column %s: %s",
 					rel->tbl->schema, rel->tbl->name,
 					rel->tbl->cols[col].name, err);
@@ -1074,15 +1134,18 @@ fill_row(struct pg_source *ps, struct pg_rel *rel, struct rc_event *ev,
 				 * added since the session started): go on in
 				 * text mode from the last durable position */
 				ps->force_text = 1;
-				set_err(ps, "table %s.%s column %s (%s) has no "
-					"binary decoder; switching to text values",
+				set_err(ps,
+					"table %s.%s column %s (%s) has no "
+					"binary decoder; switching to text "
+					"values",
 					rel->tbl->schema, rel->tbl->name,
 					rel->tbl->cols[col].name,
 					rel->maps[i].db_type);
 				return -2;
 			}
-			if (pg_convert_binary(ev, row, col, &rel->maps[i], c->data,
-					      c->len, err, sizeof(err)) < 0) {
+			if (pg_convert_binary(ev, row, col, &rel->maps[i],
+					      c->data, c->len, err,
+					      sizeof(err)) < 0) {
 				set_err(ps, "table %s.%s column %s: %s",
 					rel->tbl->schema, rel->tbl->name,
 					rel->tbl->cols[col].name, err);
@@ -1090,8 +1153,10 @@ fill_row(struct pg_source *ps, struct pg_rel *rel, struct rc_event *ev,
 			}
 			break;
 		default:
-			set_err(ps, "table %s.%s: unexpected tuple column kind "
-				"'%c'", rel->tbl->schema, rel->tbl->name, c->kind);
+			set_err(ps,
+				"table %s.%s: unexpected tuple column kind "
+				"'%c'",
+				rel->tbl->schema, rel->tbl->name, c->kind);
 			return -1;
 		}
 	}
@@ -1163,12 +1228,13 @@ handle_change(struct pg_source *ps, const struct pg_msg *m, uint64_t lsn)
 	}
 	rel = find_rel(ps, relid);
 	if (!rel) {
-		set_err(ps, "change for relation %u before its Relation message",
+		set_err(ps,
+			"change for relation %u before its Relation message",
 			relid);
 		return -1;
 	}
 	if (!rel->tbl)
-		return 0;	/* not configured */
+		return 0; /* not configured */
 	if (!ps->in_txn) {
 		set_err(ps, "row change outside a transaction");
 		return -1;
@@ -1187,9 +1253,11 @@ handle_change(struct pg_source *ps, const struct pg_msg *m, uint64_t lsn)
 	}
 	if (newtup) {
 		const struct pg_tuple *full_old =
-			m->type == 'U' && m->u.update.oldkind == 'O' ? oldtup : NULL;
+			m->type == 'U' && m->u.update.oldkind == 'O' ? oldtup
+								     : NULL;
 		if (rc_event_alloc_row(ev, &ev->after) < 0 ||
-		    (r = fill_row(ps, rel, ev, ev->after, newtup, full_old)) < 0)
+		    (r = fill_row(ps, rel, ev, ev->after, newtup, full_old)) <
+			    0)
 			goto fail;
 	}
 	return push_event(ps, ev);
@@ -1241,11 +1309,13 @@ send_status(struct pg_source *ps, int reply)
 	int64_t now = rc_mono_ms();
 
 	if (!reply && now - ps->last_status_ms < ps->status_interval_ms &&
-	    (flushed == ps->last_flushed_sent || now - ps->last_status_ms < 100))
+	    (flushed == ps->last_flushed_sent ||
+	     now - ps->last_status_ms < 100))
 		return 0;
 	if (!ps->repl)
 		return 0;
-	pg_build_status_update(msg, ps->received > flushed ? ps->received : flushed,
+	pg_build_status_update(msg,
+			       ps->received > flushed ? ps->received : flushed,
 			       flushed, flushed, pg_now_us(), 0);
 	if (PQputCopyData(ps->repl, (const char *)msg, sizeof(msg)) <= 0 ||
 	    PQflush(ps->repl) < 0) {
@@ -1265,10 +1335,11 @@ handle_message(struct pg_source *ps, const struct pg_copy *cp)
 	struct pg_msg m;
 	int r;
 
-	if (pg_parse(&ps->parser, cp->data, cp->len, &m, err, sizeof(err)) < 0) {
+	if (pg_parse(&ps->parser, cp->data, cp->len, &m, err, sizeof(err)) <
+	    0) {
 		set_err(ps, "malformed pgoutput message at %X/%X: %s",
-			(unsigned)(cp->wal_start >> 32), (unsigned)cp->wal_start,
-			err);
+			(unsigned)(cp->wal_start >> 32),
+			(unsigned)cp->wal_start, err);
 		return -1;
 	}
 	switch (m.type) {
@@ -1324,8 +1395,9 @@ handle_message(struct pg_source *ps, const struct pg_copy *cp)
 	case 'O':
 		return 0;
 	case 'M':
-		rc_debug(PG_COMP, "logical decoding message, prefix '%s', %u "
-				  "bytes (not captured)",
+		rc_debug(PG_COMP,
+			 "logical decoding message, prefix '%s', %u "
+			 "bytes (not captured)",
 			 m.u.message.prefix, m.u.message.len);
 		return 0;
 	default:
@@ -1430,13 +1502,15 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 	char *pubq;
 	int rc;
 
-	pubq = PQescapeLiteral(ps->repl, ps->publication, strlen(ps->publication));
+	pubq = PQescapeLiteral(ps->repl, ps->publication,
+			       strlen(ps->publication));
 	rc_buf_init(&cmd, 4096);
 	rc_buf_printf(&cmd,
 		      "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version "
 		      "'1', publication_names %s%s)",
-		      ps->slot, (unsigned)(start_lsn >> 32), (unsigned)start_lsn,
-		      pubq ? pubq : "''", ps->binary ? ", binary 'true'" : "");
+		      ps->slot, (unsigned)(start_lsn >> 32),
+		      (unsigned)start_lsn, pubq ? pubq : "''",
+		      ps->binary ? ", binary 'true'" : "");
 	PQfreemem(pubq);
 	r = PQexec(ps->repl, cmd.data);
 	rc_buf_free(&cmd);
@@ -1446,7 +1520,8 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 		return failed_outcome(ps, ps->repl);
 	}
 	PQclear(r);
-	rc_info(PG_COMP, "source %s: streaming from slot %s at %X/%X (%s values)",
+	rc_info(PG_COMP,
+		"source %s: streaming from slot %s at %X/%X (%s values)",
 		ps->base.name, ps->slot, (unsigned)(start_lsn >> 32),
 		(unsigned)start_lsn, ps->binary ? "binary" : "text");
 	ps->last_status_ms = rc_mono_ms();
@@ -1465,7 +1540,8 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 				return SESS_RETRY;
 			wait_socket(ps->repl, 100);
 			if (PQconsumeInput(ps->repl) == 0) {
-				set_err(ps, "connection lost: %s", pq_msg(ps->repl));
+				set_err(ps, "connection lost: %s",
+					pq_msg(ps->repl));
 				return SESS_RETRY;
 			}
 			continue;
@@ -1475,12 +1551,16 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 			r = PQgetResult(ps->repl);
 			{
 				const char *why =
-					r && PQresultStatus(r) == PGRES_FATAL_ERROR
+					r && PQresultStatus(
+						     r) == PGRES_FATAL_ERROR
 						? PQresultErrorMessage(r)
 						: pq_msg(ps->repl);
-				set_err(ps, "the server ended the replication "
-					"stream: %s", why[0] ? why
-					: "it is shutting down or restarting");
+				set_err(ps,
+					"the server ended the replication "
+					"stream: %s",
+					why[0] ? why
+					       : "it is shutting down or "
+						 "restarting");
 				for (char *p = ps->base.lasterr; *p; p++)
 					if (*p == '\n')
 						*p = ' ';
@@ -1624,12 +1704,13 @@ backoff_sleep(struct pg_source *ps, int64_t ms)
  * with exponential backoff.
  */
 static int
-pg_run(struct rc_source *src, struct rc_pipeline *pl, const struct rc_pos *start)
+pg_run(struct rc_source *src, struct rc_pipeline *pl,
+       const struct rc_pos *start)
 {
 	struct pg_source *ps = (struct pg_source *)src;
 	int64_t backoff = 1000;
 
-	(void)start;	/* the pipeline starts confirmed at the checkpoint */
+	(void)start; /* the pipeline starts confirmed at the checkpoint */
 	ps->pl = pl;
 	for (;;) {
 		int64_t began = rc_mono_ms();
@@ -1686,12 +1767,15 @@ pg_parse_pos(const char *key, const char *value, struct rc_pos *pos, char *err,
 	     size_t errlen)
 {
 	if (strcmp(key, "lsn") != 0) {
-		snprintf(err, errlen, "unknown key '%s' in a postgresql checkpoint "
-			 "(expected lsn)", key);
+		snprintf(err, errlen,
+			 "unknown key '%s' in a postgresql checkpoint "
+			 "(expected lsn)",
+			 key);
 		return -1;
 	}
 	if (rc_lsn_parse(value, &pos->lsn) < 0) {
-		snprintf(err, errlen, "bad lsn '%s' (expected X/Y in hex)", value);
+		snprintf(err, errlen, "bad lsn '%s' (expected X/Y in hex)",
+			 value);
 		return -1;
 	}
 	return 0;
@@ -1703,17 +1787,24 @@ pg_parse_pos(const char *key, const char *value, struct rc_pos *pos, char *err,
 
 static const struct rc_conf_key pg_keys[] = {
 	{"conninfo", RC_CONF_STRING, NULL, RC_CONF_REQUIRED,
-	 "libpq connection string of the database (a password here is allowed, but see password)", NULL, 0, 0},
+	 "libpq connection string of the database (a password here is allowed, "
+	 "but see password)",
+	 NULL, 0, 0},
 	{"password", RC_CONF_STRING, NULL, RC_CONF_SECRET,
-	 "password for conninfo's user; better as password_file or password_env", NULL, 0, 0},
+	 "password for conninfo's user; better as password_file or "
+	 "password_env",
+	 NULL, 0, 0},
 	{"slot", RC_CONF_STRING, NULL, 0,
 	 "replication slot name (default rowcast_<source name>)", NULL, 0, 0},
 	{"publication", RC_CONF_STRING, NULL, 0,
 	 "publication name (default rowcast_<source name>)", NULL, 0, 0},
 	{"status_interval", RC_CONF_DURATION, "10s", 0,
-	 "interval of standby status updates to the server", NULL, 100, 3600000},
+	 "interval of standby status updates to the server", NULL, 100,
+	 3600000},
 	{"binary", RC_CONF_BOOL, "true", 0,
-	 "ask for column values in binary form (less work for the server); text is used when a column's type has no binary decoder", NULL, 0, 0},
+	 "ask for column values in binary form (less work for the server); "
+	 "text is used when a column's type has no binary decoder",
+	 NULL, 0, 0},
 	{"reconnect_max_backoff", RC_CONF_DURATION, "30s", 0,
 	 "longest wait between two reconnection attempts", NULL, 100, 3600000},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},

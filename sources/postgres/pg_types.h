@@ -24,23 +24,25 @@
 #include "event.h"
 
 enum pg_conv {
-	PG_CONV_TEXT = 0,	/* string, the text form as is */
+	PG_CONV_TEXT = 0, /* string, the text form as is */
 	PG_CONV_BOOL,
-	PG_CONV_INT32,		/* int2, int4 */
-	PG_CONV_INT64,		/* int8, oid, xid8 ... */
+	PG_CONV_INT32, /* int2, int4 */
+	PG_CONV_INT64, /* int8, oid, xid8 ... */
 	PG_CONV_FLOAT4,
 	PG_CONV_FLOAT8,
-	PG_CONV_NUMERIC,	/* numeric(p,s) -> decimal; NaN/Infinity -> text */
-	PG_CONV_NUMERIC_TEXT,	/* numeric without scale -> string */
-	PG_CONV_MONEY,		/* money -> decimal(19,2) */
-	PG_CONV_BYTEA,		/* \x hex -> bytes */
-	PG_CONV_DATE,		/* date; +/-infinity -> INT32 max/min */
-	PG_CONV_TIME,		/* time -> time-micros */
-	PG_CONV_TIMESTAMP,	/* -> local-timestamp-micros; infinity -> INT64 max/min */
-	PG_CONV_TIMESTAMPTZ,	/* -> timestamp-micros; infinity -> INT64 max/min */
+	PG_CONV_NUMERIC, /* numeric(p,s) -> decimal; NaN/Infinity -> text */
+	PG_CONV_NUMERIC_TEXT, /* numeric without scale -> string */
+	PG_CONV_MONEY,	      /* money -> decimal(19,2) */
+	PG_CONV_BYTEA,	      /* \x hex -> bytes */
+	PG_CONV_DATE,	      /* date; +/-infinity -> INT32 max/min */
+	PG_CONV_TIME,	      /* time -> time-micros */
+	PG_CONV_TIMESTAMP,    /* -> local-timestamp-micros; infinity -> INT64
+				 max/min */
+	PG_CONV_TIMESTAMPTZ,  /* -> timestamp-micros; infinity -> INT64 max/min
+			       */
 	PG_CONV_UUID,
-	PG_CONV_JSON,		/* json, jsonb */
-	PG_CONV_ARRAY,		/* one-dimensional array of elem conv; else text */
+	PG_CONV_JSON,  /* json, jsonb */
+	PG_CONV_ARRAY, /* one-dimensional array of elem conv; else text */
 	PG_CONV__COUNT
 };
 
@@ -51,49 +53,49 @@ enum pg_conv {
  */
 enum pg_bin {
 	PG_BIN_NONE = 0,
-	PG_BIN_TEXT,		/* the send format is the text form: text,
-				 * varchar, bpchar, name, xml, json, enums,
-				 * citext and other types sent by textsend */
-	PG_BIN_CHAR,		/* "char": one raw byte */
-	PG_BIN_BOOL,		/* 1 byte */
-	PG_BIN_INT2,		/* big-endian signed */
+	PG_BIN_TEXT, /* the send format is the text form: text,
+		      * varchar, bpchar, name, xml, json, enums,
+		      * citext and other types sent by textsend */
+	PG_BIN_CHAR, /* "char": one raw byte */
+	PG_BIN_BOOL, /* 1 byte */
+	PG_BIN_INT2, /* big-endian signed */
 	PG_BIN_INT4,
 	PG_BIN_INT8,
-	PG_BIN_UINT32,		/* oid, xid, cid */
-	PG_BIN_UINT64,		/* xid8 */
-	PG_BIN_FLOAT4,		/* IEEE 754, big-endian */
+	PG_BIN_UINT32, /* oid, xid, cid */
+	PG_BIN_UINT64, /* xid8 */
+	PG_BIN_FLOAT4, /* IEEE 754, big-endian */
 	PG_BIN_FLOAT8,
-	PG_BIN_NUMERIC,		/* ndigits, weight, sign, dscale, base 10000 */
-	PG_BIN_MONEY,		/* int64 cents */
-	PG_BIN_BYTEA,		/* the bytes */
-	PG_BIN_DATE,		/* int32 days since 2000-01-01 */
-	PG_BIN_TIME,		/* int64 microseconds since midnight */
-	PG_BIN_TIMETZ,		/* time, then int32 zone (seconds west) */
-	PG_BIN_TIMESTAMP,	/* int64 microseconds since 2000-01-01 */
-	PG_BIN_TIMESTAMPTZ,	/* the same, UTC */
-	PG_BIN_INTERVAL,	/* int64 microseconds, int32 days, int32 months */
-	PG_BIN_UUID,		/* 16 bytes */
-	PG_BIN_JSONB,		/* version byte 1, then the text */
-	PG_BIN_JSONPATH,	/* version byte 1, then the text */
-	PG_BIN_PG_LSN,		/* uint64 */
-	PG_BIN_MACADDR,		/* 6 bytes */
-	PG_BIN_MACADDR8,	/* 8 bytes */
-	PG_BIN_INET,		/* family, bits, is_cidr, nb, address */
+	PG_BIN_NUMERIC,	    /* ndigits, weight, sign, dscale, base 10000 */
+	PG_BIN_MONEY,	    /* int64 cents */
+	PG_BIN_BYTEA,	    /* the bytes */
+	PG_BIN_DATE,	    /* int32 days since 2000-01-01 */
+	PG_BIN_TIME,	    /* int64 microseconds since midnight */
+	PG_BIN_TIMETZ,	    /* time, then int32 zone (seconds west) */
+	PG_BIN_TIMESTAMP,   /* int64 microseconds since 2000-01-01 */
+	PG_BIN_TIMESTAMPTZ, /* the same, UTC */
+	PG_BIN_INTERVAL,    /* int64 microseconds, int32 days, int32 months */
+	PG_BIN_UUID,	    /* 16 bytes */
+	PG_BIN_JSONB,	    /* version byte 1, then the text */
+	PG_BIN_JSONPATH,    /* version byte 1, then the text */
+	PG_BIN_PG_LSN,	    /* uint64 */
+	PG_BIN_MACADDR,	    /* 6 bytes */
+	PG_BIN_MACADDR8,    /* 8 bytes */
+	PG_BIN_INET,	    /* family, bits, is_cidr, nb, address */
 	PG_BIN_CIDR,
-	PG_BIN_BIT,		/* int32 bit length, then the bits */
-	PG_BIN_ARRAY,		/* array_send() of elements of elem_bin */
+	PG_BIN_BIT,   /* int32 bit length, then the bits */
+	PG_BIN_ARRAY, /* array_send() of elements of elem_bin */
 	PG_BIN__COUNT
 };
 
 /* What the source learns from the catalog about a type that is not built
  * in (enum, domain, array of such, composite, range, extension type). */
 struct pg_type_desc {
-	char typtype;		/* 'b' base, 'e' enum, 'd' domain, 'c', 'r', 'm', 'p' */
-	uint32_t basetype;	/* domain: base type OID */
-	int32_t basetypmod;	/* domain: base typmod */
-	uint32_t elem;		/* array: element type OID (0 when not an array) */
-	char delim;		/* array element delimiter (',' except box ';') */
-	char name[64];		/* format_type() of the type */
+	char typtype; /* 'b' base, 'e' enum, 'd' domain, 'c', 'r', 'm', 'p' */
+	uint32_t basetype;  /* domain: base type OID */
+	int32_t basetypmod; /* domain: base typmod */
+	uint32_t elem;	    /* array: element type OID (0 when not an array) */
+	char delim;	    /* array element delimiter (',' except box ';') */
+	char name[64];	    /* format_type() of the type */
 	/* pg_proc.prosrc of typsend and typoutput when they are internal
 	 * functions (prolang 12), else "": a base type sent by textsend and
 	 * printed by textout (citext) reads its binary form as text. Left
@@ -109,14 +111,14 @@ typedef int (*pg_type_lookup_fn)(void *ctx, uint32_t oid,
 
 struct pg_mapped {
 	enum rc_type type;
-	enum rc_type elem_type;		/* RC_T_ARRAY */
-	int precision, scale;		/* RC_T_DECIMAL */
+	enum rc_type elem_type; /* RC_T_ARRAY */
+	int precision, scale;	/* RC_T_DECIMAL */
 	enum pg_conv conv;
-	enum pg_conv elem_conv;		/* PG_CONV_ARRAY */
-	char delim;			/* PG_CONV_ARRAY */
-	char db_type[96];		/* e.g. "numeric(12,2)", "integer[]" */
-	enum pg_bin bin;		/* binary decoder (of the base type) */
-	enum pg_bin elem_bin;		/* PG_BIN_ARRAY: the element's */
+	enum pg_conv elem_conv; /* PG_CONV_ARRAY */
+	char delim;		/* PG_CONV_ARRAY */
+	char db_type[96];	/* e.g. "numeric(12,2)", "integer[]" */
+	enum pg_bin bin;	/* binary decoder (of the base type) */
+	enum pg_bin elem_bin;	/* PG_BIN_ARRAY: the element's */
 };
 
 /*
@@ -163,14 +165,14 @@ int pg_convert_binary(struct rc_event *ev, int64_t row, int col,
 /* The rows of the type table, for docs and tests. */
 struct pg_builtin_type {
 	uint32_t oid;
-	const char *name;	/* as format_type() prints it: "integer" */
+	const char *name; /* as format_type() prints it: "integer" */
 	enum rc_type type;
 	enum pg_conv conv;
-	uint32_t elem;		/* for array types: element OID, else 0 */
-	const char *note;	/* the README's note on the mapping */
-	const char *typname;	/* pg_type.typname, e.g. "int4", "_int4" */
+	uint32_t elem;	     /* for array types: element OID, else 0 */
+	const char *note;    /* the README's note on the mapping */
+	const char *typname; /* pg_type.typname, e.g. "int4", "_int4" */
 };
-extern const struct pg_builtin_type pg_builtin_types[];	/* sorted by oid */
+extern const struct pg_builtin_type pg_builtin_types[]; /* sorted by oid */
 extern const size_t pg_builtin_types_count;
 
 /* The row of a built-in type, or NULL. */
