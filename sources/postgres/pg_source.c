@@ -26,6 +26,7 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "checkpoint.h"
 #include "encoder.h"
 #include "clock.h"
 #include "event.h"
@@ -676,7 +677,7 @@ ensure_slot(struct pg_source *ps, uint64_t confirmed)
 {
 	const char *params[1] = {ps->slot};
 	PGresult *r;
-	char lsn[32];
+	char lsn[32], path[1024];
 
 	r = query(ps, ps->sql,
 		  "SELECT plugin, database, active_pid, confirmed_flush_lsn "
@@ -717,14 +718,17 @@ ensure_slot(struct pg_source *ps, uint64_t confirmed)
 	PQclear(r);
 	if (confirmed) {
 		rc_lsn_format(confirmed, lsn, sizeof(lsn));
+		rc_checkpoint_path(
+			rc_conf_str(&ps->base.cfg->global, "state_dir"),
+			ps->base.name, path, sizeof(path));
 		set_err(ps,
 			"replication slot %s does not exist, but the "
-			"checkpoint says rowcast confirmed up to %s: the "
-			"changes "
-			"since then are no longer on the server. To start over "
-			"from "
-			"now, remove the checkpoint file in state_dir",
-			ps->slot, lsn);
+			"checkpoint "
+			"says rowcast confirmed up to %s: the changes since "
+			"then "
+			"are no longer on the server. To start over from now, "
+			"remove %s",
+			ps->slot, lsn, path);
 		return SESS_CONFIG;
 	}
 	return SESS_STOP + 10; /* create it on the replication connection */
@@ -1641,8 +1645,16 @@ session(struct pg_source *ps)
 
 	ps->repl = pg_connect(ps, 1);
 	if (PQstatus(ps->repl) != CONNECTION_OK) {
-		set_err(ps, "cannot open a replication connection: %s",
-			pq_msg(ps->repl));
+		const char *msg = pq_msg(ps->repl);
+
+		if (strstr(msg, "replication role"))
+			set_err(ps,
+				"cannot open a replication connection: %s "
+				"(fix: ALTER ROLE %s REPLICATION)",
+				msg, PQuser(ps->repl));
+		else
+			set_err(ps, "cannot open a replication connection: %s",
+				msg);
 		return needs_user(ps->base.lasterr) ? SESS_CONFIG : SESS_RETRY;
 	}
 	if (need_slot && (rc = create_slot(ps)) != SESS_STOP)

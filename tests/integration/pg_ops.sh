@@ -38,25 +38,6 @@ SQL
 
 # expect_exit2 DESCRIPTION PATTERN...: run rowcast -c $CONF in the foreground,
 # require exit status 2 within 30s and every PATTERN (grep -Ei) in stderr.
-expect_exit2() {
-    local desc=$1 rc=0 p
-    shift
-    timeout 30 "$ROWCAST" -c "$CONF" >"$WORK/exit2.out" 2>"$WORK/exit2.err" || rc=$?
-    [ "$rc" -ne 124 ] || fail "$desc: rowcast still running after 30s (expected exit 2)"
-    if [ "$rc" -ne 2 ]; then
-        cat "$WORK/exit2.err" >&2
-        fail "$desc: exit status $rc, expected 2"
-    fi
-    for p in "$@"; do
-        if ! grep -Eqi -- "$p" "$WORK/exit2.err"; then
-            echo "---- stderr ----" >&2
-            cat "$WORK/exit2.err" >&2
-            fail "$desc: stderr does not match /$p/"
-        fi
-    done
-    info "$desc: exit 2: $(grep -v ' INFO ' "$WORK/exit2.err" | head -n 3 | cut -c1-400)"
-}
-
 step "create the tables (DEFAULT, FULL, USING INDEX, no key)"
 psql_cdc <<'SQL'
 CREATE TABLE customers (id int PRIMARY KEY, name text, email text, bio text);

@@ -317,6 +317,28 @@ rc_kill() {
     RC_PID=""
 }
 
+# expect_exit2 DESC PATTERN...: run rowcast on $CONF in the foreground; it
+# must exit with status 2 and its stderr must match every PATTERN (ERE,
+# case-insensitive).
+expect_exit2() {
+    local desc=$1 rc=0 p
+    shift
+    timeout 30 "$ROWCAST" -c "$CONF" >"$WORK/exit2.out" 2>"$WORK/exit2.err" || rc=$?
+    [ "$rc" -ne 124 ] || fail "$desc: rowcast still running after 30s (expected exit 2)"
+    if [ "$rc" -ne 2 ]; then
+        cat "$WORK/exit2.err" >&2
+        fail "$desc: exit status $rc, expected 2"
+    fi
+    for p in "$@"; do
+        if ! grep -Eqi -- "$p" "$WORK/exit2.err"; then
+            echo "---- stderr ----" >&2
+            cat "$WORK/exit2.err" >&2
+            fail "$desc: stderr does not match /$p/"
+        fi
+    done
+    info "$desc: exit 2: $(grep -v ' INFO ' "$WORK/exit2.err" | head -n 3 | cut -c1-400)"
+}
+
 # Fail at once if rowcast died on its own.
 rc_check_alive() {
     if ! rc_alive; then
