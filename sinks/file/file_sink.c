@@ -47,6 +47,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -113,8 +114,8 @@ struct file_stream {
 struct file_sink {
 	struct rc_sink base; /* first member */
 	char *path;
-	int rootfd; /* <path>, O_DIRECTORY */
-	int lockfd;
+	int rootfd;		/* <path>, O_DIRECTORY */
+	struct path_lock *lock; /* shared by the sinks of this process */
 	uint64_t rotate_bytes, block_bytes;
 	int64_t rotate_ms, flush_ms;
 	int closing; /* in close(): report nothing */
@@ -909,6 +910,105 @@ stream_rotate_due(const struct file_sink *fs, const struct file_stream *st,
 
 static void file_close(struct rc_sink *snk);
 
+/* ------------------------------------------------------------------ */
+/* The path lock                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * <path>/.rowcast.lock is flock(2)ed by the first file sink of a process
+ * that opens the directory, and that sink recovers the .part files left by
+ * a crash. rowcast gives each source its own instance of a [sink], all
+ * opened before any event flows, so later instances on the same directory
+ * share the lock (counted here) and must not recover: the files there are
+ * already whole. Another process holding the lock is an error.
+ */
+struct path_lock {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+	int refs;
+	struct path_lock *next;
+};
+
+static pthread_mutex_t path_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct path_lock *path_locks;
+
+/* 1: lock taken, recover; 0: already held by this process; -1: error. */
+static int
+path_lock_take(struct file_sink *fs, char *err, size_t errlen)
+{
+	struct path_lock *pl;
+	struct stat st;
+	int rc = -1;
+
+	if (fstat(fs->rootfd, &st) < 0) {
+		snprintf(err, errlen, "file: stat %s: %s", fs->path,
+			 strerror(errno));
+		return -1;
+	}
+	pthread_mutex_lock(&path_locks_mu);
+	for (pl = path_locks; pl; pl = pl->next)
+		if (pl->dev == st.st_dev && pl->ino == st.st_ino) {
+			pl->refs++;
+			fs->lock = pl;
+			rc = 0;
+			goto out;
+		}
+	pl = calloc(1, sizeof(*pl));
+	if (!pl) {
+		snprintf(err, errlen, "file: out of memory");
+		goto out;
+	}
+	pl->fd = openat(fs->rootfd, FILE_LOCK_NAME,
+			O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (pl->fd < 0) {
+		snprintf(err, errlen, "file: open %s/%s: %s", fs->path,
+			 FILE_LOCK_NAME, strerror(errno));
+		free(pl);
+		goto out;
+	}
+	if (flock(pl->fd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(err, errlen,
+			 "file: %s is in use by another rowcast process "
+			 "(%s/%s is locked); give each its own path",
+			 fs->path, fs->path, FILE_LOCK_NAME);
+		close(pl->fd);
+		free(pl);
+		goto out;
+	}
+	pl->dev = st.st_dev;
+	pl->ino = st.st_ino;
+	pl->refs = 1;
+	pl->next = path_locks;
+	path_locks = pl;
+	fs->lock = pl;
+	rc = 1;
+out:
+	pthread_mutex_unlock(&path_locks_mu);
+	return rc;
+}
+
+static void
+path_lock_release(struct file_sink *fs)
+{
+	struct path_lock **pp;
+
+	if (!fs->lock)
+		return;
+	pthread_mutex_lock(&path_locks_mu);
+	if (--fs->lock->refs == 0) {
+		for (pp = &path_locks; *pp; pp = &(*pp)->next)
+			if (*pp == fs->lock) {
+				*pp = fs->lock->next;
+				break;
+			}
+		close(fs->lock->fd); /* releases the flock */
+		free(fs->lock);
+	}
+	pthread_mutex_unlock(&path_locks_mu);
+	fs->lock = NULL;
+}
+
 static struct rc_sink *
 file_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	  char *err, size_t errlen)
@@ -930,7 +1030,7 @@ file_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	}
 	fs->base.ops = &rc_file_sink_ops;
 	fs->base.name = sec->name;
-	fs->rootfd = fs->lockfd = -1;
+	fs->rootfd = -1;
 	fs->rotate_bytes = rc_conf_size(sec, "rotate_bytes");
 	fs->block_bytes = rc_conf_size(sec, "block_bytes");
 	fs->rotate_ms = rc_conf_ms(sec, "rotate_interval");
@@ -947,23 +1047,18 @@ file_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 			 strerror(errno));
 		goto fail;
 	}
-	/* two writers in one directory would recover each other's files */
-	fs->lockfd = openat(fs->rootfd, FILE_LOCK_NAME,
-			    O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fs->lockfd < 0) {
-		snprintf(err, errlen, "file: open %s/%s: %s", path,
-			 FILE_LOCK_NAME, strerror(errno));
+	/* two processes in one directory would recover each other's files;
+	 * the sinks of one process share the lock (see path_lock_take) */
+	switch (path_lock_take(fs, err, errlen)) {
+	case 1:
+		if (recover_all(fs, err, errlen) < 0)
+			goto fail;
+		break;
+	case 0:
+		break;
+	default:
 		goto fail;
 	}
-	if (flock(fs->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		snprintf(err, errlen,
-			 "file: %s is in use by another file sink "
-			 "(%s/%s is locked); give each sink its own path",
-			 path, path, FILE_LOCK_NAME);
-		goto fail;
-	}
-	if (recover_all(fs, err, errlen) < 0)
-		goto fail;
 	return &fs->base;
 
 fail:
@@ -1104,8 +1199,7 @@ file_close(struct rc_sink *snk)
 			free(st);
 		}
 	}
-	if (fs->lockfd >= 0)
-		close(fs->lockfd); /* releases the flock */
+	path_lock_release(fs);
 	if (fs->rootfd >= 0)
 		close(fs->rootfd);
 	free(fs->path);

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1037,22 +1039,67 @@ test_recovery(void)
 	rm_rf(tmp);
 }
 
-/* Two sinks on one path would recover each other's files: refused. */
+/*
+ * The path lock. Sinks of one process share it (rowcast opens one instance
+ * of a [sink] per source): the second one must not "recover" the first
+ * one's open .part files. Another process holding it is refused.
+ */
 static void
 test_lock(void)
 {
-	char *tmp = mktemp_dir(), out[128], err[RC_ERRLEN];
+	char *tmp = mktemp_dir(), out[128], err[RC_ERRLEN], part[512], lock[256];
 	struct rc_sink *a, *b;
+	struct stat st;
+	int fds[2];
+	pid_t child;
+	char c;
+	FILE *f;
 
 	snprintf(out, sizeof(out), "%s/out", tmp);
 	a = open_sink(tmp, out, "", err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	/* a live file of sink a (here: a stand-in) */
+	snprintf(part, sizeof(part), "%s/t", out);
+	mkdir(part, 0755);
+	snprintf(part, sizeof(part), "%s/t/t-20260101T000000Z-000001.avro.part",
+		 out);
+	f = fopen(part, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("live data of sink a", f);
+	fclose(f);
 	b = open_sink(tmp, out, "", err, sizeof(err));
-	CU_ASSERT_PTR_NULL(b);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "in use"));
+	CU_ASSERT_PTR_NOT_NULL(b);
+	CU_ASSERT_EQUAL(stat(part, &st), 0); /* untouched: no recovery */
 	if (b)
 		rc_file_sink_ops.close(b);
 	rc_file_sink_ops.close(a);
+	unlink(part);
+
+	/* another process holds the lock */
+	snprintf(lock, sizeof(lock), "%s/.rowcast.lock", out);
+	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+	child = fork();
+	if (child == 0) {
+		int fd = open(lock, O_RDWR | O_CREAT, 0644);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		if (read(fds[0], &c, 1) < 0) /* until the parent closes */
+			_exit(1);
+		sleep(5);
+		_exit(0);
+	}
+	CU_ASSERT_EQUAL(read(fds[0], &c, 1), 1);
+	b = open_sink(tmp, out, "", err, sizeof(err));
+	CU_ASSERT_PTR_NULL(b);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "in use by another rowcast process"));
+	if (b)
+		rc_file_sink_ops.close(b);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(fds[0]);
+	close(fds[1]);
 	b = open_sink(tmp, out, "", err, sizeof(err)); /* free again */
 	CU_ASSERT_PTR_NOT_NULL(b);
 	if (b)
