@@ -46,6 +46,18 @@ if ! (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrac
     exit 1
 fi
 
+echo "== fuzzing the server-message parsers and type converters for 30 s"
+if command -v clang >/dev/null 2>&1; then
+    if ! (cd build && make -s tests/fuzz/fuzz_pgoutput &&
+          FUZZ_SECONDS=30 make -s fuzz >fuzz.log 2>&1); then
+        tail -n 60 build/fuzz.log
+        echo "fuzzing found a problem (see above)"; exit 1
+    fi
+    tail -n 1 build/fuzz.log
+else
+    echo "clang is missing: fuzzing skipped"
+fi
+
 # One closing line that CI can read.
 pass=$(cat build/tests/unit/*.trs build/tests/integration/*.trs build-asan/tests/unit/*.trs 2>/dev/null | grep -c '^:test-result: PASS' || true)
 fail=$(cat build/tests/unit/*.trs build/tests/integration/*.trs build-asan/tests/unit/*.trs 2>/dev/null | grep -c '^:test-result: FAIL' || true)

@@ -4,6 +4,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config clang-format
+      clang libclang-rt-14-dev
       libpq-dev postgresql-15 postgresql-client-15
       libmariadb-dev mariadb-server mariadb-client
       librdkafka-dev kcat
