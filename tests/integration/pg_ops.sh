@@ -335,4 +335,23 @@ $PY "$PGCOMPARE" compare --dsn "$DSN" --dir "$RC_OUT" --source "$SOURCE_NAME" \
     --tables "public.customers,public.orders,public.items,public.extra" --schema-check ||
     check_fail "final state differs from PostgreSQL"
 
+step "remove public.extra from tables and restart: it leaves the publication"
+before_extra=$(out_count shop.public.extra)
+before_all=$(out_count)
+rc_config "$CONF" "public.customers, public.orders, public.items"
+rc_start "$CONF"
+rc_wait_streaming 30
+pubt=$(psql_val "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = 'rowcast_shop'")
+[ "$pubt" = "customers,items,orders" ] ||
+    check_fail "publication rowcast_shop has [$pubt] after removing extra, expected customers,items,orders"
+psql_cdc -c "INSERT INTO extra VALUES (10, 'not captured')"
+psql_cdc -c "INSERT INTO customers VALUES (10, 'gus', NULL, NULL)"
+wait_for 60 "the customers event after the removal" out_count_ge $((before_all + 1))
+rc_stop
+[ "$(out_count shop.public.extra)" -eq "$before_extra" ] ||
+    check_fail "a change of the removed table public.extra was still captured"
+[ "$(out_count)" -eq $((before_all + 1)) ] ||
+    check_fail "expected exactly one more event after the removal, found $(( $(out_count) - before_all ))"
+info "publication: $pubt; the removed table's changes no longer arrive"
+
 rc_finish
