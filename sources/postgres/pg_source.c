@@ -59,7 +59,8 @@ struct pg_want {
 	char **key;	   /* configured key columns, or NULL */
 	char **exclude;	   /* configured excluded columns, or NULL */
 	const char *topic; /* configured topic, or NULL */
-	char **pk;	   /* primary key columns from the catalog */
+	const struct rc_conf_section *tsec; /* its [table] section, or NULL */
+	char **pk; /* primary key columns from the catalog */
 	int npk;
 };
 
@@ -139,6 +140,15 @@ pq_msg(PGconn *c)
 		if (*p == '\n' || *p == '\t')
 			*p = ' ';
 	return buf;
+}
+
+static int
+in_list(char **l, const char *s)
+{
+	for (int i = 0; l && l[i]; i++)
+		if (strcmp(l[i], s) == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -314,6 +324,7 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 					    0)
 					goto oom;
 				w->topic = rc_conf_str(tsec, "topic");
+				w->tsec = tsec;
 			}
 		}
 	}
@@ -414,6 +425,55 @@ failed_outcome(struct pg_source *ps, PGconn *c)
 /* ------------------------------------------------------------------ */
 
 /*
+ * The [table] section's key and exclude must name columns the table has,
+ * and a key column cannot be excluded: checked at start-up, where the
+ * message can point at the line to fix.
+ */
+static int
+check_columns(struct pg_source *ps, struct pg_want *w)
+{
+	static const char sql[] =
+		"SELECT a.attname FROM pg_attribute a"
+		" JOIN pg_class c ON c.oid = a.attrelid"
+		" JOIN pg_namespace n ON n.oid = c.relnamespace"
+		" WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0"
+		" AND NOT a.attisdropped";
+	const char *params[2] = {w->schema, w->name};
+	const char *keys[2] = {"key", "exclude"};
+	PGresult *r;
+	int rc = SESS_STOP;
+
+	if (!w->key && !w->exclude)
+		return SESS_STOP;
+	r = query(ps, ps->sql, sql, 2, params);
+	if (!r)
+		return failed_outcome(ps, ps->sql);
+	for (int k = 0; k < 2 && rc == SESS_STOP; k++) {
+		char **list = k == 0 ? w->key : w->exclude;
+
+		for (int i = 0; list && list[i] && rc == SESS_STOP; i++) {
+			int found = 0;
+
+			for (int row = 0; row < PQntuples(r); row++)
+				if (!strcmp(PQgetvalue(r, row, 0), list[i]))
+					found = 1;
+			if (!found ||
+			    (k == 0 && in_list(w->exclude, list[i]))) {
+				set_err(ps, "%s:%d: %s = %s: table %s.%s %s",
+					ps->base.cfg->path,
+					rc_conf_line(w->tsec, keys[k]), keys[k],
+					list[i], w->schema, w->name,
+					found ? "cannot exclude a key column"
+					      : "has no such column");
+				rc = SESS_CONFIG;
+			}
+		}
+	}
+	PQclear(r);
+	return rc;
+}
+
+/*
  * Check one configured table in the catalog: it exists, it is a table, and
  * PostgreSQL can publish its updates and deletes (a primary key, or a
  * replica identity index, or REPLICA IDENTITY FULL). Adding a table that
@@ -439,7 +499,7 @@ check_table(struct pg_source *ps, struct pg_want *w)
 	const char *params[2] = {w->schema, w->name};
 	PGresult *r = query(ps, ps->sql, sql, 2, params);
 	char kind, ident;
-	int has_pk, has_ident_index;
+	int has_pk, has_ident_index, rc;
 
 	if (!r)
 		return failed_outcome(ps, ps->sql);
@@ -507,6 +567,8 @@ check_table(struct pg_source *ps, struct pg_want *w)
 	}
 	has_pk = w->npk > 0;
 	PQclear(r);
+	if ((rc = check_columns(ps, w)) != SESS_STOP)
+		return rc;
 
 	if (ident == 'n' || (ident == 'd' && !has_pk) ||
 	    (ident == 'i' && !has_ident_index)) {
@@ -851,15 +913,6 @@ find_want(struct pg_source *ps, const char *schema, const char *name)
 	return NULL;
 }
 
-static int
-in_list(char **l, const char *s)
-{
-	for (int i = 0; l && l[i]; i++)
-		if (strcmp(l[i], s) == 0)
-			return 1;
-	return 0;
-}
-
 static struct pg_rel *
 find_rel(struct pg_source *ps, uint32_t relid)
 {
@@ -867,6 +920,22 @@ find_rel(struct pg_source *ps, uint32_t relid)
 		if (ps->rels[i].relid == relid)
 			return &ps->rels[i];
 	return NULL;
+}
+
+/* A new, empty entry in the relation cache; NULL on out of memory. */
+static struct pg_rel *
+new_rel(struct pg_source *ps, uint32_t relid)
+{
+	struct pg_rel *g, *rel;
+
+	g = realloc(ps->rels, sizeof(*g) * (size_t)(ps->nrels + 1));
+	if (!g)
+		return NULL;
+	ps->rels = g;
+	rel = &ps->rels[ps->nrels++];
+	memset(rel, 0, sizeof(*rel));
+	rel->relid = relid;
+	return rel;
 }
 
 /* Build "<a>.<b>.<c>" from Avro-sanitised parts. */
@@ -901,23 +970,15 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	struct pg_rel *rel = find_rel(ps, m->u.rel.relid);
 	struct rc_table *tbl = NULL;
 	struct pg_mapped *maps = NULL;
-	int *colmap = NULL, nout = 0, nkeyflag = 0, nconfkey = 0;
+	int *colmap = NULL, nout = 0, nconfkey = 0;
 
 	if (!w) {
 		/* a table of a FOR ALL TABLES publication we do not capture */
 		rc_debug(PG_COMP, "relation %s.%s is not configured; skipped",
 			 m->u.rel.nspname, m->u.rel.relname);
-		if (!rel) {
-			struct pg_rel *g = realloc(
-				ps->rels, sizeof(*g) * (size_t)(ps->nrels + 1));
-			if (!g) {
-				set_err(ps, "out of memory");
-				return -1;
-			}
-			ps->rels = g;
-			rel = &ps->rels[ps->nrels++];
-			memset(rel, 0, sizeof(*rel));
-			rel->relid = m->u.rel.relid;
+		if (!rel && !(rel = new_rel(ps, m->u.rel.relid))) {
+			set_err(ps, "out of memory");
+			return -1;
 		}
 		rc_table_unref(rel->tbl);
 		rel->tbl = NULL;
@@ -927,12 +988,9 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	colmap = calloc(m->u.rel.ncols ? m->u.rel.ncols : 1, sizeof(*colmap));
 	if (!maps || !colmap)
 		goto oom;
-	for (int i = 0; i < m->u.rel.ncols; i++) {
+	for (int i = 0; i < m->u.rel.ncols; i++)
 		colmap[i] = in_list(w->exclude, m->u.rel.cols[i].name) ? -1
 								       : nout++;
-		if (m->u.rel.cols[i].flags & 1)
-			nkeyflag++;
-	}
 	tbl = rc_table_new(ps->base.name, ps->dbname, w->schema, w->name, nout);
 	if (!tbl)
 		goto oom;
@@ -998,18 +1056,9 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 			goto config_err;
 		}
 	}
-	(void)nkeyflag;
 
-	if (!rel) {
-		struct pg_rel *g =
-			realloc(ps->rels, sizeof(*g) * (size_t)(ps->nrels + 1));
-		if (!g)
-			goto oom;
-		ps->rels = g;
-		rel = &ps->rels[ps->nrels++];
-		memset(rel, 0, sizeof(*rel));
-		rel->relid = m->u.rel.relid;
-	}
+	if (!rel && !(rel = new_rel(ps, m->u.rel.relid)))
+		goto oom;
 	if (rel->tbl && rc_table_same_shape(rel->tbl, tbl) &&
 	    !strcmp(rel->tbl->topic, tbl->topic)) {
 		rc_table_unref(tbl); /* unchanged: keep the shape events use */

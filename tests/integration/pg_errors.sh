@@ -29,6 +29,12 @@ rc_config "$CONF" "public.silent"
 expect_exit2 "replica identity nothing" "public\.silent" "REPLICA IDENTITY NOTHING" \
     "ALTER TABLE public\.silent REPLICA IDENTITY FULL"
 
+step "a [table] key naming no column points at its line"
+rc_config "$CONF" "public.accounts"
+printf '\n[table public.accounts]\nkey = nosuch\n' >>"$CONF"
+line=$(grep -n '^key = nosuch' "$CONF" | cut -d: -f1)
+expect_exit2 "bad key column" "rowcast.conf:$line: key = nosuch" "has no such column"
+
 step "a first good run makes the slot and the checkpoint"
 rm -rf "$WORK/state" "$WORK/out"
 rc_config "$CONF" "public.accounts"
