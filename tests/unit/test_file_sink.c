@@ -1081,15 +1081,17 @@ test_lock(void)
 	child = fork();
 	if (child == 0) {
 		int fd = open(lock, O_RDWR | O_CREAT, 0644);
+
+		close(fds[0]);
 		if (fd < 0 || flock(fd, LOCK_EX) < 0)
 			_exit(1);
-		if (write(fds[1], "x", 1) != 1)
+		if (write(fds[1], "x", 1) != 1) /* the lock is held */
 			_exit(1);
-		if (read(fds[0], &c, 1) < 0) /* until the parent closes */
-			_exit(1);
-		sleep(5);
+		sleep(30);	/* until the parent kills it */
 		_exit(0);
 	}
+	close(fds[1]);
+	fds[1] = -1;
 	CU_ASSERT_EQUAL(read(fds[0], &c, 1), 1);
 	b = open_sink(tmp, out, "", err, sizeof(err));
 	CU_ASSERT_PTR_NULL(b);
@@ -1099,7 +1101,6 @@ test_lock(void)
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	close(fds[0]);
-	close(fds[1]);
 	b = open_sink(tmp, out, "", err, sizeof(err)); /* free again */
 	CU_ASSERT_PTR_NOT_NULL(b);
 	if (b)
