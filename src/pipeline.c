@@ -27,8 +27,9 @@
 #include "sink.h"
 #include "source.h"
 
-#define POP_BATCH	 256
-#define POLL_INTERVAL_MS 50
+#define POP_BATCH	     256
+#define POLL_INTERVAL_MS     50
+#define PROGRESS_INTERVAL_MS 60000
 
 /* Events of one table so far in the open transaction (Debezium's
  * data_collection_order). Tables are told apart by schema and name, not by
@@ -61,6 +62,8 @@ struct rc_pipeline {
 	int durable_dirty;     /* durable is newer than the checkpoint */
 	int64_t last_checkpoint_ms;
 	int64_t last_poll_ms;
+	int64_t last_progress_ms;
+	uint64_t last_progress_events;
 	int sink_failed;
 
 	/* shared */
@@ -477,6 +480,36 @@ update_drained(struct rc_pipeline *pl)
 	pthread_mutex_unlock(&pl->lock);
 }
 
+/*
+ * One line a minute while events flow, so that an operator reading the log
+ * sees the agent is alive and how far it got.
+ */
+static void
+log_progress(struct rc_pipeline *pl)
+{
+	uint64_t events = atomic_load(&pl->n_events);
+	int64_t now = rc_mono_ms();
+	char lsn[32];
+
+	if (now - pl->last_progress_ms < PROGRESS_INTERVAL_MS)
+		return;
+	if (events != pl->last_progress_events) {
+		rc_lsn_format(atomic_load(&pl->confirmed_lsn), lsn,
+			      sizeof(lsn));
+		rc_info("pipeline",
+			"source %s: %llu events in the last %llds (%llu in "
+			"all), %u transactions in flight, queue %zu bytes, "
+			"confirmed %s",
+			pl->src->name,
+			(unsigned long long)(events - pl->last_progress_events),
+			(long long)((now - pl->last_progress_ms) / 1000),
+			(unsigned long long)events, rc_ack_inflight(pl->ack),
+			rc_queue_bytes(pl->q), lsn);
+	}
+	pl->last_progress_ms = now;
+	pl->last_progress_events = events;
+}
+
 static void *
 source_thread(void *arg)
 {
@@ -522,6 +555,7 @@ rc_pipeline_run(struct rc_pipeline *pl)
 			advance(pl);
 			maybe_checkpoint(pl, atomic_load(&pl->stopping));
 			update_drained(pl);
+			log_progress(pl);
 		}
 		if (atomic_load(&pl->stopping)) {
 			if (!stop_deadline)
@@ -610,6 +644,7 @@ rc_pipeline_new(const struct rc_config *cfg, struct rc_source *src,
 		atomic_store(&pl->confirmed_lsn, start->lsn);
 	}
 	pl->last_checkpoint_ms = rc_mono_ms();
+	pl->last_progress_ms = pl->last_checkpoint_ms;
 	return pl;
 fail:
 	if (src)
