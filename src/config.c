@@ -158,9 +158,17 @@ rc_scope_keys(enum rc_conf_scope scope)
 static const struct rc_conf_key *
 rc_find_key(const struct rc_conf_key *tab, const char *name)
 {
-	for (; tab && tab->name; tab++)
-		if (strcmp(tab->name, name) == 0)
-			return tab;
+	const struct rc_conf_key *k;
+
+	for (k = tab; k && k->name; k++)
+		if (!(k->flags & RC_CONF_PREFIX) && strcmp(k->name, name) == 0)
+			return k;
+	/* "kafka.compression.type" under a declared prefix "kafka." */
+	for (k = tab; k && k->name; k++)
+		if ((k->flags & RC_CONF_PREFIX) &&
+		    strncmp(name, k->name, strlen(k->name)) == 0 &&
+		    name[strlen(k->name)] != '\0')
+			return k;
 	return NULL;
 }
 
@@ -1194,7 +1202,7 @@ rc_check_section(struct rc_parse *p, struct rc_conf_section *sec)
 			rc_buf_free(&names);
 			return -1;
 		}
-		for (int j = 0; j < i; j++)
+		for (int j = 0; j < i && !(k->flags & RC_CONF_PREFIX); j++)
 			if (sec->entries[j].key == k)
 				return rc_fail(
 					p, e->line,

@@ -31,6 +31,9 @@ enum rc_conf_type {
 
 #define RC_CONF_REQUIRED 0x01
 #define RC_CONF_SECRET	 0x02 /* also accepted as <key>_file, <key>_env */
+/* The name is a prefix: "kafka." accepts any "kafka.<property>", each set at
+ * most once; a sink reads them by walking sec->entries. */
+#define RC_CONF_PREFIX 0x04
 
 struct rc_conf_key {
 	const char *name;

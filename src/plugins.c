@@ -8,6 +8,9 @@
 #ifdef ENABLE_POSTGRESQL
 extern const struct rc_source_ops rc_pg_source_ops;
 #endif
+#ifdef ENABLE_KAFKA
+extern const struct rc_sink_ops rc_kafka_sink_ops;
+#endif
 #ifdef ENABLE_FILE_SINK
 extern const struct rc_sink_ops rc_file_sink_ops;
 #endif
@@ -23,6 +26,9 @@ const struct rc_source_ops *const rc_source_plugins[] = {
 };
 
 const struct rc_sink_ops *const rc_sink_plugins[] = {
+#ifdef ENABLE_KAFKA
+	&rc_kafka_sink_ops,
+#endif
 #ifdef ENABLE_FILE_SINK
 	&rc_file_sink_ops,
 #endif

@@ -625,7 +625,7 @@ test_err_missing_required(void)
 	expect_error("[source shop]\ntype = postgresql\nconninfo = x\n"
 		     "tables = a.b\n\n[sink out]\n",
 		     NAME ":6: [sink out] has no 'type'; expected: ",
-		     "one of: file, stdout", NULL);
+		     "one of: kafka, file, stdout", NULL);
 	expect_error("[source shop]\ntype = postgresql\nconninfo =\n"
 		     "tables = a.b\n[sink out]\ntype = stdout\n",
 		     NAME ":3: 'conninfo' is empty in [source shop]", NULL);
@@ -719,9 +719,9 @@ test_err_source_type(void)
 	if (!have_plugins())
 		return;
 	expect_error("[source s]\ntype = postgresql\nconninfo = x\n"
-		     "tables = a.b\n[sink out]\ntype = kafka\n",
-		     NAME ":6: unknown sink type 'kafka' in [sink out]; expected "
-			  "one of: file, stdout",
+		     "tables = a.b\n[sink out]\ntype = kinesis\n",
+		     NAME ":6: unknown sink type 'kinesis' in [sink out]; expected "
+			  "one of: kafka, file, stdout",
 		     NULL);
 }
 
@@ -1049,7 +1049,7 @@ test_print_help(void)
 						    "password_env)"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(text, "[sink NAME] type = file\n"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(text, "[sink NAME] type = stdout\n"));
-		CU_ASSERT_PTR_NOT_NULL(strstr(text, "one of file|stdout "
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, "one of kafka|file|stdout "
 						    "(required)"));
 	}
 	/* readable in 80 columns */
@@ -1060,6 +1060,42 @@ test_print_help(void)
 		line += n + (line[n] == '\n');
 	}
 	free(text);
+}
+
+/* A prefix key ("kafka.") takes any property under it, each once; the bare
+ * prefix is not a key. */
+static void
+test_prefix_keys(void)
+{
+	static const char base[] =
+		"[source s]\ntype = postgresql\nconninfo = x\ntables = a.b\n"
+		"[sink k]\ntype = kafka\nbrokers = 127.0.0.1:9092\n";
+	char text[1024], err[RC_ERRLEN] = "";
+	const struct rc_conf_section *sec;
+	struct rc_config *cfg;
+	int n = 0;
+
+	if (!rc_sink_plugin("kafka"))
+		return;
+	snprintf(text, sizeof(text), "%skafka.compression.type = zstd\n"
+		 "kafka.linger.ms = 1\n", base);
+	cfg = load(text, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	sec = rc_config_section(cfg, RC_SCOPE_SINK, 0);
+	for (int i = 0; i < sec->nentries; i++)
+		if (sec->entries[i].key &&
+		    (sec->entries[i].key->flags & RC_CONF_PREFIX)) {
+			n++;
+			CU_ASSERT(strncmp(sec->entries[i].name, "kafka.", 6) == 0);
+		}
+	CU_ASSERT_EQUAL(n, 2);
+	rc_config_free(cfg);
+
+	snprintf(text, sizeof(text), "%skafka. = 1\n", base);
+	expect_error(text, NAME ":8: unknown key 'kafka.'", NULL);
+	snprintf(text, sizeof(text), "%skafka.acks = 1\nkafka.acks = all\n",
+		 base);
+	expect_error(text, NAME ":9: 'kafka.acks' is set twice", NULL);
 }
 
 static const struct cu_test tests[] = {
@@ -1086,6 +1122,7 @@ static const struct cu_test tests[] = {
 	{"missing_file", test_missing_file},
 	{"getter_misuse", test_getter_misuse},
 	{"print_help", test_print_help},
+	{"prefix_keys", test_prefix_keys},
 	{NULL, NULL},
 };
 
