@@ -86,6 +86,10 @@ static const struct rc_conf_key rc_table_keys[] = {
 	{"topic", RC_CONF_STRING, NULL, 0,
 	 "topic (and file stream) name instead of <prefix>.<schema>.<table>",
 	 NULL, 0, 0},
+	{"event_name", RC_CONF_STRING, NULL, 0,
+	 "name in the Kafka event header: <event_name>.created, .updated, "
+	 ".deleted, .read, .truncated (default: the table's name)",
+	 NULL, 0, 0},
 	{"source", RC_CONF_STRING, NULL, 0,
 	 "the source this section applies to, when several sources list the "
 	 "table",

@@ -124,6 +124,7 @@ rc_table_unref(struct rc_table *tbl)
 	free(tbl->schema);
 	free(tbl->name);
 	free(tbl->topic);
+	free(tbl->event_name);
 	free(tbl->record_prefix);
 	free(tbl);
 }

@@ -90,6 +90,9 @@ struct rc_table {
 	char *schema;	     /* PostgreSQL schema, MySQL database */
 	char *name;	     /* table name */
 	char *topic;	     /* <prefix>.<schema>.<table>, or configured */
+	char *event_name;    /* business name of the table's events
+			      * ("customer" -> customer.created), or NULL
+			      * for the table's own name */
 	char *record_prefix; /* Avro namespace: <prefix>.<schema>.<table>,
 			      * sanitised for Avro names */
 	uint32_t version;    /* 1, 2, ... per table, for logs */

@@ -866,7 +866,8 @@ kafka_write(struct rc_sink *snk, const struct rc_event *ev,
 		 ev->txn_order);
 	rd_kafka_header_add(hdrs, "op", -1, op, 1);
 	rd_kafka_header_add(hdrs, "table", -1, name, -1);
-	snprintf(name, sizeof(name), "%s.%s", tbl->name,
+	snprintf(name, sizeof(name), "%s.%s",
+		 tbl->event_name ? tbl->event_name : tbl->name,
 		 op_event_suffix(ev->op));
 	rd_kafka_header_add(hdrs, "event", -1, name, -1);
 	rd_kafka_header_add(hdrs, "event_id", -1, event_id, -1);

@@ -56,9 +56,10 @@ static const char pg_session_options[] =
 struct pg_want {
 	char *schema;
 	char *name;
-	char **key;	   /* configured key columns, or NULL */
-	char **exclude;	   /* configured excluded columns, or NULL */
-	const char *topic; /* configured topic, or NULL */
+	char **key;		/* configured key columns, or NULL */
+	char **exclude;		/* configured excluded columns, or NULL */
+	const char *topic;	/* configured topic, or NULL */
+	const char *event_name; /* configured event name, or NULL */
 	const struct rc_conf_section *tsec; /* its [table] section, or NULL */
 	char **pk; /* primary key columns from the catalog */
 	int npk;
@@ -324,6 +325,7 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 					    0)
 					goto oom;
 				w->topic = rc_conf_str(tsec, "topic");
+				w->event_name = rc_conf_str(tsec, "event_name");
 				w->tsec = tsec;
 			}
 		}
@@ -1006,6 +1008,8 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 				 w->schema, w->name);
 	}
 	tbl->record_prefix = record_prefix(ps->prefix, w->schema, w->name);
+	if (w->event_name && !(tbl->event_name = strdup(w->event_name)))
+		goto oom;
 	if (!tbl->topic || !tbl->record_prefix)
 		goto oom;
 	for (int i = 0; w->key && w->key[i]; i++)

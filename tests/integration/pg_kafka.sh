@@ -47,6 +47,8 @@ step "start rowcast with the kafka sink"
 # they fill, and rowcast must stop reading the source instead of growing
 RC_QUEUE_MAX_BYTES=64K RC_KAFKA_PROPS="kafka.queue.buffering.max.messages = 1000" \
     rc_config_kafka "$CONF" "public.customers, public.order_lines, public.audit, public.load"
+# a business name for the customers' events: customer.created, ...
+printf '\n[table public.customers]\nevent_name = customer\n' >>"$CONF"
 rc_start "$CONF"
 rc_wait_streaming 30
 kafka_follow_start "$WORK/kafka.jsonl"
@@ -162,7 +164,8 @@ for (topic, p), lst in sorted(bypart.items()):
         suffix = {"c": "created", "u": "updated", "d": "deleted", "t": "truncated"}[op]
         chk(h.get("op") == op, "%s: header op=%r, envelope op=%r" % (where, h.get("op"), op))
         chk(h.get("table") == "public." + t, "%s: header table=%r, expected public.%s" % (where, h.get("table"), t))
-        chk(h.get("event") == "%s.%s" % (t, suffix), "%s: header event=%r, expected %s.%s" % (where, h.get("event"), t, suffix))
+        ename = {"customers": "customer"}.get(t, t)
+        chk(h.get("event") == "%s.%s" % (ename, suffix), "%s: header event=%r, expected %s.%s" % (where, h.get("event"), ename, suffix))
         eid = h.get("event_id")
         if chk(bool(eid), "%s: no event_id header" % where):
             chk(eid not in event_ids, "%s: event_id %r already used by %s" % (where, eid, event_ids.get(eid)))
