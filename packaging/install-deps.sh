@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config clang-format
       clang libclang-rt-14-dev
       libpq-dev postgresql-15 postgresql-client-15
-      libmariadb-dev librdkafka-dev kcat
+      libmariadb-dev librdkafka-dev kcat libcurl4-openssl-dev
       libavro-dev libjansson-dev
       libcunit1-dev libinih-dev
       python3 python3-avro python3-psycopg2 python3-confluent-kafka

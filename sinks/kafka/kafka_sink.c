@@ -20,11 +20,26 @@
  *   |      |      | Canonical Form, 8 bytes LE |                     |
  *   +------+------+----------------------------+---------------------+
  *
- * Schemas. Before the first message that uses a schema, the schema JSON
- * text (rowcast's own, never Avro C's print, LAB.md section 4) is written
- * to <state_dir>/schemas/<fp>.avsc and produced to the compacted schemas
- * topic (key = the fingerprint as 16 lower-case hex digits), and the sink
- * waits for its delivery report, so a consumer that sees an event can
+ * With `schema_registry` set, key and value are instead in the Confluent
+ * wire format, and no schemas topic is written (the registry is the source
+ * of truth; kafka_registry.c registers and caches the ids):
+ *
+ *   +------+-----------------------------+------------------------------+
+ *   | 0x00 | schema id, 4 bytes, big-    | Avro binary of the datum     |
+ *   |      | endian, from the registry   |                              |
+ *   +------+-----------------------------+------------------------------+
+ *
+ * under the subjects <topic>-key and <topic>-value (TopicNameStrategy),
+ * with rowcast's own schema text (logical types included). A registry
+ * that refuses a schema (409 incompatible, 422 invalid) fails the sink:
+ * the pipeline stops there and nothing is skipped; one that cannot be
+ * reached is retried until it answers or the pipeline stops.
+ *
+ * Schemas (without a registry). Before the first message that uses a schema,
+ * the schema JSON text (rowcast's own, never Avro C's print, LAB.md section 4)
+ * is written to <state_dir>/schemas/<fp>.avsc and produced to the compacted
+ * schemas topic (key = the fingerprint as 16 lower-case hex digits), and the
+ * sink waits for its delivery report, so a consumer that sees an event can
  * always resolve its fingerprint. The schemas topic is created with
  * cleanup.policy=compact through the Admin API when it does not exist
  * (best effort).
@@ -65,6 +80,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "encoder.h"
+#include "kafka_registry.h"
 #include "limits.h"
 #include "log.h"
 #include "pipeline.h"
@@ -83,6 +99,8 @@
 #define KAFKA_WARN_CODES    16
 /* The single-object header: 2 magic bytes + 8 fingerprint bytes. */
 #define KAFKA_SO_HEADER 10
+/* The Confluent header: magic byte 0 + 4-byte big-endian schema id. */
+#define KAFKA_CF_HEADER 5
 #define KAFKA_PATH_BUF	4096
 
 extern const struct rc_sink_ops rc_kafka_sink_ops;
@@ -107,6 +125,14 @@ struct kafka_known {
 	const char *topic; /* a kafka_stopic's name */
 };
 
+/* The registry ids a topic used last (registry mode): its texts, copied. */
+struct kafka_memo {
+	struct kafka_memo *next;
+	char *topic;
+	char *value_json, *key_json; /* NULL: not known yet */
+	int32_t value_id, key_id;
+};
+
 /* The schemas topic of one source. */
 struct kafka_stopic {
 	struct kafka_stopic *next;
@@ -124,7 +150,9 @@ struct kafka_sink {
 	int failed;  /* permanent error: lasterr says which */
 	int closing; /* in close(): report nothing */
 	char *state_dir;
-	char *schemas_topic; /* configured, or NULL */
+	char *schemas_topic;	    /* configured, or NULL */
+	struct kafka_registry *reg; /* schema_registry set, else NULL */
+	struct kafka_memo *memo[KAFKA_KNOWN_BUCKETS];
 	struct kafka_stopic *stopics;
 	struct kafka_known *known[KAFKA_KNOWN_BUCKETS];
 
@@ -392,6 +420,26 @@ kafka_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 		goto oom;
 	if (!ks->state_dir || kafka_stopics_load(ks, cfg) < 0)
 		goto oom;
+	if (rc_conf_is_set(sec, "schema_registry")) {
+		struct kafka_registry_opts o = {
+			.url = rc_conf_str(sec, "schema_registry"),
+			.user = rc_conf_str(sec, "schema_registry_user"),
+			.password =
+				rc_conf_str(sec, "schema_registry_password"),
+			.ca = rc_conf_str(sec, "schema_registry_ca"),
+			.state_dir = ks->state_dir,
+			.timeout_ms =
+				rc_conf_ms(sec, "schema_registry_timeout"),
+			.log_name = sec->name,
+		};
+
+		ks->reg = kafka_registry_new(&o, errstr, sizeof(errstr));
+		if (!ks->reg) {
+			snprintf(err, errlen, "%s:%d: %s", cfg->path,
+				 rc_conf_line(sec, "schema_registry"), errstr);
+			goto fail;
+		}
+	}
 
 	conf = rd_kafka_conf_new();
 	for (size_t i = 0; i < sizeof(kafka_defaults) / sizeof(*kafka_defaults);
@@ -743,6 +791,134 @@ so_header(struct rc_buf *b, uint64_t fp)
 	return rc_buf_append(b, h, sizeof(h));
 }
 
+/* A Confluent header with a zero id into b (reset first); cf_set_id()
+ * writes the id once it is known, after encoding. */
+static int
+cf_header(struct rc_buf *b)
+{
+	static const uint8_t h[KAFKA_CF_HEADER] = {0};
+
+	rc_buf_reset(b);
+	return rc_buf_append(b, h, sizeof(h));
+}
+
+static void
+cf_set_id(struct rc_buf *b, int32_t id)
+{
+	uint8_t *p = (uint8_t *)b->data;
+	uint32_t u = (uint32_t)id;
+
+	p[1] = (uint8_t)(u >> 24); /* big-endian */
+	p[2] = (uint8_t)(u >> 16);
+	p[3] = (uint8_t)(u >> 8);
+	p[4] = (uint8_t)u;
+}
+
+/* The registry client's stop callback, called between retries: serve
+ * delivery reports meanwhile (what was produced before the registry went
+ * away still becomes durable), and give up only when the pipeline stops. */
+static int
+reg_stop(void *arg)
+{
+	struct kafka_sink *ks = arg;
+
+	kafka_serve(ks, 0);
+	return stopping(ks);
+}
+
+/*
+ * The registry id of json under <topic>-<suffix> into *id: cached, else
+ * registered (retrying while the registry is away, until the pipeline
+ * stops). 0, or -1 with the sink failed (a refusal stops the pipeline:
+ * the table's events are never skipped).
+ */
+static int
+kafka_registry_lookup(struct kafka_sink *ks, const char *topic,
+		      const char *suffix, const char *json, int32_t *id)
+{
+	char subject[2 * RC_MAX_NAME + 64], err[RC_ERRLEN];
+	int n = snprintf(subject, sizeof(subject), "%s-%s", topic, suffix);
+
+	if (n < 0 || (size_t)n >= sizeof(subject)) {
+		kafka_fail(ks, "kafka: %s: topic name too long for a subject",
+			   topic);
+		return -1;
+	}
+	if (kafka_registry_id(ks->reg, subject, json, reg_stop, ks, id, err,
+			      sizeof(err)) != KAFKA_REGISTRY_OK) {
+		kafka_fail(ks, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Put the registry ids of sc's schemas into the Confluent headers of the
+ * encoded value (and key, with haskey). The ids of the last schemas each
+ * topic used are kept in ks->memo, checked by comparing the texts (a
+ * memcmp, cheaper per event than the client's fingerprint and lookup);
+ * anything else goes to the client. 0, or -1 with the sink failed.
+ */
+static int
+kafka_registry_ids(struct kafka_sink *ks, const char *topic,
+		   const struct rc_schemas *sc, int haskey)
+{
+	unsigned b = 5381;
+	struct kafka_memo *m;
+
+	for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
+		b = b * 33 + *p;
+	b %= KAFKA_KNOWN_BUCKETS;
+	for (m = ks->memo[b]; m; m = m->next)
+		if (strcmp(m->topic, topic) == 0)
+			break;
+	if (m && m->value_json && strcmp(m->value_json, sc->value_json) == 0 &&
+	    (!haskey ||
+	     (m->key_json && strcmp(m->key_json, sc->key_json) == 0))) {
+		cf_set_id(&ks->value, m->value_id);
+		if (haskey)
+			cf_set_id(&ks->key, m->key_id);
+		return 0;
+	}
+	if (!m) {
+		if (!(m = calloc(1, sizeof(*m))) ||
+		    !(m->topic = strdup(topic))) {
+			free(m);
+			kafka_fail(ks, "kafka: out of memory");
+			return -1;
+		}
+		m->next = ks->memo[b];
+		ks->memo[b] = m;
+	}
+	if (strcmp(m->value_json ? m->value_json : "", sc->value_json) != 0) {
+		free(m->value_json);
+		m->value_json = NULL;
+		if (kafka_registry_lookup(ks, topic, "value", sc->value_json,
+					  &m->value_id) < 0)
+			return -1;
+		if (!(m->value_json = strdup(sc->value_json))) {
+			kafka_fail(ks, "kafka: out of memory");
+			return -1;
+		}
+	}
+	if (haskey &&
+	    (!m->key_json || strcmp(m->key_json, sc->key_json) != 0)) {
+		free(m->key_json);
+		m->key_json = NULL;
+		if (kafka_registry_lookup(ks, topic, "key", sc->key_json,
+					  &m->key_id) < 0)
+			return -1;
+		if (!(m->key_json = strdup(sc->key_json))) {
+			kafka_fail(ks, "kafka: out of memory");
+			return -1;
+		}
+	}
+	cf_set_id(&ks->value, m->value_id);
+	if (haskey)
+		cf_set_id(&ks->key, m->key_id);
+	return 0;
+}
+
 static const char *
 op_event_suffix(char op)
 {
@@ -833,12 +1009,14 @@ kafka_write(struct rc_sink *snk, const struct rc_event *ev,
 	}
 
 	/* encode first: a bad event fails before anything is produced */
-	if (so_header(&ks->value, sc->value_fp) < 0 ||
+	if ((ks->reg ? cf_header(&ks->value)
+		     : so_header(&ks->value, sc->value_fp)) < 0 ||
 	    rc_encode_value(enc, ev, &ks->value, err, sizeof(err)) < 0)
 		goto encode_error;
 	haskey = 0;
 	if (sc->key_json) {
-		if (so_header(&ks->key, sc->key_fp) < 0)
+		if ((ks->reg ? cf_header(&ks->key)
+			     : so_header(&ks->key, sc->key_fp)) < 0)
 			goto encode_error;
 		haskey = rc_encode_key(enc, ev, &ks->key, err, sizeof(err));
 		if (haskey < 0)
@@ -847,10 +1025,16 @@ kafka_write(struct rc_sink *snk, const struct rc_event *ev,
 	}
 	tomb = ev->op == 'd' && ks->tombstones;
 
-	if (kafka_publish_schema(ks, tbl, sc->value_fp, sc->value_json) < 0 ||
-	    (haskey &&
-	     kafka_publish_schema(ks, tbl, sc->key_fp, sc->key_json) < 0))
-		return -1;
+	if (ks->reg) {
+		if (kafka_registry_ids(ks, tbl->topic, sc, haskey) < 0)
+			return -1;
+	} else {
+		if (kafka_publish_schema(ks, tbl, sc->value_fp,
+					 sc->value_json) < 0 ||
+		    (haskey && kafka_publish_schema(ks, tbl, sc->key_fp,
+						    sc->key_json) < 0))
+			return -1;
+	}
 
 	if (!(dr = dr_get(ks))) {
 		kafka_fail(ks, "kafka: out of memory");
@@ -963,6 +1147,16 @@ kafka_close(struct rc_sink *snk)
 	}
 	rc_buf_free(&ks->key);
 	rc_buf_free(&ks->value);
+	for (int i = 0; i < KAFKA_KNOWN_BUCKETS; i++)
+		while (ks->memo[i]) {
+			struct kafka_memo *m = ks->memo[i];
+			ks->memo[i] = m->next;
+			free(m->topic);
+			free(m->value_json);
+			free(m->key_json);
+			free(m);
+		}
+	kafka_registry_free(ks->reg);
 	free(ks->schemas_topic);
 	free(ks->state_dir);
 	free(ks);
@@ -981,6 +1175,18 @@ static const struct rc_conf_key kafka_keys[] = {
 	 "compacted topic of the Avro schemas by fingerprint (default "
 	 "<topic_prefix>._schemas)",
 	 NULL, 0, 0},
+	{"schema_registry", RC_CONF_STRING, NULL, 0,
+	 "Confluent schema registry base URL (http(s)://host:port); set: "
+	 "Confluent wire format, no schemas topic",
+	 NULL, 0, 0},
+	{"schema_registry_user", RC_CONF_STRING, NULL, 0,
+	 "schema registry basic auth user", NULL, 0, 0},
+	{"schema_registry_password", RC_CONF_STRING, NULL, RC_CONF_SECRET,
+	 "schema registry basic auth password", NULL, 0, 0},
+	{"schema_registry_ca", RC_CONF_STRING, NULL, 0,
+	 "CA file to verify an https schema registry", NULL, 0, 0},
+	{"schema_registry_timeout", RC_CONF_DURATION, "10s", 0,
+	 "timeout of one schema registry request (retried)", NULL, 1, 0},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
 };
 

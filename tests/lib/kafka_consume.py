@@ -35,11 +35,18 @@ Usage (always /usr/bin/python3):
       with PostgreSQL value by value (pgcompare's rules).
   kafka_consume.py selftest      murmur2 and CRC-64-AVRO against known vectors
 
+  --registry URL [--registry-auth USER:PASSWORD] (consume, compare): the
+      messages are in the Confluent wire format instead (0x00, 4-byte
+      big-endian schema id, Avro binary); each id is resolved with
+      GET URL/schemas/ids/{id} and no schemas topic is read. The "fingerprint"
+      of an output line is then the schema id (as 16 hex digits).
+
 Importable: collect(...) returns decoded messages (Python values) and the
 list of violations; murmur2(), crc64_avro().
 """
 
 import argparse
+import base64
 import io
 import json
 import os
@@ -47,6 +54,7 @@ import signal
 import struct
 import sys
 import time
+import urllib.request
 import warnings
 
 warnings.simplefilter("ignore")
@@ -202,8 +210,10 @@ def _headers(m):
 class Collector:
     """Decodes event messages as their schemas become known."""
 
-    def __init__(self, schemas_topic):
+    def __init__(self, schemas_topic, registry=None, registry_auth=None):
         self.schemas_topic = schemas_topic
+        self.registry = registry.rstrip("/") if registry else None
+        self.registry_auth = registry_auth
         self.schemas = {}        # fingerprint int -> (schema, json text, ts ms)
         self.first_use = {}      # fingerprint -> ts ms of the first event using it
         self.pending = []        # raw messages waiting for a schema
@@ -244,8 +254,39 @@ class Collector:
         if fp not in self.schemas:
             self.schemas[fp] = (s, text, raw["ts"])
 
+    def registry_schema(self, sid):
+        """The parsed schema of registry id sid (cached), or raises."""
+        ent = self.schemas.get(sid)
+        if ent is None:
+            req = urllib.request.Request("%s/schemas/ids/%d" % (self.registry, sid))
+            if self.registry_auth:
+                req.add_header("Authorization", "Basic " + base64.b64encode(
+                    self.registry_auth.encode()).decode())
+            with urllib.request.urlopen(req, timeout=10) as r:
+                text = json.load(r)["schema"]
+            ent = (avro.schema.parse(text), text, None)
+            self.schemas[sid] = ent
+        return ent[0]
+
+    def _decode_confluent(self, blob, what, where):
+        if len(blob) < 5 or blob[0] != 0:
+            raise ValueError("%s of %s: no Confluent header (starts %s)" % (what, where, blob[:5].hex()))
+        sid = struct.unpack(">I", blob[1:5])[0]
+        try:
+            s = self.registry_schema(sid)
+        except Exception as e:  # noqa: an unknown id is a finding
+            raise ValueError("%s of %s: schema id %d: %s" % (what, where, sid, e))
+        bio = io.BytesIO(blob[5:])
+        v = avro.io.DatumReader(s, s).read(pgcompare.Decoder(bio))
+        left = len(blob) - 5 - bio.tell()
+        if left:
+            raise ValueError("%s of %s: %d byte(s) left after the Avro datum" % (what, where, left))
+        return v, sid
+
     def _decode(self, blob, what, where):
         """(value, fingerprint) or raises ValueError."""
+        if self.registry:
+            return self._decode_confluent(blob, what, where)
         if len(blob) < 10 or blob[0] != 0xC3 or blob[1] != 0x01:
             raise ValueError("%s of %s: no single-object header (starts %s)" % (what, where, blob[:10].hex()))
         fp = struct.unpack("<Q", blob[2:10])[0]
@@ -331,14 +372,18 @@ def _raw(m):
 
 
 def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
-            idle=5.0, timeout=120.0, follow=False, collector=None, stop=None):
+            idle=5.0, timeout=120.0, follow=False, collector=None, stop=None,
+            registry=None, registry_auth=None):
     """Consume from the beginning; return the Collector (messages, violations)."""
     from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING, KafkaError
 
-    if schemas_topic is None:
+    if schemas_topic is None and not registry:
         schemas_topic = (prefix + "._schemas") if prefix else None
     col = collector or Collector(schemas_topic)
     col.schemas_topic = schemas_topic
+    if registry:
+        col.registry = registry.rstrip("/")
+        col.registry_auth = registry_auth
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "kafka_consume-%d" % os.getpid(),
                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
                   "enable.partition.eof": False, "log_level": 3,
@@ -354,6 +399,11 @@ def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
                 continue
             want = (topics and name in topics) or (prefix and name.startswith(prefix + ".")) or \
                 (schemas_topic and name == schemas_topic)
+            if registry and prefix and name == prefix + "._schemas":
+                if (name, -1) not in assigned:
+                    assigned.add((name, -1))
+                    col.violation("registry mode, but a schemas topic %s exists" % name)
+                want = False
             if not want:
                 continue
             col.partitions[name] = len(t.partitions)
@@ -472,6 +522,8 @@ def main(argv):
         p.add_argument("--count", type=int)
         p.add_argument("--idle", type=float, default=5.0)
         p.add_argument("--timeout", type=float, default=120.0)
+        p.add_argument("--registry")
+        p.add_argument("--registry-auth")
         if name == "consume":
             p.add_argument("--follow", action="store_true")
             p.add_argument("--out")
@@ -493,7 +545,8 @@ def main(argv):
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
         col = collect(a.bootstrap, a.prefix, a.topic, a.schemas_topic, a.count, a.idle,
-                      a.timeout, a.follow, col, stop=lambda: bool(stopping))
+                      a.timeout, a.follow, col, stop=lambda: bool(stopping),
+                      registry=a.registry, registry_auth=a.registry_auth)
         for v in col.violations:
             print("VIOLATION: %s" % v, file=sys.stderr)
         print("kafka_consume: %d event message(s), %d schema message(s), %d violation(s)" % (
@@ -505,7 +558,8 @@ def main(argv):
             return 2
         return 0
 
-    col = collect(a.bootstrap, a.prefix, a.topic, a.schemas_topic, a.count, a.idle, a.timeout)
+    col = collect(a.bootstrap, a.prefix, a.topic, a.schemas_topic, a.count, a.idle, a.timeout,
+                  registry=a.registry, registry_auth=a.registry_auth)
     fails = 0
     for v in col.violations:
         print("VIOLATION: %s" % v)
