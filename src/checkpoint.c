@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
+#include "fsutil.h"
 
 #define CHECKPOINT_FORMAT "1"
 
@@ -147,22 +148,6 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Write <path>.tmp, fsync it, rename it over <path>, fsync the directory:
  * after a crash the file is either the old checkpoint or the new one.
@@ -171,14 +156,13 @@ int
 rc_checkpoint_save(const char *state_dir, const struct rc_source *src,
 		   const struct rc_pos *pos, char *err, size_t errlen)
 {
-	char path[4096], tmp[4200], when[32];
+	char name[RC_MAX_NAME + 16], when[32], werr[RC_ERRLEN];
 	struct rc_buf b;
 	struct tm tm;
 	time_t now = time(NULL);
-	int fd = -1, dfd = -1, rc = -1;
+	int rc = -1;
 
-	rc_checkpoint_path(state_dir, src->name, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(name, sizeof(name), "%s.checkpoint", src->name);
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
@@ -190,39 +174,17 @@ rc_checkpoint_save(const char *state_dir, const struct rc_source *src,
 			  CHECKPOINT_FORMAT, src->name, src->ops->name,
 			  when) < 0 ||
 	    src->ops->format_pos(pos, &b) < 0) {
-		snprintf(err, errlen, "%s: cannot format checkpoint", path);
+		snprintf(err, errlen, "%s/%s: cannot format checkpoint",
+			 state_dir, name);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
-		goto out;
-	}
-	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		snprintf(err, errlen, "%s: %s", state_dir, strerror(errno));
+	if (rc_write_file_atomic(state_dir, name, b.data, b.len, werr,
+				 sizeof(werr)) < 0) {
+		snprintf(err, errlen, "checkpoint: %s", werr);
 		goto out;
 	}
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	rc_buf_free(&b);
 	return rc;
 }

@@ -10,7 +10,7 @@
  *   updated = 2026-11-27T05:00:00Z
  *   lsn = 0/16B3748
  *
- * The file is replaced atomically: written to <file>.tmp, fsynced, renamed
+ * The file is replaced atomically: written to .<file>.tmp, fsynced, renamed
  * over the old one, and the directory fsynced. Its absence means the source
  * never ran; a file that cannot be read or parsed is an error (the agent
  * stops), never a silent fresh start.

@@ -6,6 +6,7 @@
  * headers, the credentials and the CA set once. Bodies are read into one
  * capped buffer (KAFKA_REGISTRY_MAX_RESPONSE). JSON with jansson.
  */
+#include "fsutil.h"
 #include "kafka_registry.h"
 
 #include <errno.h>
@@ -174,67 +175,37 @@ reg_state_read(struct kafka_registry *reg, const char *subject, uint64_t fp)
 	return (int32_t)v;
 }
 
-/* Save id for (subject, fp): temporary file, fsync, rename, fsync of the
- * directory. 0, or -1 with err set. */
+/* Save id for (subject, fp) atomically (rc_write_file_atomic). 0, or -1
+ * with err set. */
 static int
 reg_state_write(struct kafka_registry *reg, const char *subject, uint64_t fp,
 		int32_t id, char *err, size_t errlen)
 {
-	char dir[REG_PATH], tmp[REG_PATH], path[REG_PATH], text[16];
-	const char *what = "mkdir";
-	int fd = -1, dfd = -1, len;
-	size_t done = 0;
+	char dir[REG_PATH], path[REG_PATH], text[16], werr[RC_ERRLEN] = "";
+	const char *name;
+	int len;
 
 	if (!reg->state_dir)
 		return 0;
-	if (reg_state_path(reg, subject, fp, "", path, sizeof(path)) < 0 ||
-	    reg_state_path(reg, subject, fp, ".tmp.", tmp, sizeof(tmp)) < 0) {
+	if (reg_state_path(reg, subject, fp, "", path, sizeof(path)) < 0) {
 		snprintf(err, errlen, "kafka: state path too long for %s",
 			 subject);
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s/registry", reg->state_dir);
+	name = strrchr(path, '/') + 1;
 	len = snprintf(text, sizeof(text), "%" PRId32 "\n", id);
-	if (mkdir(reg->state_dir, 0755) < 0 && errno != EEXIST)
-		goto error;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		goto error;
-	what = "open";
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto error;
-	what = "write";
-	while (done < (size_t)len) {
-		ssize_t w = write(fd, text + done, (size_t)len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto error;
-		done += (size_t)w;
+	if (mkdir(reg->state_dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "kafka: mkdir %s: %s", reg->state_dir,
+			 strerror(errno));
+		return -1;
 	}
-	what = "fsync";
-	if (fsync(fd) < 0)
-		goto error;
-	close(fd);
-	fd = -1;
-	what = "rename";
-	if (rename(tmp, path) < 0)
-		goto error;
-	what = "fsync";
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		goto error;
-	close(dfd);
+	if (rc_write_file_atomic(dir, name, text, (size_t)len, werr,
+				 sizeof(werr)) < 0) {
+		snprintf(err, errlen, "kafka: registry cache: %s", werr);
+		return -1;
+	}
 	return 0;
-error:
-	snprintf(err, errlen, "kafka: %s %s: %s", what, path, strerror(errno));
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return -1;
 }
 
 /* ------------------------------------------------------------------ */

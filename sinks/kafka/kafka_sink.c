@@ -84,6 +84,7 @@
 #include "limits.h"
 #include "log.h"
 #include "pipeline.h"
+#include "fsutil.h"
 #include "sink.h"
 
 #define KAFKA_LOG "kafka"
@@ -626,61 +627,29 @@ kafka_ensure_topic(struct kafka_sink *ks, const char *name)
 static int
 kafka_save_schema(struct kafka_sink *ks, const char *hex, const char *json)
 {
-	char dir[KAFKA_PATH_BUF], tmp[KAFKA_PATH_BUF], path[KAFKA_PATH_BUF];
-	size_t len = strlen(json), done = 0;
-	const char *what = "open";
-	int fd = -1, dfd = -1;
+	char dir[KAFKA_PATH_BUF], name[32], path[KAFKA_PATH_BUF + 40];
+	char err[RC_ERRLEN] = "";
 
 	if (strlen(ks->state_dir) > KAFKA_PATH_BUF - 64) {
 		kafka_fail(ks, "kafka: state_dir too long: %s", ks->state_dir);
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s/schemas", ks->state_dir);
-	snprintf(path, sizeof(path), "%s/schemas/%.16s.avsc", ks->state_dir,
-		 hex);
-	snprintf(tmp, sizeof(tmp), "%s/schemas/.%.16s.avsc.tmp", ks->state_dir,
-		 hex);
+	snprintf(name, sizeof(name), "%.16s.avsc", hex);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (access(path, F_OK) == 0)
 		return 0;
-	if (mkdir(ks->state_dir, 0755) < 0 && errno != EEXIST)
-		goto error;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		goto error;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto error;
-	what = "write";
-	while (done < len) {
-		ssize_t w = write(fd, json + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto error;
-		done += (size_t)w;
+	if (mkdir(ks->state_dir, 0750) < 0 && errno != EEXIST) {
+		kafka_fail(ks, "kafka: mkdir %s: %s", ks->state_dir,
+			   strerror(errno));
+		return -1;
 	}
-	what = "fsync";
-	if (fsync(fd) < 0)
-		goto error;
-	close(fd);
-	fd = -1;
-	what = "rename";
-	if (rename(tmp, path) < 0)
-		goto error;
-	what = "fsync";
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		goto error;
-	close(dfd);
+	if (rc_write_file_atomic(dir, name, json, strlen(json), err,
+				 sizeof(err)) < 0) {
+		kafka_fail(ks, "kafka: schema %.16s: %s", hex, err);
+		return -1;
+	}
 	return 0;
-error:
-	kafka_fail(ks, "kafka: %s %s: %s", what, path, strerror(errno));
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return -1;
 }
 
 /*

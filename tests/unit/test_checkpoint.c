@@ -87,7 +87,7 @@ test_roundtrip(void)
 	CU_ASSERT_EQUAL(out.lsn, in.lsn);
 	CU_ASSERT_EQUAL(out.offset, 9);
 	/* no temporary file left behind; file is human-readable */
-	snprintf(path, sizeof(path), "%s/shop.checkpoint.tmp", dir);
+	snprintf(path, sizeof(path), "%s/.shop.checkpoint.tmp", dir);
 	CU_ASSERT_NOT_EQUAL(stat(path, &st), 0);
 	{
 		char buf[1024] = {0};
