@@ -32,11 +32,14 @@
  *   UUID                    string, uuid               string
  *   JSON                    string, connect.name       string
  *                           io.debezium.data.Json
+ *   DURATION_MICROS         long, connect.name         number
+ *                           io.debezium.time.MicroDuration
  *   ARRAY of E              array of ["null", E]       JSON array
  *
  * In the Value record every column is ["null", T] (default null); DECIMAL
  * and ARRAY columns are ["null", T, "string"], the string branch carrying
- * RC_V_TEXT (NaN/Infinity of a numeric, a multi-dimensional array). An
+ * RC_V_TEXT (NaN/Infinity of a numeric, a multi-dimensional array), and so
+ * is any column flagged RC_COL_TEXT_BRANCH (a MySQL zero date). An
  * unchanged value (PostgreSQL TOAST) is null in `after` and its field name
  * is listed in the envelope's `unchanged` array, so it is never confused
  * with a NULL. Dates and timestamps of +/-infinity (PostgreSQL) are
@@ -81,6 +84,8 @@ static const struct rc_avro_map rc_avro_map[RC_T__COUNT] = {
 					 0},
 	[RC_T_UUID] = {"string", "uuid", NULL, 0},
 	[RC_T_JSON] = {"string", NULL, "io.debezium.data.Json", 0},
+	[RC_T_DURATION_MICROS] = {"long", NULL, "io.debezium.time.MicroDuration",
+				  0},
 	[RC_T_ARRAY] = {"array", NULL, NULL, 1},
 };
 
@@ -551,6 +556,7 @@ struct rc_enc_col {
 	enum rc_type type;
 	enum rc_type elem_type;
 	int scale;
+	int text; /* the column's union has a "string" branch */
 	char *name; /* unique Avro field name */
 	size_t name_len;
 };
@@ -852,6 +858,8 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 		et->cols[i].type = tbl->cols[i].type;
 		et->cols[i].elem_type = tbl->cols[i].elem_type;
 		et->cols[i].scale = tbl->cols[i].scale;
+		et->cols[i].text = rc_avro_map[tbl->cols[i].type].text_branch ||
+				   (tbl->cols[i].flags & RC_COL_TEXT_BRANCH);
 	}
 	et->source_len = strlen(tbl->source);
 	et->db_len = strlen(tbl->db);
@@ -878,7 +886,8 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 		t = type_json(col, col->type, 0, err, errlen);
 		if (!t)
 			goto fail;
-		text = rc_avro_map[col->type].text_branch;
+		text = rc_avro_map[col->type].text_branch ||
+		       (col->flags & RC_COL_TEXT_BRANCH);
 		if (add_field(vfields, field_json(et->cols[i].name,
 						  nullable(t, text), 1)))
 			goto oom;
@@ -908,7 +917,8 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 			t = type_json(col, col->type, 0, err, errlen);
 			if (!t)
 				goto fail;
-			if (rc_avro_map[col->type].text_branch)
+			if (rc_avro_map[col->type].text_branch ||
+			    (col->flags & RC_COL_TEXT_BRANCH))
 				t = json_pack("[o, s]", t, "string");
 			if (add_field(kfields,
 				      field_json(et->cols[i].name, t, 0)))
@@ -1154,6 +1164,7 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 		return avro_value_set_int(v, (int32_t)val->u.i);
 	case RC_T_INT64:
 	case RC_T_TIME_MICROS:
+	case RC_T_DURATION_MICROS:
 	case RC_T_TIMESTAMP_MICROS:
 	case RC_T_LOCAL_TIMESTAMP_MICROS:
 		return avro_value_set_long(v, val->u.i);
@@ -1237,7 +1248,7 @@ set_nullable(const struct rc_enc_col *c, const struct rc_event *ev,
 			return rc;
 		return set_typed(c, c->type, ev, val, &br, err, errlen);
 	case RC_V_TEXT:
-		if (!rc_avro_map[c->type].text_branch) {
+		if (!c->text) {
 			set_err(err, errlen,
 				"column %s: a %s column cannot carry "
 				"a text value",
@@ -1573,7 +1584,7 @@ set_key_field(const struct rc_enc_col *c, const struct rc_event *ev,
 	const char *p;
 	int rc;
 
-	if (!rc_avro_map[c->type].text_branch) {
+	if (!c->text) {
 		if (v->kind != RC_V_SET) {
 			set_err(err, errlen,
 				"key column %s: a %s column cannot "
@@ -2021,6 +2032,7 @@ jtyped(struct jw *w, const struct rc_event *ev, const struct rc_column *col,
 		return;
 	case RC_T_INT32:
 	case RC_T_INT64:
+	case RC_T_DURATION_MICROS:
 		jint(w, v->u.i);
 		return;
 	case RC_T_FLOAT:

@@ -18,6 +18,7 @@ static const char *const rc_type_names[RC_T__COUNT] = {
 	[RC_T_DECIMAL] = "decimal",
 	[RC_T_DATE] = "date",
 	[RC_T_TIME_MICROS] = "time-micros",
+	[RC_T_DURATION_MICROS] = "duration-micros",
 	[RC_T_TIMESTAMP_MICROS] = "timestamp-micros",
 	[RC_T_LOCAL_TIMESTAMP_MICROS] = "local-timestamp-micros",
 	[RC_T_UUID] = "uuid",

@@ -49,6 +49,8 @@ enum rc_type {
 				      */
 	RC_T_UUID,		     /* string, logicalType uuid */
 	RC_T_JSON,		     /* string holding a JSON document */
+	RC_T_DURATION_MICROS, /* long, microseconds of a signed duration that
+			       * may exceed a day (MySQL TIME) */
 	RC_T_ARRAY, /* array of nullable elements of elem_type; a
 		     * value that is not a one-dimensional array
 		     * is carried as RC_V_TEXT in a string branch */
@@ -63,6 +65,9 @@ const char *rc_type_name(enum rc_type t);
 
 #define RC_COL_KEY	0x01 /* part of the event key */
 #define RC_COL_NOT_NULL 0x02 /* declared NOT NULL in the database */
+/* The column's union gets a "string" branch for RC_V_TEXT values, e.g. a
+ * MySQL zero date ("0000-00-00") that no Avro date can hold. */
+#define RC_COL_TEXT_BRANCH 0x04
 
 struct rc_column {
 	char *name; /* as in the database */

@@ -1214,6 +1214,78 @@ test_text_branch(void)
 	rc_encoder_free(enc);
 }
 
+/*
+ * MySQL shapes: a column flagged RC_COL_TEXT_BRANCH gets a "string" branch
+ * in its union (a zero date), in the Value and in the Key, and a signed
+ * duration (MySQL TIME) is a long of microseconds.
+ */
+static void
+test_zero_date_and_duration(void)
+{
+	struct rc_table *tbl = rc_table_new("legacy", "crm", "crm", "slots", 3);
+	struct rc_encoder *enc = rc_encoder_new();
+	const struct rc_schemas *sch;
+	struct rc_event *ev;
+	struct rc_buf out;
+	struct decoded d;
+	char err[RC_ERRLEN] = "";
+	avro_value_t after, v;
+
+	rc_table_set_column(tbl, 0, "day", RC_T_DATE, "date");
+	tbl->cols[0].flags = RC_COL_KEY | RC_COL_TEXT_BRANCH;
+	rc_table_set_column(tbl, 1, "at", RC_T_LOCAL_TIMESTAMP_MICROS, "datetime");
+	tbl->cols[1].flags = RC_COL_TEXT_BRANCH;
+	rc_table_set_column(tbl, 2, "took", RC_T_DURATION_MICROS, "time");
+	rc_table_finish(tbl);
+	ev = rc_event_new('c', tbl);
+	rc_event_alloc_row(ev, &ev->after);
+	rc_event_set_bytes(ev, ev->after, 0, RC_V_TEXT, "0000-00-00", 10);
+	rc_event_set_bytes(ev, ev->after, 1, RC_V_TEXT, "2024-00-13 00:00:00", 19);
+	set_i(ev, ev->after, 2, -(507LL * 3600 + 48 * 60 + 27) * 1000000);
+	ev->src.connector = "mysql";
+
+	sch = rc_encoder_schemas(enc, tbl, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sch);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sch->value_json,
+		"{\"name\":\"day\",\"type\":[\"null\",{\"type\":\"int\","
+		"\"logicalType\":\"date\"},\"string\"]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sch->value_json,
+		"{\"type\":\"long\",\"connect.name\":"
+		"\"io.debezium.time.MicroDuration\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sch->key_json,
+		"[{\"type\":\"int\",\"logicalType\":\"date\"},\"string\"]"));
+
+	rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
+	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(decode(sch->value_json, out.data, out.len, &d), 0);
+	after = nfield(&d.val, "after", 1);
+	v = nfield(&after, "day", 2);
+	CHECK_STR(get_str(&v), "0000-00-00");
+	v = nfield(&after, "at", 2);
+	CHECK_STR(get_str(&v), "2024-00-13 00:00:00");
+	v = nfield(&after, "took", 1);
+	CU_ASSERT_EQUAL(get_long(&v), -1828107000000LL);
+	decoded_free(&d);
+
+	/* the key carries the text too */
+	rc_buf_reset(&out);
+	CU_ASSERT_EQUAL(rc_encode_key(enc, ev, &out, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(decode(sch->key_json, out.data, out.len, &d), 0);
+	v = nfield(&d.val, "day", 1);
+	CHECK_STR(get_str(&v), "0000-00-00");
+	decoded_free(&d);
+
+	rc_buf_reset(&out);
+	CU_ASSERT_EQUAL(rc_encode_json(ev, &out), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"day\":\"0000-00-00\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"took\":-1828107000000"));
+
+	rc_table_unref(tbl);
+	rc_buf_free(&out);
+	rc_event_free(ev);
+	rc_encoder_free(enc);
+}
+
 /* Output buffer caps are respected: an error and the buffer unchanged. */
 static void
 test_output_cap(void)
@@ -1722,6 +1794,7 @@ static const struct cu_test tests[] = {
 	{"decimal", test_decimal},
 	{"key", test_key},
 	{"text_branch", test_text_branch},
+	{"zero_date_and_duration", test_zero_date_and_duration},
 	{"output_cap", test_output_cap},
 	{"json_every_type", test_json_every_type},
 	{"json_dates_times", test_json_dates_times},
