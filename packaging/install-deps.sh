@@ -1,14 +1,13 @@
 #!/bin/sh
 # Install everything rowcast needs to build, test and run its quick start on
 # Debian 12. Idempotent: packages already present are left alone.
-# (The MariaDB client library is checked by configure for the MySQL source,
-# the next plugin; its server comes with it.)
 set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config clang-format
       clang libclang-rt-14-dev
       libpq-dev postgresql-15 postgresql-client-15
-      libmariadb-dev librdkafka-dev kcat libcurl4-openssl-dev
+      libmariadb-dev mariadb-server mariadb-client libzstd-dev zlib1g-dev
+      librdkafka-dev kcat libcurl4-openssl-dev
       libavro-dev libjansson-dev
       libcunit1-dev libinih-dev
       python3 python3-avro python3-psycopg2 python3-confluent-kafka
