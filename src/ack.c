@@ -126,7 +126,7 @@ rc_ack_commit(struct rc_ack *ack, uint64_t seq, struct rc_pos *pos)
 	}
 	rc_pos_clear(&t->pos);
 	t->pos = *pos;
-	pos->gtid = NULL;
+	rc_pos_disown(pos);
 	rc_pos_clear(pos);
 	t->state = TXN_COMMITTED;
 }
@@ -162,7 +162,7 @@ rc_ack_advance(struct rc_ack *ack, struct rc_pos *pos)
 				break;
 			rc_pos_clear(pos);
 			*pos = t->pos;
-			t->pos.gtid = NULL;
+			rc_pos_disown(&t->pos);
 			moved = 1;
 		} else if (t->done < t->sent) {
 			break;

@@ -126,7 +126,7 @@ rc_pipeline_commit(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms)
 	int r = push(pl, &it, sizeof(it), timeout_ms);
 
 	if (r == 1)
-		pos->gtid = NULL; /* the queue owns it now */
+		rc_pos_disown(pos); /* the queue owns it now */
 	return r;
 }
 
@@ -144,7 +144,7 @@ rc_pipeline_idle(struct rc_pipeline *pl, struct rc_pos *pos, int timeout_ms)
 	int r = push(pl, &it, sizeof(it), timeout_ms);
 
 	if (r == 1)
-		pos->gtid = NULL;
+		rc_pos_disown(pos);
 	return r;
 }
 

@@ -3,8 +3,8 @@
  *
  * PostgreSQL uses lsn (the end LSN of a transaction: confirming it moves
  * the slot past the transaction). MySQL/MariaDB use file_seq + offset and a
- * GTID set. The struct is copied by value; gtid is owned by whoever holds
- * the struct and freed with rc_pos_clear().
+ * GTID set (and the file's name). The struct is copied by value; gtid and
+ * file are owned by whoever holds the struct and freed with rc_pos_clear().
  */
 #ifndef RC_POSITION_H
 #define RC_POSITION_H
@@ -17,12 +17,23 @@ struct rc_pos {
 	uint64_t lsn;	 /* PostgreSQL end LSN; MySQL binlog file number */
 	uint64_t offset; /* MySQL offset in the binlog file */
 	char *gtid;	 /* MySQL GTID set after the transaction, or NULL */
+	char *file;	 /* MySQL binlog file name, or NULL */
 };
+
+/* The strings now belong to someone else (the struct was copied by value
+ * into their hands): forget them without freeing. */
+static inline void
+rc_pos_disown(struct rc_pos *pos)
+{
+	pos->gtid = NULL;
+	pos->file = NULL;
+}
 
 static inline void
 rc_pos_clear(struct rc_pos *pos)
 {
 	free(pos->gtid);
+	free(pos->file);
 	memset(pos, 0, sizeof(*pos));
 }
 
@@ -34,6 +45,8 @@ rc_pos_copy(struct rc_pos *dst, const struct rc_pos *src)
 	dst->lsn = src->lsn;
 	dst->offset = src->offset;
 	if (src->gtid && !(dst->gtid = strdup(src->gtid)))
+		return -1;
+	if (src->file && !(dst->file = strdup(src->file)))
 		return -1;
 	return 0;
 }
