@@ -35,6 +35,7 @@
 #include "pg_types.h"
 #include "pipeline.h"
 #include "source.h"
+#include "tablecfg.h"
 
 #define PG_COMP	     "postgresql"
 #define PUSH_WAIT_MS 100
@@ -54,13 +55,7 @@ static const char pg_session_options[] =
 
 /* A configured table and what the catalog says about it. */
 struct pg_want {
-	char *schema;
-	char *name;
-	char **key;		/* configured key columns, or NULL */
-	char **exclude;		/* configured excluded columns, or NULL */
-	const char *topic;	/* configured topic, or NULL */
-	const char *event_name; /* configured event name, or NULL */
-	const struct rc_conf_section *tsec; /* its [table] section, or NULL */
+	struct rc_tablecfg c; /* what the configuration says */
 	char **pk; /* primary key columns from the catalog */
 	int npk;
 };
@@ -143,15 +138,6 @@ pq_msg(PGconn *c)
 	return buf;
 }
 
-static int
-in_list(char **l, const char *s)
-{
-	for (int i = 0; l && l[i]; i++)
-		if (strcmp(l[i], s) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 free_list(char **l)
 {
@@ -161,24 +147,6 @@ free_list(char **l)
 /* ------------------------------------------------------------------ */
 /* Configuration                                                      */
 /* ------------------------------------------------------------------ */
-
-/* Split "schema.table" (or "table" = public.table). 0 or -1. */
-static int
-split_name(const char *full, char **schema, char **name)
-{
-	const char *dot = strchr(full, '.');
-
-	if (!dot) {
-		*schema = strdup("public");
-		*name = strdup(full);
-	} else {
-		if (dot == full || dot[1] == '\0' || strchr(dot + 1, '.'))
-			return -1;
-		*schema = strndup(full, (size_t)(dot - full));
-		*name = strdup(dot + 1);
-	}
-	return *schema && *name ? 0 : -1;
-}
 
 static void
 pg_destroy(struct rc_source *src)
@@ -198,13 +166,13 @@ pg_destroy(struct rc_source *src)
 	}
 	free(ps->rels);
 	for (int i = 0; i < ps->nwant; i++) {
-		free(ps->want[i].schema);
-		free(ps->want[i].name);
-		free_list(ps->want[i].key);
-		free_list(ps->want[i].exclude);
+		free(ps->want[i].c.schema);
+		free(ps->want[i].c.name);
+		free_list(ps->want[i].c.key);
+		free_list(ps->want[i].c.exclude);
 		free_list(ps->want[i].pk);
 	}
-	free(ps->want);
+	free(ps->want); /* the rc_tablecfg entries were moved in here */
 	pg_parser_free(&ps->parser);
 	free(ps->conninfo);
 	free(ps->password);
@@ -243,7 +211,7 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	  char *err, size_t errlen)
 {
 	struct pg_source *ps = calloc(1, sizeof(*ps));
-	char **tables = NULL;
+	struct rc_tablecfg *tcs = NULL;
 	const char *s;
 	int n;
 
@@ -281,61 +249,21 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 			goto fail;
 		}
 
-	n = rc_conf_list(sec, "tables", &tables);
-	if (n < 0)
-		goto oom;
+	if (rc_tablecfg_load(cfg, sec, "public", &tcs, &n, err, errlen) < 0)
+		goto fail;
 	ps->want = calloc((size_t)(n ? n : 1), sizeof(*ps->want));
-	if (!ps->want)
+	if (!ps->want) {
+		rc_tablecfg_free(tcs, n);
 		goto oom;
-	for (int i = 0; i < n; i++) {
-		struct pg_want *w = &ps->want[ps->nwant];
-		const struct rc_conf_section *tsec;
-		char full[2 * RC_MAX_NAME + 2];
-
-		if (split_name(tables[i], &w->schema, &w->name) < 0) {
-			snprintf(err, errlen,
-				 "%s:%d: table '%s' in [source %s]: "
-				 "expected schema.table",
-				 cfg->path, ps->tables_line, tables[i],
-				 sec->name);
-			free(w->schema);
-			free(w->name);
-			goto fail;
-		}
-		ps->nwant++;
-		snprintf(full, sizeof(full), "%s.%s", w->schema, w->name);
-		for (int j = 0; j < ps->nwant - 1; j++)
-			if (strcmp(ps->want[j].schema, w->schema) == 0 &&
-			    strcmp(ps->want[j].name, w->name) == 0) {
-				snprintf(err, errlen,
-					 "%s:%d: table %s is listed "
-					 "twice in [source %s]",
-					 cfg->path, ps->tables_line, full,
-					 sec->name);
-				goto fail;
-			}
-		tsec = rc_config_table(cfg, full);
-		if (!tsec && !strchr(tables[i], '.'))
-			tsec = rc_config_table(cfg, tables[i]);
-		if (tsec) {
-			const char *owner = rc_conf_str(tsec, "source");
-			if (!owner || strcmp(owner, sec->name) == 0) {
-				if (rc_conf_list(tsec, "key", &w->key) < 0 ||
-				    rc_conf_list(tsec, "exclude", &w->exclude) <
-					    0)
-					goto oom;
-				w->topic = rc_conf_str(tsec, "topic");
-				w->event_name = rc_conf_str(tsec, "event_name");
-				w->tsec = tsec;
-			}
-		}
 	}
-	free_list(tables);
+	for (int i = 0; i < n; i++)
+		ps->want[i].c = tcs[i]; /* moved: the strings now belong here */
+	ps->nwant = n;
+	free(tcs);
 	return &ps->base;
 oom:
 	snprintf(err, errlen, "out of memory");
 fail:
-	free_list(tables);
 	pg_destroy(&ps->base);
 	return NULL;
 }
@@ -440,18 +368,18 @@ check_columns(struct pg_source *ps, struct pg_want *w)
 		" JOIN pg_namespace n ON n.oid = c.relnamespace"
 		" WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0"
 		" AND NOT a.attisdropped";
-	const char *params[2] = {w->schema, w->name};
+	const char *params[2] = {w->c.schema, w->c.name};
 	const char *keys[2] = {"key", "exclude"};
 	PGresult *r;
 	int rc = SESS_STOP;
 
-	if (!w->key && !w->exclude)
+	if (!w->c.key && !w->c.exclude)
 		return SESS_STOP;
 	r = query(ps, ps->sql, sql, 2, params);
 	if (!r)
 		return failed_outcome(ps, ps->sql);
 	for (int k = 0; k < 2 && rc == SESS_STOP; k++) {
-		char **list = k == 0 ? w->key : w->exclude;
+		char **list = k == 0 ? w->c.key : w->c.exclude;
 
 		for (int i = 0; list && list[i] && rc == SESS_STOP; i++) {
 			int found = 0;
@@ -460,11 +388,11 @@ check_columns(struct pg_source *ps, struct pg_want *w)
 				if (!strcmp(PQgetvalue(r, row, 0), list[i]))
 					found = 1;
 			if (!found ||
-			    (k == 0 && in_list(w->exclude, list[i]))) {
+			    (k == 0 && rc_name_in_list(w->c.exclude, list[i]))) {
 				set_err(ps, "%s:%d: %s = %s: table %s.%s %s",
 					ps->base.cfg->path,
-					rc_conf_line(w->tsec, keys[k]), keys[k],
-					list[i], w->schema, w->name,
+					rc_conf_line(w->c.tsec, keys[k]), keys[k],
+					list[i], w->c.schema, w->c.name,
 					found ? "cannot exclude a key column"
 					      : "has no such column");
 				rc = SESS_CONFIG;
@@ -498,7 +426,7 @@ check_table(struct pg_source *ps, struct pg_want *w)
 		"k.o)::text[]"
 		" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 		" WHERE n.nspname = $1 AND c.relname = $2";
-	const char *params[2] = {w->schema, w->name};
+	const char *params[2] = {w->c.schema, w->c.name};
 	PGresult *r = query(ps, ps->sql, sql, 2, params);
 	char kind, ident;
 	int has_pk, has_ident_index, rc;
@@ -509,7 +437,7 @@ check_table(struct pg_source *ps, struct pg_want *w)
 		set_err(ps,
 			"table %s.%s (tables = ..., %s:%d) does not exist in "
 			"database %s; create it or remove it from the list",
-			w->schema, w->name, ps->base.cfg->path, ps->tables_line,
+			w->c.schema, w->c.name, ps->base.cfg->path, ps->tables_line,
 			ps->dbname);
 		PQclear(r);
 		return SESS_CONFIG;
@@ -522,7 +450,7 @@ check_table(struct pg_source *ps, struct pg_want *w)
 		set_err(ps,
 			"%s.%s is not a table (relkind '%c'); only tables can "
 			"be published",
-			w->schema, w->name, kind);
+			w->c.schema, w->c.name, kind);
 		PQclear(r);
 		return SESS_CONFIG;
 	}
@@ -582,11 +510,11 @@ check_table(struct pg_source *ps, struct pg_want *w)
 			"ALTER TABLE %s.%s REPLICA IDENTITY FULL; or add a "
 			"primary "
 			"key",
-			w->schema, w->name,
+			w->c.schema, w->c.name,
 			ident == 'n'   ? "REPLICA IDENTITY NOTHING"
 			: ident == 'i' ? "a replica identity index that is gone"
 				       : "no primary key",
-			w->schema, w->name);
+			w->c.schema, w->c.name);
 		return SESS_CONFIG;
 	}
 	return SESS_STOP;
@@ -668,9 +596,9 @@ sync_publication(struct pg_source *ps)
 		for (int i = 0; i < ps->nwant; i++) {
 			if (i)
 				rc_buf_puts(&sql, ", ");
-			append_ident(&sql, ps->sql, ps->want[i].schema);
+			append_ident(&sql, ps->sql, ps->want[i].c.schema);
 			rc_buf_putc(&sql, '.');
-			append_ident(&sql, ps->sql, ps->want[i].name);
+			append_ident(&sql, ps->sql, ps->want[i].c.name);
 		}
 		r = query(ps, ps->sql, sql.data, 0, NULL);
 		if (!r) {
@@ -706,8 +634,8 @@ sync_publication(struct pg_source *ps)
 		int found = 0;
 
 		for (int i = 0; i < ps->nwant; i++)
-			if (!strcmp(ps->want[i].schema, sch) &&
-			    !strcmp(ps->want[i].name, tab)) {
+			if (!strcmp(ps->want[i].c.schema, sch) &&
+			    !strcmp(ps->want[i].c.name, tab)) {
 				present[i] = 1;
 				found = 1;
 			}
@@ -720,8 +648,8 @@ sync_publication(struct pg_source *ps)
 	PQclear(r);
 	for (int i = 0; i < ps->nwant; i++)
 		if (!present[i] &&
-		    (rc = alter_publication(ps, "ADD", ps->want[i].schema,
-					    ps->want[i].name)) != SESS_STOP)
+		    (rc = alter_publication(ps, "ADD", ps->want[i].c.schema,
+					    ps->want[i].c.name)) != SESS_STOP)
 			goto out;
 	rc = SESS_STOP;
 out:
@@ -909,8 +837,8 @@ static struct pg_want *
 find_want(struct pg_source *ps, const char *schema, const char *name)
 {
 	for (int i = 0; i < ps->nwant; i++)
-		if (!strcmp(ps->want[i].schema, schema) &&
-		    !strcmp(ps->want[i].name, name))
+		if (!strcmp(ps->want[i].c.schema, schema) &&
+		    !strcmp(ps->want[i].c.name, name))
 			return &ps->want[i];
 	return NULL;
 }
@@ -938,22 +866,6 @@ new_rel(struct pg_source *ps, uint32_t relid)
 	memset(rel, 0, sizeof(*rel));
 	rel->relid = relid;
 	return rel;
-}
-
-/* Build "<a>.<b>.<c>" from Avro-sanitised parts. */
-static char *
-record_prefix(const char *prefix, const char *schema, const char *name)
-{
-	char a[RC_MAX_NAME], b[RC_MAX_NAME], c[RC_MAX_NAME];
-	char *out = malloc(3 * RC_MAX_NAME + 3);
-
-	if (!out)
-		return NULL;
-	rc_avro_name(prefix, a, sizeof(a));
-	rc_avro_name(schema, b, sizeof(b));
-	rc_avro_name(name, c, sizeof(c));
-	snprintf(out, 3 * RC_MAX_NAME + 3, "%s.%s.%s", a, b, c);
-	return out;
 }
 
 /*
@@ -991,28 +903,15 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	if (!maps || !colmap)
 		goto oom;
 	for (int i = 0; i < m->u.rel.ncols; i++)
-		colmap[i] = in_list(w->exclude, m->u.rel.cols[i].name) ? -1
+		colmap[i] = rc_name_in_list(w->c.exclude, m->u.rel.cols[i].name) ? -1
 								       : nout++;
-	tbl = rc_table_new(ps->base.name, ps->dbname, w->schema, w->name, nout);
+	tbl = rc_table_new(ps->base.name, ps->dbname, w->c.schema, w->c.name, nout);
 	if (!tbl)
 		goto oom;
 	tbl->relid = m->u.rel.relid;
-	if (w->topic)
-		tbl->topic = strdup(w->topic);
-	else {
-		size_t n = strlen(ps->prefix) + strlen(w->schema) +
-			   strlen(w->name) + 3;
-		tbl->topic = malloc(n);
-		if (tbl->topic)
-			snprintf(tbl->topic, n, "%s.%s.%s", ps->prefix,
-				 w->schema, w->name);
-	}
-	tbl->record_prefix = record_prefix(ps->prefix, w->schema, w->name);
-	if (w->event_name && !(tbl->event_name = strdup(w->event_name)))
+	if (rc_tablecfg_name(&w->c, ps->prefix, tbl) < 0)
 		goto oom;
-	if (!tbl->topic || !tbl->record_prefix)
-		goto oom;
-	for (int i = 0; w->key && w->key[i]; i++)
+	for (int i = 0; w->c.key && w->c.key[i]; i++)
 		nconfkey++;
 	for (int i = 0; i < m->u.rel.ncols; i++) {
 		const struct pg_column_desc *cd = &m->u.rel.cols[i];
@@ -1031,9 +930,9 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 		col->precision = maps[i].precision;
 		col->scale = maps[i].scale;
 		if (nconfkey)
-			is_key = in_list(w->key, cd->name);
+			is_key = rc_name_in_list(w->c.key, cd->name);
 		else if (w->npk)
-			is_key = in_list(w->pk, cd->name);
+			is_key = rc_name_in_list(w->pk, cd->name);
 		else
 			is_key = (cd->flags & 1) && m->u.rel.replident == 'i';
 		if (is_key)
@@ -1043,7 +942,7 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	if (rc_table_finish(tbl) < 0)
 		goto oom;
 	if (nconfkey || w->npk) {
-		char **order = nconfkey ? w->key : w->pk;
+		char **order = nconfkey ? w->c.key : w->pk;
 		int k = 0;
 
 		for (int j = 0; order[j]; j++)
@@ -1056,7 +955,7 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 			set_err(ps,
 				"table %s.%s: key = %s names a column the "
 				"table does not have (or an excluded one)",
-				w->schema, w->name, w->key[0]);
+				w->c.schema, w->c.name, w->c.key[0]);
 			goto config_err;
 		}
 	}
@@ -1072,7 +971,7 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 			rc_info(PG_COMP,
 				"table %s.%s changed shape: schema "
 				"version %u, %d columns",
-				w->schema, w->name, tbl->version, tbl->ncols);
+				w->c.schema, w->c.name, tbl->version, tbl->ncols);
 		}
 		rc_table_unref(rel->tbl);
 		rel->tbl = tbl;
@@ -1109,7 +1008,7 @@ all_binary_ok(struct pg_source *ps)
 		" AND NOT a.attisdropped";
 
 	for (int i = 0; i < ps->nwant; i++) {
-		const char *params[2] = {ps->want[i].schema, ps->want[i].name};
+		const char *params[2] = {ps->want[i].c.schema, ps->want[i].c.name};
 		PGresult *r = query(ps, ps->sql, sql, 2, params);
 
 		if (!r)
@@ -1126,8 +1025,8 @@ all_binary_ok(struct pg_source *ps)
 					"source %s: column %s.%s.%s (%s) "
 					"has no binary decoder: streaming "
 					"text values",
-					ps->base.name, ps->want[i].schema,
-					ps->want[i].name, PQgetvalue(r, row, 2),
+					ps->base.name, ps->want[i].c.schema,
+					ps->want[i].c.name, PQgetvalue(r, row, 2),
 					m.db_type);
 				PQclear(r);
 				return 0;
