@@ -106,7 +106,7 @@ int my_conn_start_dump(struct my_conn *c, const char *file, uint64_t pos,
 		       char *err, size_t errlen);
 
 /*
- * The next event of the stream: *ev/*len point at the event (after the
+ * The next event of the stream: *ev and *len give the event (after the
  * packet's OK byte), valid until the next call. Returns 1 for an event,
  * 0 when the server ended the stream (EOF packet), -1 on error with err
  * set and *server_errno the server's error code (1236 =
