@@ -53,6 +53,9 @@
 
 #define MY_EVENT_HEADER 19
 
+/* MariaDB 10.x: a second reader with our server_id took over the dump */
+#define MY_ER_SLAVE_SAME_ID 4052
+
 struct my_conn {
 	MYSQL *m;
 	int mariadb;
@@ -1161,6 +1164,16 @@ my_conn_read_event(struct my_conn *c, const uint8_t **ev, size_t *len,
 					       : "was it purged? SHOW BINARY "
 						 "LOGS lists what the server "
 						 "still has");
+			else if (e == MY_ER_SLAVE_SAME_ID ||
+				 str_has(mysql_error(c->m),
+					 "same server_uuid/server_id"))
+				seterr(err, errlen,
+				       "binlog stream from %s: server error "
+				       "%u: %s (another reader connected with "
+				       "server_id %u and replaced this one: "
+				       "give every reader its own server_id)",
+				       c->start, e, mysql_error(c->m),
+				       c->server_id);
 			else
 				seterr(err, errlen,
 				       "binlog stream from %s: server error "

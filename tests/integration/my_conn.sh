@@ -151,6 +151,18 @@ run_dump purged --file mysql-bin.000001 --pos 4 --until-idle-ms 600
 expect purged 2 "binlog mysql-bin.000001 is not on the server" "server_errno=1236 transient=0" \
     "mysql-bin\.000001:4" "purged" "SHOW BINARY LOGS"
 
+step "a second reader with the same server_id replaces the first"
+"$MYDUMP" --host "$MYHOST" --port "$MYPORT" --user "$MYUSER" --password-env MYPASSWORD \
+    --server-id "$SID" --head --heartbeat-ms 500 >"$WORK/dup1.out" 2>"$WORK/dup1.err" &
+DPID=$!
+bg_track "$DPID"
+wait_line "$WORK/dup1.out" '^type=27 ' 10 || { show dup1; fail "no heartbeat on the first reader"; }
+run_dump dup2 --head --heartbeat-ms 500 --max-events 3
+expect dup2 0
+RC=0
+wait "$DPID" || RC=$?
+expect dup1 2 "transient=0" "server_id $SID" "give every reader its own server_id"
+
 step "a silent server (SIGSTOP) is noticed within the read timeout"
 "$MYDUMP" --host "$MYHOST" --port "$MYPORT" --user "$MYUSER" --password-env MYPASSWORD \
     --server-id "$SID" --head --heartbeat-ms 500 >"$WORK/stopped.out" 2>"$WORK/stopped.err" &
