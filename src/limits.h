@@ -36,6 +36,9 @@
 /* Elements of one array value. */
 #define RC_MAX_ARRAY_ELEMENTS (64u * 1024u * 1024u)
 
+/* Intervals (MySQL) or domains (MariaDB) in one GTID set. */
+#define RC_MAX_GTID_INTERVALS (1u << 20)
+
 /* Error strings handed between functions. */
 #define RC_ERRLEN 512
 

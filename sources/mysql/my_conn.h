@@ -50,6 +50,14 @@ void my_conn_close(struct my_conn *c);
 int my_conn_is_mariadb(const struct my_conn *c);
 const char *my_conn_server_version(const struct my_conn *c);
 
+/*
+ * Would trying again later help with this error code? For the
+ * *server_errno of my_conn_read_event (0 = lost connection: yes; 1236 =
+ * binlog purged or GTID unknown: no; 1053 = server shutting down: yes)
+ * and for mysql_errno values in general.
+ */
+int my_conn_error_is_transient(unsigned server_errno);
+
 /* ------------------------------------------------------------------ */
 /* Checks and server state                                            */
 /* ------------------------------------------------------------------ */
@@ -72,8 +80,8 @@ struct my_finding {
 int my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 		  size_t max, size_t *n, char *err, size_t errlen);
 
-/* Table exists? Fills the primary key column names when it has one.
- * 1 exists, 0 does not, -1 error. */
+/* Table exists (information_schema.TABLES, which lists only tables the
+ * user has some privilege on)? 1 exists, 0 does not, -1 error. */
 int my_conn_table_exists(struct my_conn *c, const char *db,
 			 const char *table, char *err, size_t errlen);
 
@@ -106,9 +114,10 @@ int my_conn_start_dump(struct my_conn *c, const char *file, uint64_t pos,
 		       char *err, size_t errlen);
 
 /*
- * The next event of the stream: *ev and *len give the event (after the
+ * The next event of the stream: *ev and *len point at the event (after the
  * packet's OK byte), valid until the next call. Returns 1 for an event,
- * 0 when the server ended the stream (EOF packet), -1 on error with err
+ * 0 when the server ended the stream (EOF packet: MariaDB sends one when
+ * it shuts down cleanly, so reconnect), -1 on error with err
  * set and *server_errno the server's error code (1236 =
  * ER_MASTER_FATAL_ERROR_READING_BINLOG: e.g. the binlog was purged), 0 for
  * a lost connection. Blocks at most about a heartbeat period plus the read

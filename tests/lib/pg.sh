@@ -77,7 +77,15 @@ rc_init() {
         skip "python3-psycopg2 is missing for /usr/bin/python3 (apt-get install python3-psycopg2)"
     command -v psql >/dev/null 2>&1 || skip "psql is not installed (postgresql-client-15)"
     [ -x "$ROWCAST" ] || fail "$ROWCAST does not exist: build it first (make rowcast)"
+    rc_workdir "$name"
+}
 
+# rc_workdir NAME: the work dir and the EXIT trap, without rc_init's
+# PostgreSQL and Python checks (for tests that need no PostgreSQL, e.g.
+# through tests/lib/my.sh).
+rc_workdir() {
+    local name=${1:-test}
+    [ -z "$WORK" ] || return 0
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/rowcast-$name.XXXXXX")
     chmod 0755 "$WORK"   # the sandbox's postgres user must traverse it
     trap _rc_cleanup EXIT
@@ -117,6 +125,10 @@ _rc_cleanup() {
             tail -n 15 "$PGDIR/pg.log"
         fi
     fi
+    local h
+    for h in $_RC_CLEANUP_HOOKS; do
+        "$h" "$rc"
+    done
     if [ -n "$PGDIR" ]; then
         "$SANDBOX" stop "$PGDIR" >/dev/null 2>&1
     fi
@@ -137,6 +149,17 @@ _rc_cleanup() {
 
 # Register a background process for the EXIT trap.
 bg_track() { _BG_PIDS="$_BG_PIDS $1"; }
+
+# rc_cleanup_hook FUNC: the EXIT trap calls FUNC EXIT_STATUS after the
+# background processes are gone and before the work dir is removed (other
+# harnesses stop their servers there, e.g. tests/lib/my.sh).
+_RC_CLEANUP_HOOKS=""
+rc_cleanup_hook() {
+    case " $_RC_CLEANUP_HOOKS " in
+        *" $1 "*) ;;
+        *) _RC_CLEANUP_HOOKS="$_RC_CLEANUP_HOOKS $1" ;;
+    esac
+}
 
 # ------------------------------------------------------------------
 # PostgreSQL
