@@ -1439,6 +1439,7 @@ my_rows_next(struct my_rows *rows, const struct my_tablemap *tm,
 	     const int *colmap, struct rc_event *ev, char *err, size_t errlen)
 {
 	struct jbefore *jb = NULL;
+	size_t start;
 	int rc = -1;
 
 	if (rows->off >= rows->len)
@@ -1457,6 +1458,7 @@ my_rows_next(struct my_rows *rows, const struct my_tablemap *tm,
 	jb = calloc((size_t)tm->ncols, sizeof(*jb));
 	if (!jb)
 		return fail(err, errlen, "out of memory");
+	start = rows->off;
 	if (rows->op == 'u' || rows->op == 'd') {
 		if (rc_event_alloc_row(ev, &ev->before) < 0) {
 			fail(err, errlen, "out of memory");
@@ -1476,6 +1478,12 @@ my_rows_next(struct my_rows *rows, const struct my_tablemap *tm,
 						 : rows->present,
 				 1, jb, err, errlen) < 0)
 			goto out;
+	}
+	if (rows->off == start) {
+		/* no column present: nothing would ever move us forward */
+		fail(err, errlen, "%s.%s: row %u carries no column", tm->db,
+		     tm->table, rows->row + 1);
+		goto out;
 	}
 	rows->row++;
 	rc = 1;
