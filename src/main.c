@@ -184,6 +184,17 @@ run_agent(struct rc_config *cfg)
 	int nrun = 0, exit_rc = 0, signals = 0;
 	sigset_t set;
 
+	/* Signals are taken by this thread only, with sigtimedwait() below.
+	 * Blocked before anything else, so that a SIGTERM during start-up
+	 * (recovering files, connecting) waits for the loop and stops rowcast
+	 * gracefully instead of killing it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	if (make_dirs(state_dir) < 0) {
 		rc_error("rowcast", "state_dir %s: %s", state_dir,
 			 strerror(errno));
@@ -264,14 +275,6 @@ run_agent(struct rc_config *cfg)
 		}
 		nrun++;
 	}
-
-	/* signals are taken by this thread only */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	for (int i = 0; i < nrun; i++)
 		if (pthread_create(&runners[i].thread, NULL, runner_main,

@@ -8,6 +8,9 @@
 #ifdef ENABLE_POSTGRESQL
 extern const struct rc_source_ops rc_pg_source_ops;
 #endif
+#ifdef ENABLE_MYSQL
+extern const struct rc_source_ops rc_my_source_ops;
+#endif
 #ifdef ENABLE_KAFKA
 extern const struct rc_sink_ops rc_kafka_sink_ops;
 #endif
@@ -21,6 +24,9 @@ extern const struct rc_sink_ops rc_stdout_sink_ops;
 const struct rc_source_ops *const rc_source_plugins[] = {
 #ifdef ENABLE_POSTGRESQL
 	&rc_pg_source_ops,
+#endif
+#ifdef ENABLE_MYSQL
+	&rc_my_source_ops,
 #endif
 	NULL,
 };

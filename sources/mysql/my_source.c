@@ -1,0 +1,1361 @@
+/*
+ * my_source.c -- the MySQL/MariaDB source.
+ *
+ * One session is: a client connection (my_conn.c) that checks the server
+ * (binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL,
+ * grants) and the configured tables, then registers as a replica and asks
+ * for the binlog from the confirmed position; the events (my_binlog.c) are
+ * turned into change events:
+ *
+ *   MySQL:   GTID  QUERY(BEGIN)  [TABLE_MAP  ROWS...]...  XID
+ *            GTID  TRANSACTION_PAYLOAD{same, compressed}
+ *            GTID  QUERY(DDL)
+ *   MariaDB: GTID  [ANNOTATE  TABLE_MAP  ROWS...]...  XID
+ *            GTID(standalone)  QUERY(DDL)
+ *
+ * A transaction goes to the pipeline as begin, events, commit; its commit
+ * position is the binlog file and the end offset of the event that ends it
+ * (XID, COMMIT, the DDL, or the whole TRANSACTION_PAYLOAD), with the GTID
+ * set that includes it. Positions are checkpointed only once the sinks made
+ * everything before them durable (the pipeline), and the next session
+ * starts from the confirmed one, so nothing is lost or skipped. A binlog
+ * that was purged before rowcast read it is an error that says so: rowcast
+ * never skips ahead by itself.
+ *
+ * No DDL parser: binlog_row_metadata=FULL puts column names, the primary
+ * key and signedness in every TABLE_MAP, and a changed table map makes a
+ * new schema version.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "event.h"
+#include "limits.h"
+#include "log.h"
+#include "my_binlog.h"
+#include "my_conn.h"
+#include "my_gtid.h"
+#include "pipeline.h"
+#include "source.h"
+#include "tablecfg.h"
+
+#define MY_COMP	     "mysql"
+#define PUSH_WAIT_MS 100
+
+/* Session outcomes (as in the PostgreSQL source). */
+#define SESS_STOP   0
+#define SESS_RETRY  1
+#define SESS_CONFIG (-2)
+#define SESS_FATAL  (-1)
+
+/* ER_MASTER_FATAL_ERROR_READING_BINLOG: the server cannot send from there */
+#define MY_ER_BINLOG_READ 1236
+
+/* A table map seen in the stream, and the shape built from it. */
+struct my_tmap {
+	uint64_t table_id;
+	struct my_tablemap *tm;
+	struct rc_table *tbl; /* NULL: a table we do not capture */
+	int *colmap;	      /* tm column -> tbl column or -1 */
+};
+
+/* The current shape of a captured table (schema versions). */
+struct my_shape {
+	struct rc_tablecfg *tc;
+	struct rc_table *tbl;
+};
+
+struct my_source {
+	struct rc_source base; /* must be first */
+
+	struct my_conn_opts opts;
+	char *host, *socket, *user, *password;
+	char *ssl_mode, *ssl_ca, *ssl_cert, *ssl_key;
+	char *prefix;
+	int use_gtid; /* resume by GTID set rather than file/offset */
+	int64_t max_backoff_ms;
+	struct rc_tablecfg *tables;
+	int ntables;
+	struct my_shape *shapes; /* one per table, parallel to tables */
+
+	struct my_conn *conn;
+	struct rc_pipeline *pl;
+
+	/* stream state */
+	struct my_fde fde;
+	char file[256];	      /* current binlog file */
+	uint64_t pos;	      /* end of the last event read in file */
+	struct my_gtid_set *gtids; /* executed set, through the last commit */
+	struct my_tmap *maps;
+	int nmaps;
+	int in_txn;	    /* a transaction is open in the pipeline */
+	int in_group;	    /* a GTID/BEGIN was seen, its end not yet */
+	int maria_standalone;
+	uint64_t txn_start; /* position of the transaction's first event */
+	char txn_id[96];
+	char gtid_one[96];  /* this transaction's GTID as text, or "" */
+	int64_t commit_ts_us;
+	uint8_t pending_uuid[16];
+	char pending_tag[33];
+	int64_t pending_gno; /* MySQL GTID to add at commit, 0 = none */
+	struct my_maria_gtid pending_maria;
+	int have_pending_maria;
+	uint64_t payload_pos; /* outer position while in a payload, or 0 */
+	uint32_t txn_events;
+};
+
+static void set_err(struct my_source *ms, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+set_err(struct my_source *ms, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ms->base.lasterr, sizeof(ms->base.lasterr), fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                      */
+/* ------------------------------------------------------------------ */
+
+static char *
+dup_opt(const struct rc_conf_section *sec, const char *key, int *oom)
+{
+	const char *s = rc_conf_str(sec, key);
+	char *d;
+
+	if (!s)
+		return NULL;
+	if (!(d = strdup(s)))
+		*oom = 1;
+	return d;
+}
+
+static void
+free_maps(struct my_source *ms)
+{
+	for (int i = 0; i < ms->nmaps; i++) {
+		my_tablemap_free(ms->maps[i].tm);
+		rc_table_unref(ms->maps[i].tbl);
+		free(ms->maps[i].colmap);
+	}
+	free(ms->maps);
+	ms->maps = NULL;
+	ms->nmaps = 0;
+}
+
+static void
+my_destroy(struct rc_source *src)
+{
+	struct my_source *ms = (struct my_source *)src;
+
+	if (!ms)
+		return;
+	my_conn_close(ms->conn);
+	free_maps(ms);
+	for (int i = 0; ms->shapes && i < ms->ntables; i++)
+		rc_table_unref(ms->shapes[i].tbl);
+	free(ms->shapes);
+	rc_tablecfg_free(ms->tables, ms->ntables);
+	my_gtid_set_free(ms->gtids);
+	free(ms->host);
+	free(ms->socket);
+	free(ms->user);
+	if (ms->password) {
+		memset(ms->password, 0, strlen(ms->password));
+		free(ms->password);
+	}
+	free(ms->ssl_mode);
+	free(ms->ssl_ca);
+	free(ms->ssl_cert);
+	free(ms->ssl_key);
+	free(ms->prefix);
+	free(ms);
+}
+
+static struct rc_source *
+my_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
+	  char *err, size_t errlen)
+{
+	struct my_source *ms = calloc(1, sizeof(*ms));
+	const char *s;
+	int oom = 0;
+
+	if (!ms) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ms->base.name = sec->name;
+	ms->host = dup_opt(sec, "host", &oom);
+	ms->socket = dup_opt(sec, "socket", &oom);
+	ms->user = dup_opt(sec, "user", &oom);
+	ms->password = dup_opt(sec, "password", &oom);
+	ms->ssl_mode = dup_opt(sec, "ssl_mode", &oom);
+	ms->ssl_ca = dup_opt(sec, "ssl_ca", &oom);
+	ms->ssl_cert = dup_opt(sec, "ssl_cert", &oom);
+	ms->ssl_key = dup_opt(sec, "ssl_key", &oom);
+	s = rc_conf_str(sec, "topic_prefix");
+	ms->prefix = strdup(s ? s : sec->name);
+	if (oom || !ms->prefix) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	ms->opts.host = ms->host;
+	ms->opts.port = (unsigned)rc_conf_int(sec, "port");
+	ms->opts.socket = ms->socket;
+	ms->opts.user = ms->user;
+	ms->opts.password = ms->password;
+	ms->opts.ssl_mode = ms->ssl_mode;
+	ms->opts.ssl_ca = ms->ssl_ca;
+	ms->opts.ssl_cert = ms->ssl_cert;
+	ms->opts.ssl_key = ms->ssl_key;
+	ms->opts.server_id = (uint32_t)rc_conf_int(sec, "server_id");
+	ms->opts.connect_timeout_s =
+		(int)(rc_conf_ms(sec, "connect_timeout") / 1000);
+	ms->opts.heartbeat_ms = (int)rc_conf_ms(sec, "heartbeat_interval");
+	ms->use_gtid = rc_conf_bool(sec, "gtid_resume");
+	ms->max_backoff_ms = rc_conf_ms(sec, "reconnect_max_backoff");
+
+	if (rc_tablecfg_load(cfg, sec, NULL, &ms->tables, &ms->ntables, err,
+			     errlen) < 0)
+		goto fail;
+	ms->shapes = calloc((size_t)(ms->ntables ? ms->ntables : 1),
+			    sizeof(*ms->shapes));
+	if (!ms->shapes) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < ms->ntables; i++)
+		ms->shapes[i].tc = &ms->tables[i];
+	return &ms->base;
+fail:
+	my_destroy(&ms->base);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Positions                                                          */
+/* ------------------------------------------------------------------ */
+
+/* The number at the end of a binlog file name ("mysql-bin.000042"). */
+static uint64_t
+file_seq(const char *file)
+{
+	const char *dot = strrchr(file, '.');
+
+	return dot ? strtoull(dot + 1, NULL, 10) : 0;
+}
+
+/* The position after the current event, with the GTID set: what a
+ * commit or an idle point pushes. 0, or -1 on out of memory. */
+static int
+make_pos(struct my_source *ms, uint64_t offset, struct rc_pos *pos)
+{
+	struct rc_buf b;
+
+	memset(pos, 0, sizeof(*pos));
+	pos->lsn = file_seq(ms->file);
+	pos->offset = offset;
+	if (!(pos->file = strdup(ms->file)))
+		return -1;
+	if (ms->gtids && !my_gtid_set_empty(ms->gtids)) {
+		rc_buf_init(&b, 1024 * 1024);
+		if (my_gtid_set_format(ms->gtids, &b) < 0 ||
+		    rc_buf_putc(&b, '\0') < 0) {
+			rc_buf_free(&b);
+			rc_pos_clear(pos);
+			return -1;
+		}
+		pos->gtid = strdup(b.data);
+		rc_buf_free(&b);
+		if (!pos->gtid) {
+			rc_pos_clear(pos);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+my_format_pos(const struct rc_pos *pos, struct rc_buf *out)
+{
+	if (pos->file && rc_buf_printf(out, "file = %s\n", pos->file) < 0)
+		return -1;
+	if (rc_buf_printf(out, "pos = %" PRIu64 "\n", pos->offset) < 0)
+		return -1;
+	if (pos->gtid && rc_buf_printf(out, "gtid = %s\n", pos->gtid) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+my_parse_pos(const char *key, const char *value, struct rc_pos *pos,
+	     char *err, size_t errlen)
+{
+	char *end;
+
+	if (strcmp(key, "file") == 0) {
+		if (!*value || strchr(value, '/') || strlen(value) >= 256) {
+			snprintf(err, errlen, "bad binlog file name '%s'",
+				 value);
+			return -1;
+		}
+		free(pos->file);
+		if (!(pos->file = strdup(value)))
+			goto oom;
+		pos->lsn = file_seq(value);
+		return 0;
+	}
+	if (strcmp(key, "pos") == 0) {
+		pos->offset = strtoull(value, &end, 10);
+		if (!*value || *end || pos->offset < 4) {
+			snprintf(err, errlen,
+				 "bad binlog position '%s' (expected a "
+				 "number >= 4)",
+				 value);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "gtid") == 0) {
+		struct my_gtid_set *set = my_gtid_set_parse(value, err, errlen);
+
+		if (!set)
+			return -1;
+		my_gtid_set_free(set);
+		free(pos->gtid);
+		if (!(pos->gtid = strdup(value)))
+			goto oom;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "unknown key '%s' in a mysql checkpoint (expected file, pos "
+		 "or gtid)",
+		 key);
+	return -1;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pushing to the pipeline                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The push calls block while the queue is full; the binlog stream needs no
+ * answer meanwhile (the server waits on TCP; if it gives up, the session
+ * reconnects after draining). Returns 0, or -1 when the pipeline stopped.
+ */
+static int
+push_begin(struct my_source *ms)
+{
+	for (;;) {
+		int r = rc_pipeline_begin(ms->pl, PUSH_WAIT_MS);
+
+		if (r == 1)
+			return 0;
+		if (r < 0)
+			return -1;
+	}
+}
+
+static int
+push_event(struct my_source *ms, struct rc_event *ev)
+{
+	for (;;) {
+		int r = rc_pipeline_emit(ms->pl, ev, PUSH_WAIT_MS);
+
+		if (r == 1)
+			return 0;
+		if (r < 0) {
+			rc_event_free(ev);
+			return -1;
+		}
+	}
+}
+
+static int
+push_commit(struct my_source *ms, struct rc_pos *pos)
+{
+	for (;;) {
+		int r = rc_pipeline_commit(ms->pl, pos, PUSH_WAIT_MS);
+
+		if (r == 1)
+			return 0;
+		if (r < 0) {
+			rc_pos_clear(pos);
+			return -1;
+		}
+	}
+}
+
+/* Open the transaction in the pipeline if it is not yet. */
+static int
+ensure_txn(struct my_source *ms)
+{
+	if (ms->in_txn)
+		return 0;
+	if (push_begin(ms) < 0)
+		return -1;
+	ms->in_txn = 1;
+	ms->txn_events = 0;
+	return 0;
+}
+
+/*
+ * The transaction ended at end_pos: fold its GTID into the set, push the
+ * commit with the new position. A group that carried no captured change
+ * still commits (an empty transaction), so the position moves on.
+ */
+static int
+end_group(struct my_source *ms, uint64_t end_pos)
+{
+	struct rc_pos pos;
+
+	if (ms->pending_gno > 0) {
+		if (!ms->gtids && !(ms->gtids = my_gtid_set_new(MY_GTID_MYSQL)))
+			goto oom;
+		if (my_gtid_set_add_mysql(ms->gtids, ms->pending_uuid,
+					  ms->pending_tag,
+					  ms->pending_gno) < 0)
+			goto oom;
+	}
+	if (ms->have_pending_maria) {
+		if (!ms->gtids &&
+		    !(ms->gtids = my_gtid_set_new(MY_GTID_MARIADB)))
+			goto oom;
+		if (my_gtid_set_add_maria(ms->gtids, ms->pending_maria.domain,
+					  ms->pending_maria.server_id,
+					  ms->pending_maria.seq) < 0)
+			goto oom;
+	}
+	ms->pending_gno = 0;
+	ms->have_pending_maria = 0;
+	ms->in_group = 0;
+	ms->gtid_one[0] = '\0';
+	/* table maps live for a statement; the shapes (and their schema
+	 * versions) stay in ms->shapes */
+	free_maps(ms);
+	if (ensure_txn(ms) < 0)
+		return -1;
+	if (make_pos(ms, end_pos, &pos) < 0)
+		goto oom;
+	if (push_commit(ms, &pos) < 0)
+		return -1;
+	ms->in_txn = 0;
+	return 0;
+oom:
+	set_err(ms, "out of memory");
+	return -1;
+}
+
+/* A transaction starts (GTID or BEGIN) at start_pos. */
+static void
+start_group(struct my_source *ms, uint64_t start_pos, uint32_t ts)
+{
+	ms->in_group = 1;
+	ms->txn_start = start_pos;
+	ms->commit_ts_us = (int64_t)ts * 1000000;
+	if (ms->gtid_one[0])
+		snprintf(ms->txn_id, sizeof(ms->txn_id), "%s", ms->gtid_one);
+	else
+		snprintf(ms->txn_id, sizeof(ms->txn_id), "%" PRIu64 ":%" PRIu64,
+			 file_seq(ms->file), start_pos);
+}
+
+/* ------------------------------------------------------------------ */
+/* Table maps                                                         */
+/* ------------------------------------------------------------------ */
+
+static struct my_tmap *
+find_map(struct my_source *ms, uint64_t table_id)
+{
+	for (int i = 0; i < ms->nmaps; i++)
+		if (ms->maps[i].table_id == table_id)
+			return &ms->maps[i];
+	return NULL;
+}
+
+/*
+ * A TABLE_MAP: remember it under its table id, and for a captured table
+ * build the shape (columns, key, topic). An unchanged shape keeps the
+ * table's current rc_table (and schema version); a changed one (DDL) makes
+ * version+1. Returns 0, -1 fatal, SESS_CONFIG for a configuration problem.
+ */
+static int
+handle_table_map(struct my_source *ms, const struct my_event *ev)
+{
+	char err[RC_ERRLEN];
+	struct my_tablemap *tm = my_tablemap_parse(&ms->fde, ev, err,
+						   sizeof(err));
+	struct rc_tablecfg *tc;
+	struct my_shape *shape;
+	struct my_tmap *m;
+	struct rc_table *tbl = NULL;
+	int *colmap = NULL, nout = 0, nconfkey = 0;
+
+	if (!tm) {
+		set_err(ms, "malformed TABLE_MAP event in %s at %" PRIu64 ": %s",
+			ms->file, ms->pos, err);
+		return -1;
+	}
+	m = find_map(ms, tm->table_id);
+	if (!m) {
+		struct my_tmap *g = realloc(ms->maps, sizeof(*g) *
+						      (size_t)(ms->nmaps + 1));
+		if (!g)
+			goto oom;
+		ms->maps = g;
+		m = &ms->maps[ms->nmaps++];
+		memset(m, 0, sizeof(*m));
+		m->table_id = tm->table_id;
+	}
+	my_tablemap_free(m->tm);
+	rc_table_unref(m->tbl);
+	free(m->colmap);
+	m->tm = tm;
+	m->tbl = NULL;
+	m->colmap = NULL;
+
+	tc = rc_tablecfg_find(ms->tables, ms->ntables, tm->db, tm->table);
+	if (!tc)
+		return 0;
+	shape = &ms->shapes[tc - ms->tables];
+	if (!tm->has_names) {
+		set_err(ms,
+			"table %s.%s: the TABLE_MAP event carries no column "
+			"names (fix: SET GLOBAL binlog_row_metadata=FULL and "
+			"put binlog_row_metadata=FULL in my.cnf)",
+			tm->db, tm->table);
+		return SESS_CONFIG;
+	}
+	colmap = calloc((size_t)(tm->ncols ? tm->ncols : 1), sizeof(*colmap));
+	if (!colmap)
+		goto oom;
+	for (int i = 0; i < tm->ncols; i++)
+		colmap[i] = rc_name_in_list(tc->exclude, tm->cols[i].name)
+				    ? -1
+				    : nout++;
+	tbl = rc_table_new(ms->base.name, tm->db, tm->db, tm->table, nout);
+	if (!tbl || rc_tablecfg_name(tc, ms->prefix, tbl) < 0)
+		goto oom;
+	tbl->relid = (uint32_t)tm->table_id;
+	if (my_table_describe(tm, colmap, tbl, err, sizeof(err)) < 0) {
+		set_err(ms, "table %s.%s: %s", tm->db, tm->table, err);
+		goto fail;
+	}
+	/* a configured key replaces the primary key */
+	for (int i = 0; tc->key && tc->key[i]; i++)
+		nconfkey++;
+	if (nconfkey) {
+		int k = 0;
+
+		for (int i = 0; i < tbl->ncols; i++)
+			tbl->cols[i].flags &= ~(unsigned)RC_COL_KEY;
+		for (int j = 0; tc->key[j]; j++)
+			for (int i = 0; i < tbl->ncols; i++)
+				if (!strcmp(tbl->cols[i].name, tc->key[j])) {
+					tbl->cols[i].flags |= RC_COL_KEY;
+					tbl->keys[k++] = i;
+				}
+		tbl->nkeys = k;
+		if (k != nconfkey) {
+			set_err(ms,
+				"table %s.%s: key = %s names a column the "
+				"table does not have (or an excluded one)",
+				tm->db, tm->table, tc->key[0]);
+			rc_table_unref(tbl);
+			free(colmap);
+			return SESS_CONFIG;
+		}
+	}
+	if (shape->tbl && rc_table_same_shape(shape->tbl, tbl)) {
+		rc_table_unref(tbl);
+		tbl = rc_table_ref(shape->tbl);
+	} else {
+		if (shape->tbl) {
+			tbl->version = shape->tbl->version + 1;
+			rc_info(MY_COMP,
+				"source %s: table %s.%s changed shape: schema "
+				"version %u, %d columns",
+				ms->base.name, tm->db, tm->table, tbl->version,
+				tbl->ncols);
+		}
+		rc_table_unref(shape->tbl);
+		shape->tbl = rc_table_ref(tbl);
+	}
+	m->tbl = tbl;
+	m->colmap = colmap;
+	return 0;
+oom:
+	set_err(ms, "out of memory");
+fail:
+	rc_table_unref(tbl);
+	free(colmap);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rows                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Copy a string into the event's arena once its values are final (the
+ * arena no longer moves), and point at it. */
+static const char *
+arena_str(struct rc_event *ev, const char *s)
+{
+	int64_t off;
+
+	if (!s || !*s)
+		return NULL;
+	off = rc_event_copy(ev, s, strlen(s) + 1);
+	return off < 0 ? NULL : (const char *)rc_event_ptr(ev, off);
+}
+
+static int
+handle_rows(struct my_source *ms, const struct my_event *ev, uint64_t at)
+{
+	char err[RC_ERRLEN];
+	struct my_rows rows;
+	struct my_tmap *m;
+
+	if (my_rows_parse(&ms->fde, ev, &rows, err, sizeof(err)) < 0) {
+		set_err(ms, "malformed %s event in %s at %" PRIu64 ": %s",
+			my_event_type_name(ev->type), ms->file, at, err);
+		return -1;
+	}
+	m = find_map(ms, rows.table_id);
+	if (!m) {
+		set_err(ms,
+			"%s event in %s at %" PRIu64 " for table id %" PRIu64
+			" without its TABLE_MAP",
+			my_event_type_name(ev->type), ms->file, at,
+			rows.table_id);
+		return -1;
+	}
+	if (!m->tbl)
+		return 0;
+	if (!ms->in_group) /* rows outside a GTID/BEGIN (old servers) */
+		start_group(ms, at, ev->timestamp);
+	if (ensure_txn(ms) < 0)
+		return -1;
+	for (;;) {
+		struct rc_event *rev = rc_event_new(rows.op, m->tbl);
+		int r;
+
+		if (!rev) {
+			set_err(ms, "out of memory");
+			return -1;
+		}
+		r = my_rows_next(&rows, m->tm, m->colmap, rev, err,
+				 sizeof(err));
+		if (r <= 0) {
+			rc_event_free(rev);
+			if (r == 0)
+				return 0;
+			set_err(ms,
+				"table %s.%s: cannot decode row %u of the %s "
+				"event in %s at %" PRIu64 ": %s",
+				m->tm->db, m->tm->table, rows.row + 1,
+				my_event_type_name(ev->type), ms->file, at,
+				err);
+			return -1;
+		}
+		rev->src.connector = "mysql";
+		rev->src.commit_ts_us = ms->commit_ts_us
+						? ms->commit_ts_us
+						: (int64_t)ev->timestamp * 1000000;
+		rev->src.txid = -1;
+		rev->src.server_id = ev->server_id;
+		rev->src.pos = at;
+		rev->src.row = rows.row - 1;
+		memcpy(rev->txn_id, ms->txn_id, sizeof(rev->txn_id));
+		rev->src.file = arena_str(rev, ms->file);
+		rev->src.gtid = arena_str(rev, ms->gtid_one);
+		ms->txn_events++;
+		if (push_event(ms, rev) < 0)
+			return -1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Statements                                                         */
+/* ------------------------------------------------------------------ */
+
+static int
+sql_is(const char *sql, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	while (len > 0 && isspace((unsigned char)*sql)) {
+		sql++;
+		len--;
+	}
+	return len >= n && strncasecmp(sql, word, n) == 0 &&
+	       (len == n || !isalnum((unsigned char)sql[n]));
+}
+
+/*
+ * TRUNCATE [TABLE] [db.]name of a captured table: a 't' event. The
+ * statement is the only trace of a truncate in a row-based binlog.
+ */
+static int
+handle_truncate(struct my_source *ms, const struct my_query *q,
+		const struct my_event *ev, uint64_t at)
+{
+	char db[RC_MAX_NAME], name[RC_MAX_NAME], word[2 * RC_MAX_NAME + 4];
+	const char *p = q->sql, *end = q->sql + q->sql_len;
+	struct rc_tablecfg *tc;
+	struct rc_event *rev;
+	size_t n = 0;
+
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	p += 8; /* TRUNCATE */
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	if (end - p >= 5 && strncasecmp(p, "TABLE", 5) == 0 &&
+	    (end - p == 5 || isspace((unsigned char)p[5]))) {
+		p += 5;
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+	}
+	while (p < end && !isspace((unsigned char)*p) && *p != ';' &&
+	       n < sizeof(word) - 1)
+		if (*p++ != '`')
+			word[n++] = p[-1];
+	word[n] = '\0';
+	{
+		char *dot = strchr(word, '.');
+
+		if (dot) {
+			*dot = '\0';
+			snprintf(db, sizeof(db), "%.*s", (int)sizeof(db) - 1,
+				 word);
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)sizeof(name) - 1, dot + 1);
+		} else {
+			snprintf(db, sizeof(db), "%.*s", (int)q->db_len, q->db);
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)sizeof(name) - 1, word);
+		}
+	}
+	tc = rc_tablecfg_find(ms->tables, ms->ntables, db, name);
+	if (!tc || !ms->shapes[tc - ms->tables].tbl)
+		return 0; /* not captured, or no shape seen yet */
+	if (ensure_txn(ms) < 0)
+		return -1;
+	rev = rc_event_new('t', ms->shapes[tc - ms->tables].tbl);
+	if (!rev) {
+		set_err(ms, "out of memory");
+		return -1;
+	}
+	rev->src.connector = "mysql";
+	rev->src.commit_ts_us = (int64_t)ev->timestamp * 1000000;
+	rev->src.txid = -1;
+	rev->src.server_id = ev->server_id;
+	rev->src.pos = at;
+	memcpy(rev->txn_id, ms->txn_id, sizeof(rev->txn_id));
+	rev->src.file = arena_str(rev, ms->file);
+	rev->src.gtid = arena_str(rev, ms->gtid_one);
+	return push_event(ms, rev);
+}
+
+/*
+ * QUERY: BEGIN opens a group; COMMIT ends it (non-transactional engines);
+ * anything else is DDL (or a statement-logged change, which a ROW binlog
+ * does not have for data) and ends its group by itself.
+ */
+static int
+handle_query(struct my_source *ms, const struct my_event *ev, uint64_t at,
+	     uint64_t end)
+{
+	char err[RC_ERRLEN];
+	struct my_query q;
+
+	if (my_query_parse(&ms->fde, ev, &q, err, sizeof(err)) < 0) {
+		set_err(ms, "malformed QUERY event in %s at %" PRIu64 ": %s",
+			ms->file, at, err);
+		return -1;
+	}
+	if (sql_is(q.sql, q.sql_len, "BEGIN") ||
+	    sql_is(q.sql, q.sql_len, "XA START")) {
+		if (!ms->in_group)
+			start_group(ms, at, ev->timestamp);
+		return 0;
+	}
+	if (sql_is(q.sql, q.sql_len, "COMMIT") ||
+	    sql_is(q.sql, q.sql_len, "XA END") ||
+	    sql_is(q.sql, q.sql_len, "XA COMMIT"))
+		return ms->in_group || ms->in_txn ? end_group(ms, end) : 0;
+	if (sql_is(q.sql, q.sql_len, "ROLLBACK")) {
+		/* a group that was rolled back (non-transactional mix) */
+		if (ms->in_txn) {
+			while (rc_pipeline_abort(ms->pl, PUSH_WAIT_MS) == 0)
+				;
+			ms->in_txn = 0;
+		}
+		ms->in_group = 0;
+		return 0;
+	}
+	/* DDL */
+	rc_info(MY_COMP, "source %s: DDL in %s at %" PRIu64 ": %.*s",
+		ms->base.name, ms->file, at,
+		(int)(q.sql_len > 200 ? 200 : q.sql_len), q.sql);
+	if (!ms->in_group)
+		start_group(ms, at, ev->timestamp);
+	if (sql_is(q.sql, q.sql_len, "TRUNCATE") &&
+	    handle_truncate(ms, &q, ev, at) < 0)
+		return -1;
+	/* a DDL statement commits on its own (and the transaction before
+	 * it); in MariaDB a standalone group ends here too */
+	return end_group(ms, end);
+}
+
+/* ------------------------------------------------------------------ */
+/* The event loop                                                     */
+/* ------------------------------------------------------------------ */
+
+static int handle_event(struct my_source *ms, const struct my_event *ev,
+			uint64_t at, uint64_t end);
+
+/* TRANSACTION_PAYLOAD: the inner events, positioned at the outer event. */
+static int
+handle_payload(struct my_source *ms, const struct my_event *ev, uint64_t at,
+	       uint64_t end)
+{
+	char err[RC_ERRLEN];
+	struct my_payload pl;
+	struct my_event inner;
+	int r, rc = 0;
+
+	if (my_payload_open(ev, &pl, err, sizeof(err)) < 0) {
+		set_err(ms,
+			"malformed TRANSACTION_PAYLOAD event in %s at %" PRIu64
+			": %s",
+			ms->file, at, err);
+		return -1;
+	}
+	while ((r = my_payload_next(&pl, &ms->fde, &inner, err,
+				    sizeof(err))) == 1) {
+		rc = handle_event(ms, &inner, at, end);
+		my_event_clear(&inner);
+		if (rc != 0)
+			break;
+	}
+	if (r < 0 && rc == 0) {
+		set_err(ms,
+			"malformed event inside the TRANSACTION_PAYLOAD in %s "
+			"at %" PRIu64 ": %s",
+			ms->file, at, err);
+		rc = -1;
+	}
+	my_payload_close(&pl);
+	return rc;
+}
+
+/*
+ * One event. at = where it starts in the current file, end = where the
+ * next one starts (the position a transaction ending here commits at).
+ * Returns 0, -1 fatal (lasterr), SESS_CONFIG.
+ */
+static int
+handle_event(struct my_source *ms, const struct my_event *ev, uint64_t at,
+	     uint64_t end)
+{
+	char err[RC_ERRLEN];
+
+	switch (ev->type) {
+	case MY_FORMAT_DESCRIPTION:
+		if (my_fde_parse(ev, &ms->fde, err, sizeof(err)) < 0) {
+			set_err(ms, "malformed FORMAT_DESCRIPTION event: %s",
+				err);
+			return -1;
+		}
+		return 0;
+	case MY_ROTATE: {
+		char name[256];
+		uint64_t pos;
+
+		if (my_rotate_parse(ev, &pos, name, sizeof(name), err,
+				    sizeof(err)) < 0) {
+			set_err(ms, "malformed ROTATE event: %s", err);
+			return -1;
+		}
+		if (strcmp(name, ms->file) != 0)
+			rc_info(MY_COMP, "source %s: binlog %s at %" PRIu64,
+				ms->base.name, name, pos);
+		snprintf(ms->file, sizeof(ms->file), "%s", name);
+		ms->pos = pos;
+		return 0;
+	}
+	case MY_GTID:
+	case MY_ANONYMOUS_GTID:
+	case MY_GTID_TAGGED: {
+		struct my_gtid g;
+
+		if (my_gtid_parse(ev, &g, err, sizeof(err)) < 0) {
+			set_err(ms, "malformed GTID event: %s", err);
+			return -1;
+		}
+		ms->pending_gno = g.anonymous ? 0 : g.gno;
+		if (!g.anonymous) {
+			memcpy(ms->pending_uuid, g.uuid, 16);
+			snprintf(ms->pending_tag, sizeof(ms->pending_tag), "%s",
+				 g.tag);
+			my_gtid_format_one_mysql(g.uuid, g.tag, g.gno,
+						 ms->gtid_one,
+						 sizeof(ms->gtid_one));
+		} else {
+			ms->gtid_one[0] = '\0';
+		}
+		start_group(ms, at, ev->timestamp);
+		if (g.commit_ts_us)
+			ms->commit_ts_us = g.commit_ts_us;
+		return 0;
+	}
+	case MY_MARIA_GTID: {
+		struct my_maria_gtid g;
+
+		if (my_maria_gtid_parse(ev, &g, err, sizeof(err)) < 0) {
+			set_err(ms, "malformed MariaDB GTID event: %s", err);
+			return -1;
+		}
+		ms->pending_maria = g;
+		ms->have_pending_maria = 1;
+		snprintf(ms->gtid_one, sizeof(ms->gtid_one),
+			 "%" PRIu32 "-%" PRIu32 "-%" PRIu64, g.domain,
+			 g.server_id, g.seq);
+		ms->maria_standalone = (g.flags & MY_MARIA_FL_STANDALONE) != 0;
+		start_group(ms, at, ev->timestamp);
+		return 0;
+	}
+	case MY_QUERY:
+		return handle_query(ms, ev, at, end);
+	case MY_XID:
+		return end_group(ms, end);
+	case MY_TABLE_MAP:
+		return handle_table_map(ms, ev);
+	case MY_WRITE_ROWS_V1:
+	case MY_UPDATE_ROWS_V1:
+	case MY_DELETE_ROWS_V1:
+	case MY_WRITE_ROWS_V2:
+	case MY_UPDATE_ROWS_V2:
+	case MY_DELETE_ROWS_V2:
+	case MY_PARTIAL_UPDATE_ROWS:
+		return handle_rows(ms, ev, at);
+	case MY_TRANSACTION_PAYLOAD:
+		return handle_payload(ms, ev, at, end);
+	default:
+		/* HEARTBEAT, PREVIOUS_GTIDS, GTID_LIST, BINLOG_CHECKPOINT,
+		 * ROWS_QUERY, ANNOTATE_ROWS, STOP, and events rowcast has no
+		 * use for: skipped by their length */
+		return 0;
+	}
+}
+
+/* Nothing is open and the stream is at the current position: once what
+ * came before is durable, this position is too (an idle server must not
+ * leave the checkpoint behind). */
+static void
+note_idle(struct my_source *ms)
+{
+	struct rc_pos pos;
+
+	if (ms->in_txn || ms->in_group || !ms->file[0])
+		return;
+	if (make_pos(ms, ms->pos, &pos) < 0)
+		return;
+	if (rc_pipeline_idle(ms->pl, &pos, 0) != 1)
+		rc_pos_clear(&pos);
+}
+
+/* Abort the open transaction (it will be read again) and drain. */
+static int
+stop_stream(struct my_source *ms)
+{
+	if (ms->in_txn) {
+		while (rc_pipeline_abort(ms->pl, PUSH_WAIT_MS) == 0)
+			;
+		ms->in_txn = 0;
+	}
+	while (rc_pipeline_wait_drained(ms->pl, 200) == 0)
+		;
+	return SESS_STOP;
+}
+
+static int
+stream(struct my_source *ms)
+{
+	int64_t last_idle = rc_mono_ms();
+
+	for (;;) {
+		char err[RC_ERRLEN];
+		const uint8_t *buf;
+		struct my_event ev;
+		unsigned server_errno = 0;
+		size_t len;
+		uint64_t at, end;
+		int r;
+
+		if (rc_pipeline_stopping(ms->pl))
+			return stop_stream(ms);
+		r = my_conn_read_event(ms->conn, &buf, &len, &server_errno,
+				       err, sizeof(err));
+		if (r == 0) {
+			set_err(ms, "the server ended the binlog stream");
+			return SESS_RETRY;
+		}
+		if (r < 0) {
+			if (server_errno == MY_ER_BINLOG_READ) {
+				set_err(ms,
+					"the server cannot send the binlog "
+					"from %s at %" PRIu64 ": %s (if the "
+					"binlog was purged, the changes in it "
+					"are lost to rowcast: re-snapshot the "
+					"tables, or remove the checkpoint to "
+					"start from the current position)",
+					ms->file, ms->pos, err);
+				return SESS_CONFIG;
+			}
+			set_err(ms, "binlog stream: %s", err);
+			return my_conn_error_is_transient(server_errno)
+				       ? SESS_RETRY
+				       : SESS_CONFIG;
+		}
+		if (my_event_parse(&ms->fde, buf, len, &ev, err, sizeof(err)) <
+		    0) {
+			set_err(ms, "malformed binlog event in %s after %" PRIu64
+				    ": %s",
+				ms->file, ms->pos, err);
+			return SESS_FATAL;
+		}
+		/* where the event starts and ends in the current file */
+		end = ev.log_pos ? ev.log_pos : ms->pos;
+		at = ev.log_pos >= ev.event_len ? ev.log_pos - ev.event_len
+						: ms->pos;
+		r = handle_event(ms, &ev, at, end);
+		my_event_clear(&ev);
+		if (r != 0) {
+			if (r == -1 && rc_pipeline_stopping(ms->pl) &&
+			    !ms->base.lasterr[0])
+				return stop_stream(ms);
+			return r == SESS_CONFIG ? SESS_CONFIG : SESS_FATAL;
+		}
+		if (ev.type != MY_ROTATE && ev.type != MY_HEARTBEAT &&
+		    ev.type != MY_HEARTBEAT_V2 && ev.log_pos &&
+		    !(ev.flags & MY_EVENT_F_ARTIFICIAL))
+			ms->pos = ev.log_pos;
+		if (ev.type == MY_HEARTBEAT || ev.type == MY_HEARTBEAT_V2 ||
+		    rc_mono_ms() - last_idle > 1000) {
+			note_idle(ms);
+			last_idle = rc_mono_ms();
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions                                                           */
+/* ------------------------------------------------------------------ */
+
+static int
+check_server(struct my_source *ms)
+{
+	struct my_finding f[16];
+	char err[RC_ERRLEN];
+	size_t n = 0;
+	int r = my_conn_check(ms->conn, ms->use_gtid, f, 16, &n, err,
+			      sizeof(err));
+
+	if (r < 0) {
+		set_err(ms, "cannot check the server: %s", err);
+		return SESS_RETRY;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!f[i].fatal)
+			rc_warn(MY_COMP, "source %s: %s (%s)", ms->base.name,
+				f[i].what, f[i].fix);
+	if (r == 1) {
+		struct rc_buf b;
+
+		rc_buf_init(&b, sizeof(ms->base.lasterr));
+		for (size_t i = 0; i < n; i++)
+			if (f[i].fatal)
+				rc_buf_printf(&b, "%s%s (fix: %s)",
+					      b.len ? "; " : "", f[i].what,
+					      f[i].fix);
+		set_err(ms, "%s", b.data ? b.data : "server check failed");
+		rc_buf_free(&b);
+		return SESS_CONFIG;
+	}
+	for (int i = 0; i < ms->ntables; i++) {
+		r = my_conn_table_exists(ms->conn, ms->tables[i].schema,
+					 ms->tables[i].name, err, sizeof(err));
+		if (r < 0) {
+			set_err(ms, "cannot look up table %s.%s: %s",
+				ms->tables[i].schema, ms->tables[i].name, err);
+			return SESS_RETRY;
+		}
+		if (r == 0) {
+			set_err(ms,
+				"table %s.%s does not exist (fix: create it, "
+				"or remove it from tables = in [source %s])",
+				ms->tables[i].schema, ms->tables[i].name,
+				ms->base.name);
+			return SESS_CONFIG;
+		}
+	}
+	return SESS_STOP;
+}
+
+/*
+ * Where to start: the confirmed position (checkpoint or this run), else the
+ * server's current head, made durable at once so that a restart before the
+ * first change cannot start later than this run did.
+ */
+static int
+start_position(struct my_source *ms)
+{
+	struct rc_pos pos = {0};
+	char err[RC_ERRLEN];
+	int r;
+
+	my_gtid_set_free(ms->gtids);
+	ms->gtids = NULL;
+	if (rc_pipeline_confirmed(ms->pl, &pos) == 0 && pos.file) {
+		snprintf(ms->file, sizeof(ms->file), "%s", pos.file);
+		ms->pos = pos.offset;
+		if (pos.gtid &&
+		    !(ms->gtids = my_gtid_set_parse(pos.gtid, err,
+						    sizeof(err)))) {
+			set_err(ms, "checkpoint GTID set: %s", err);
+			rc_pos_clear(&pos);
+			return SESS_CONFIG;
+		}
+		rc_pos_clear(&pos);
+		r = my_conn_binlog_exists(ms->conn, ms->file, err,
+					  sizeof(err));
+		if (r < 0) {
+			set_err(ms, "cannot list the binlogs: %s", err);
+			return SESS_RETRY;
+		}
+		if (r == 0) {
+			set_err(ms,
+				"binlog %s, where rowcast stopped (offset "
+				"%" PRIu64 "), is no longer on the server: it "
+				"was purged before rowcast read it, so the "
+				"changes in it cannot be streamed (fix: keep "
+				"binlogs longer with binlog_expire_logs_seconds"
+				" / expire_logs_days; to go on, re-snapshot "
+				"the tables or remove the checkpoint in "
+				"state_dir to start from the current position)",
+				ms->file, ms->pos);
+			return SESS_CONFIG;
+		}
+		return SESS_STOP;
+	}
+	rc_pos_clear(&pos);
+	if (my_conn_binlog_head(ms->conn, ms->file, sizeof(ms->file),
+				&ms->pos, err, sizeof(err)) < 0) {
+		set_err(ms, "cannot read the current binlog position: %s",
+			err);
+		return SESS_RETRY;
+	}
+	ms->gtids = my_conn_gtid_executed(ms->conn, err, sizeof(err));
+	rc_info(MY_COMP,
+		"source %s: no checkpoint: streaming from the current binlog "
+		"position %s:%" PRIu64,
+		ms->base.name, ms->file, ms->pos);
+	if (make_pos(ms, ms->pos, &pos) < 0) {
+		set_err(ms, "out of memory");
+		return SESS_FATAL;
+	}
+	for (;;) {
+		r = rc_pipeline_idle(ms->pl, &pos, PUSH_WAIT_MS);
+		if (r == 1)
+			break;
+		if (r < 0) {
+			rc_pos_clear(&pos);
+			return SESS_STOP;
+		}
+	}
+	while ((r = rc_pipeline_wait_drained(ms->pl, 200)) == 0)
+		;
+	return SESS_STOP;
+}
+
+static int
+session(struct my_source *ms)
+{
+	char err[RC_ERRLEN];
+	int transient = 1, rc;
+
+	ms->base.lasterr[0] = '\0';
+	ms->conn = my_conn_open(&ms->opts, &transient, err, sizeof(err));
+	if (!ms->conn) {
+		set_err(ms, "cannot connect: %s", err);
+		return transient ? SESS_RETRY : SESS_CONFIG;
+	}
+	if ((rc = check_server(ms)) != SESS_STOP)
+		return rc;
+	if ((rc = start_position(ms)) != SESS_STOP)
+		return rc;
+	if (rc_pipeline_stopping(ms->pl))
+		return SESS_STOP;
+	my_fde_init(&ms->fde);
+	free_maps(ms);
+	ms->in_txn = ms->in_group = 0;
+	ms->pending_gno = 0;
+	ms->have_pending_maria = 0;
+	ms->gtid_one[0] = '\0';
+	if (my_conn_start_dump(ms->conn, ms->file, ms->pos,
+			       ms->use_gtid ? ms->gtids : NULL, &transient,
+			       err, sizeof(err)) < 0) {
+		set_err(ms, "cannot start the binlog stream: %s", err);
+		return transient ? SESS_RETRY : SESS_CONFIG;
+	}
+	rc_info(MY_COMP, "source %s: streaming %s %s from %s:%" PRIu64 "%s%s",
+		ms->base.name, my_conn_is_mariadb(ms->conn) ? "MariaDB" : "MySQL",
+		my_conn_server_version(ms->conn), ms->file, ms->pos,
+		ms->use_gtid ? " by GTID" : "", "");
+	return stream(ms);
+}
+
+static void
+close_session(struct my_source *ms)
+{
+	my_conn_close(ms->conn);
+	ms->conn = NULL;
+	free_maps(ms);
+}
+
+static void
+backoff_sleep(struct my_source *ms, int64_t ms_to_wait)
+{
+	int64_t end = rc_mono_ms() + ms_to_wait;
+
+	while (!rc_pipeline_stopping(ms->pl) && rc_mono_ms() < end) {
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * The source thread: sessions until asked to stop. A lost connection
+ * aborts the open transaction, lets the pipeline drain, and reconnects
+ * with exponential backoff from the confirmed position.
+ */
+static int
+my_run(struct rc_source *src, struct rc_pipeline *pl,
+       const struct rc_pos *start)
+{
+	struct my_source *ms = (struct my_source *)src;
+	int64_t backoff = 1000;
+
+	(void)start; /* the pipeline starts confirmed at the checkpoint */
+	ms->pl = pl;
+	for (;;) {
+		int64_t began = rc_mono_ms();
+		int rc = session(ms);
+
+		if (rc == SESS_STOP) {
+			close_session(ms);
+			return 0;
+		}
+		if (rc == SESS_CONFIG || rc == SESS_FATAL) {
+			close_session(ms);
+			return rc == SESS_CONFIG ? RC_SOURCE_CONFIG : -1;
+		}
+		if (ms->in_txn) {
+			while (rc_pipeline_abort(pl, PUSH_WAIT_MS) == 0)
+				;
+			ms->in_txn = 0;
+		}
+		close_session(ms);
+		if (rc_pipeline_stopping(pl))
+			return 0;
+		while (rc_pipeline_wait_drained(pl, 1000) == 0 &&
+		       !rc_pipeline_stopping(pl))
+			;
+		if (rc_mono_ms() - began > 60000)
+			backoff = 1000;
+		rc_warn(MY_COMP, "source %s: %s; reconnecting in %.1fs",
+			src->name, src->lasterr, (double)backoff / 1000.0);
+		backoff_sleep(ms, backoff);
+		backoff *= 2;
+		if (backoff > ms->max_backoff_ms)
+			backoff = ms->max_backoff_ms;
+		if (rc_pipeline_stopping(pl))
+			return 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Descriptor                                                         */
+/* ------------------------------------------------------------------ */
+
+static const struct rc_conf_key my_keys[] = {
+	{"host", RC_CONF_STRING, "127.0.0.1", 0,
+	 "server host name or address (\"localhost\" with socket: the Unix "
+	 "socket)",
+	 NULL, 0, 0},
+	{"port", RC_CONF_INT, "3306", 0, "server TCP port", NULL, 1, 65535},
+	{"socket", RC_CONF_STRING, NULL, 0, "Unix socket path (host localhost)",
+	 NULL, 0, 0},
+	{"user", RC_CONF_STRING, NULL, RC_CONF_REQUIRED,
+	 "user with REPLICATION SLAVE, REPLICATION CLIENT (BINLOG MONITOR) and "
+	 "SELECT",
+	 NULL, 0, 0},
+	{"password", RC_CONF_STRING, NULL, RC_CONF_SECRET,
+	 "the user's password; better as password_file or password_env", NULL,
+	 0, 0},
+	{"server_id", RC_CONF_INT, NULL, RC_CONF_REQUIRED,
+	 "rowcast's replica id: unique among the server's replicas and readers",
+	 NULL, 1, 4294967295LL},
+	{"ssl_mode", RC_CONF_ENUM, "preferred", 0, "TLS to the server",
+	 "disabled|preferred|required|verify_ca|verify_identity", 0, 0},
+	{"ssl_ca", RC_CONF_STRING, NULL, 0, "CA certificate file (PEM)", NULL,
+	 0, 0},
+	{"ssl_cert", RC_CONF_STRING, NULL, 0, "client certificate file (PEM)",
+	 NULL, 0, 0},
+	{"ssl_key", RC_CONF_STRING, NULL, 0, "client key file (PEM)", NULL, 0,
+	 0},
+	{"gtid_resume", RC_CONF_BOOL, "false", 0,
+	 "resume from the checkpoint's GTID set instead of its binlog file and "
+	 "offset (needs GTIDs on the server; survives a failover to a replica)",
+	 NULL, 0, 0},
+	{"heartbeat_interval", RC_CONF_DURATION, "1s", 0,
+	 "server heartbeat period: an idle stream is told apart from a dead one",
+	 NULL, 100, 600000},
+	{"connect_timeout", RC_CONF_DURATION, "10s", 0,
+	 "longest wait for a connection", NULL, 1000, 600000},
+	{"reconnect_max_backoff", RC_CONF_DURATION, "30s", 0,
+	 "longest wait between two reconnection attempts", NULL, 100, 3600000},
+	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
+};
+
+const struct rc_source_ops rc_my_source_ops = {
+	.name = "mysql",
+	.description = "MySQL 8 / MariaDB 10.5+ binlog (row events) over "
+		       "MariaDB Connector/C",
+	.conf_keys = my_keys,
+	.create = my_create,
+	.run = my_run,
+	.format_pos = my_format_pos,
+	.parse_pos = my_parse_pos,
+	.destroy = my_destroy,
+};

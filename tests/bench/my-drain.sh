@@ -1,0 +1,145 @@
+#!/bin/bash
+# my-drain.sh -- benchmark (not a test): how fast rowcast drains a backlog of
+# row changes from a MariaDB binlog, compared in the same run with
+#   - mariadb-binlog --read-from-remote-server --raw (the transfer ceiling:
+#     the binlog copied to a scratch directory, nothing decoded), and
+#   - mariadb-binlog --read-from-remote-server -v --base64-output=decode-rows
+#     to /dev/null (a reader that decodes every row, as rowcast must),
+# and rowcast's peak memory.
+#
+#   tests/bench/my-drain.sh
+#   BENCH_ROWS=N (default 1000000) rows, inserted in transactions of 1,000.
+#
+# rowcast is started once before the backlog so that its checkpoint sits at
+# the binlog position where the backlog begins; it is then timed from its
+# start until its checkpoint reaches the server's binlog position after the
+# last commit, i.e. until every event is durable in its files. Peak RSS is
+# VmHWM from /proc/PID/status. Targets: rowcast >= 0.8x the decoding
+# reader; peak RSS < 64 MiB.
+set -eu
+
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/pg.sh"
+. "$top_srcdir/tests/lib/my.sh"
+
+ROWS=${BENCH_ROWS:-1000000}
+BATCH=1000
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+rc_init my-drain
+my_init my-drain
+my_start
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+vm_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu_s() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+my_sql "CREATE TABLE customers (id BIGINT PRIMARY KEY, name VARCHAR(100), balance DECIMAL(12,2),
+  created_at DATETIME(6), active BOOLEAN) DEFAULT CHARSET utf8mb4;"
+
+CONF=$WORK/rowcast.conf
+cat >"$CONF" <<EOF
+[rowcast]
+state_dir = $WORK/state
+
+[source $SOURCE_NAME]
+type = mysql
+host = 127.0.0.1
+port = $MYPORT
+user = repl
+password = replpw
+server_id = 4250
+tables = cdc.customers
+
+[sink files]
+type = file
+path = $WORK/out
+EOF
+
+step "let rowcast write its first checkpoint (empty run)"
+rc_start "$CONF"
+_streaming() { rc_check_alive "starting"; grep -q "streaming MariaDB" "$RC_LOG.err"; }
+wait_for 30 "rowcast to stream" _streaming
+rc_stop
+start=$(my_sql "SHOW MASTER STATUS" | head -n 1)
+START_FILE=$(echo "$start" | cut -f1)
+START_POS=$(echo "$start" | cut -f2)
+
+step "build the backlog: $ROWS rows in transactions of $BATCH"
+sql=$WORK/backlog.sql
+: >"$sql"
+s=1
+while [ $s -le "$ROWS" ]; do
+    e=$((s + BATCH - 1))
+    [ $e -le "$ROWS" ] || e=$ROWS
+    echo "INSERT INTO customers SELECT seq, CONCAT('customer ', seq), (seq % 1000000) / 100,
+  TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND, seq % 2 = 0 FROM seq_${s}_to_${e};" >>"$sql"
+    s=$((e + 1))
+done
+t0=$(now)
+mariadb --no-defaults -S "$MYSOCK" -uroot cdc <"$sql"
+t1=$(now)
+end=$(my_sql "SHOW MASTER STATUS" | head -n 1)
+END_FILE=$(echo "$end" | cut -f1)
+END_POS=$(echo "$end" | cut -f2)
+info "backlog in $(elapsed "$t0" "$t1")s: $START_FILE:$START_POS .. $END_FILE:$END_POS"
+
+MB=(mariadb-binlog --no-defaults -R -h127.0.0.1 -P"$MYPORT" -urepl -preplpw)
+
+step "ceiling 1: mariadb-binlog --raw (transfer only)"
+mkdir -p "$WORK/raw"
+t0=$(now)
+"${MB[@]}" --raw --result-file="$WORK/raw/" --to-last-log "$START_FILE" 2>"$WORK/raw.err" ||
+    { cat "$WORK/raw.err" >&2; fail "mariadb-binlog --raw failed"; }
+t1=$(now)
+RAW_S=$(elapsed "$t0" "$t1")
+info "raw: ${RAW_S}s, $(rate "$ROWS" "$RAW_S") rows/s, $(du -sh "$WORK/raw" | cut -f1)"
+rm -rf "$WORK/raw"
+
+step "ceiling 2: mariadb-binlog -v --base64-output=decode-rows (decodes every row)"
+t0=$(now)
+"${MB[@]}" -v --base64-output=decode-rows --start-position="$START_POS" --to-last-log \
+    "$START_FILE" >/dev/null 2>"$WORK/dec.err" ||
+    { cat "$WORK/dec.err" >&2; fail "mariadb-binlog -v failed"; }
+t1=$(now)
+DEC_S=$(elapsed "$t0" "$t1")
+info "decoding reader: ${DEC_S}s, $(rate "$ROWS" "$DEC_S") rows/s"
+
+step "rowcast: from its checkpoint to durable files"
+_drained() {
+    local f="$WORK/state/$SOURCE_NAME.checkpoint"
+    [ -f "$f" ] && grep -q "^file = $END_FILE\$" "$f" &&
+        [ "$(sed -n 's/^pos = //p' "$f")" -ge "$END_POS" ]
+}
+hwm=0
+t0=$(now)
+rc_start "$CONF"
+deadline=$(( $(date +%s) + 600 ))
+while ! _drained; do
+    rc_check_alive "while draining"
+    h=$(vm_hwm_kb "$RC_PID")
+    [ "${h:-0}" -le "$hwm" ] || hwm=$h
+    [ "$(date +%s)" -lt "$deadline" ] || fail "rowcast did not drain within 600s"
+    sleep 0.05
+done
+t1=$(now)
+h=$(vm_hwm_kb "$RC_PID")
+[ "${h:-0}" -le "$hwm" ] || hwm=$h
+cpu=$(cpu_s "$RC_PID")
+rc_stop
+RC_S=$(elapsed "$t0" "$t1")
+n=$($PY "$top_srcdir/tests/lib/mycompare.py" count --dir "$WORK/out")
+[ "$n" -ge "$ROWS" ] || fail "rowcast wrote $n events, expected $ROWS"
+
+step "results ($ROWS rows, 1,000-row transactions; load at start: $LOAD_START)"
+awk -v rows="$ROWS" -v raw="$RAW_S" -v dec="$DEC_S" -v rc="$RC_S" -v hwm="$hwm" -v cpu="$cpu" 'BEGIN {
+    printf "    %-44s %8s %12s\n", "reader", "seconds", "rows/s"
+    printf "    %-44s %8.2f %12.0f\n", "mariadb-binlog --raw (transfer ceiling)", raw, rows / raw
+    printf "    %-44s %8.2f %12.0f\n", "mariadb-binlog -v decode-rows (decoding)", dec, rows / dec
+    printf "    %-44s %8.2f %12.0f\n", "rowcast, file sink (durable)", rc, rows / rc
+    printf "    ratio rowcast / decoding reader: %.2f (target >= 0.8)\n", dec / rc
+    printf "    ratio rowcast / raw transfer:    %.2f\n", raw / rc
+    printf "    rowcast peak RSS: %.1f MiB (target < 64), CPU %.1fs\n", hwm / 1024, cpu
+}'
