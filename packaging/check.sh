@@ -46,9 +46,9 @@ if ! (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrac
     exit 1
 fi
 
-echo "== fuzzing the server-message parsers and type converters for 30 s"
+echo "== fuzzing the server-message parsers and type converters (pgoutput, binlog) for 30 s each"
 if command -v clang >/dev/null 2>&1; then
-    if ! (cd build && make -s tests/fuzz/fuzz_pgoutput &&
+    if ! (cd build && make -s tests/fuzz/fuzz_pgoutput tests/fuzz/fuzz_binlog &&
           FUZZ_SECONDS=30 make -s fuzz >fuzz.log 2>&1); then
         tail -n 60 build/fuzz.log
         echo "fuzzing found a problem (see above)"; exit 1
