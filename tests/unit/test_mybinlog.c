@@ -4,7 +4,7 @@
  * events, TABLE_MAP with optional metadata, row images, JSON.
  *
  * The inputs are real bytes:
- *   - the 14 binlog files of ../shared/fixtures/binlog (MANIFEST.md there
+ *   - the 14 binlog files of tests/fixtures/binlog (MANIFEST.md there
  *     lists where each comes from and the values asserted below);
  *   - tests/unit/data/mariadb-10.11_compressed-v1.000003, written by a
  *     MariaDB 10.11.19 server with log_bin_compress=ON (then OFF) and
@@ -30,7 +30,7 @@
  *       UPDATE t1 SET emoji='€x', tm='838:59:59' WHERE id=1;
  *       DELETE FROM t1 WHERE id=1;
  *   - the cell, table map and JSON vectors of
- *     ../shared/fixtures/binlog/cases/ TSV files, read at run time and counted.
+ *     tests/fixtures/binlog/cases/ TSV files, read at run time and counted.
  *
  * Each file is walked end to end into a transcript (one line per event
  * and per row, values in MySQL's text form); the tests assert lines of

@@ -5,7 +5,7 @@
  * every kind rejected without a crash.
  *
  * The binlog files are read from $RC_BINLOG_FIXTURES, else from
- * $top_srcdir/../shared/fixtures/binlog (DESIGN.md section 6).
+ * $top_srcdir/tests/fixtures/binlog (a copy of ../shared/fixtures/binlog).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,7 +407,7 @@ read_fixture(const char *name, size_t *len)
 	if (dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 	else
-		snprintf(path, sizeof(path), "%s/../shared/fixtures/binlog/%s",
+		snprintf(path, sizeof(path), "%s/tests/fixtures/binlog/%s",
 			 top ? top : ".", name);
 	f = fopen(path, "rb");
 	if (!f) {
