@@ -218,7 +218,12 @@ def main(argv):
     n = sub.add_parser("count")
     n.add_argument("--dir", required=True)
     n.add_argument("--topic")
+    n.add_argument("--fast", action="store_true",
+                   help="count from the block headers, without decoding")
     a = ap.parse_args(argv)
+    if a.cmd == "count" and a.fast:
+        print(pgcompare.count_fast(a.dir, a.topic))
+        return 0
     ev = pgcompare.load_events(a.dir)
     if a.cmd == "count":
         if a.topic:
