@@ -208,9 +208,6 @@ class OcfFile:
             except EOFError:
                 self.problems.append(("torn-tail", "incomplete block at offset %d of %d" % (start, len(buf))))
                 return
-            if not self.decode:
-                self.nblock_records += count
-                continue
             except ValueError as e:
                 nxt = buf.find(sync, start)
                 self.problems.append(("corrupt", "bad block at offset %d (%s)%s" % (
@@ -218,6 +215,9 @@ class OcfFile:
                 if nxt < 0:
                     return
                 pos = nxt + 16
+                continue
+            if not self.decode:
+                self.nblock_records += count
                 continue
             try:
                 raw = _decompress(self.codec, data)
