@@ -2331,7 +2331,7 @@ rc_man_conf_page(FILE *out)
 	      ".PP\n"
 	      "The Debian package installs a commented example as "
 	      "\\fI/etc/rowcast/rowcast.conf\\fR and keeps a copy in "
-	      "\\fI/usr/share/doc/rowcast/examples/rowcast.conf\\fR.\n"
+	      "\\fI/usr/share/doc/rowcast/examples/rowcast.conf.example\\fR.\n"
 	      ".SH FILES\n"
 	      ".TP\n"
 	      ".I /etc/rowcast/rowcast.conf\n"

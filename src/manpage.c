@@ -292,7 +292,7 @@ static const char rc_man8_files[] =
 	".I /lib/systemd/system/rowcast.service\n"
 	"The systemd unit.\n"
 	".TP\n"
-	".I /usr/share/doc/rowcast/examples/rowcast.conf\n"
+	".I /usr/share/doc/rowcast/examples/rowcast.conf.example\n"
 	"The commented example configuration, as shipped.\n";
 
 static const char rc_man8_environment[] =
