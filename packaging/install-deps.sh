@@ -1,6 +1,9 @@
 #!/bin/sh
 # Install everything rowcast needs to build, test and run its quick start on
-# Debian 12. Idempotent: packages already present are left alone.
+# Debian 12, and to build and check its Debian package (dpkg-dev, debhelper,
+# lintian; groff, man-db and mandoc check the man pages, systemd's
+# systemd-analyze the unit). Idempotent: packages already present are left
+# alone.
 set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config clang-format
@@ -11,7 +14,8 @@ PKGS="build-essential autoconf automake libtool pkg-config clang-format
       libavro-dev libjansson-dev
       libcunit1-dev libinih-dev
       python3 python3-avro python3-psycopg2 python3-confluent-kafka
-      procps"
+      procps
+      dpkg-dev debhelper lintian groff-base man-db mandoc systemd"
 
 missing=""
 for p in $PKGS; do

@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "limits.h"
 #include "log.h"
+#include "manpage.h"
 #include "plugins.h"
 
 #define RC_LOG_COMP "config"
@@ -2049,4 +2050,319 @@ rc_config_print_help(FILE *out)
 			      rc_sink_plugins[i]->conf_keys);
 	}
 	rc_help_group(out, "[table SCHEMA.TABLE]", NULL, rc_table_keys);
+}
+
+/* ---------------------------------------------------------------------
+ * The man page rowcast.conf(5)
+ * --------------------------------------------------------------------- */
+
+/*
+ * The example of rowcast.conf(5). A unit test loads it, so it stays valid
+ * as the key tables change.
+ */
+const char rc_config_example[] =
+	"[rowcast]\n"
+	"state_dir = /var/lib/rowcast\n"
+	"\n"
+	"[source shop]\n"
+	"type     = postgresql\n"
+	"conninfo = host=db1.example.com dbname=shop user=rowcast\n"
+	"password_file = shop.password\n"
+	"tables   = public.customers, public.orders\n"
+	"\n"
+	"[sink main]\n"
+	"type    = kafka\n"
+	"brokers = kafka1.example.com:9092,kafka2.example.com:9092\n"
+	"schema_registry = http://registry.example.com:8081\n"
+	"kafka.compression.type = zstd\n"
+	"\n"
+	"[sink archive]\n"
+	"type = file\n"
+	"path = /var/lib/rowcast/out\n"
+	"\n"
+	"[table public.customers]\n"
+	"exclude = ssn\n";
+
+/* A key's value placeholder: "string", or the choices of an ENUM in bold. */
+static void
+rc_man_value(FILE *out, const struct rc_conf_key *k)
+{
+	char choices[RC_ERRLEN];
+	const char *c;
+
+	switch (k->type) {
+	case RC_CONF_STRING:
+		fputs("\\fIstring\\fR", out);
+		return;
+	case RC_CONF_INT:
+		fputs("\\fIinteger\\fR", out);
+		return;
+	case RC_CONF_BOOL:
+		fputs("\\fBtrue\\fR|\\fBfalse\\fR", out);
+		return;
+	case RC_CONF_SIZE:
+		fputs("\\fIsize\\fR", out);
+		return;
+	case RC_CONF_DURATION:
+		fputs("\\fIduration\\fR", out);
+		return;
+	case RC_CONF_LIST:
+		fputs("\\fIlist\\fR", out);
+		return;
+	case RC_CONF_ENUM:
+		break;
+	}
+	rc_key_choices(k, choices, sizeof(choices));
+	if (!choices[0]) {
+		fputs("\\fI(none compiled in)\\fR", out);
+		return;
+	}
+	for (c = choices; *c;) {
+		size_t len = strcspn(c, "|");
+		char one[RC_MAX_NAME];
+
+		snprintf(one, sizeof(one), "%.*s", (int)len, c);
+		fputs(c == choices ? "\\fB" : "\\fR|\\fB", out);
+		rc_roff_inline(out, RC_ROFF_LITERAL, one);
+		c += len + (c[len] == '|');
+	}
+	fputs("\\fR", out);
+}
+
+/*
+ * One key as a tagged paragraph: "name = value", its help line, then what
+ * the table declares about it (default, bounds, required, secret forms,
+ * prefix).
+ */
+static void
+rc_man_key(FILE *out, const struct rc_conf_key *k)
+{
+	char lo[64], hi[64];
+
+	fputs(".TP\n\\fB", out);
+	rc_roff_inline(out, RC_ROFF_LITERAL, k->name);
+	if (k->flags & RC_CONF_PREFIX)
+		fputs("\\fI<property>", out);
+	fputs("\\fR = ", out);
+	rc_man_value(out, k);
+	fputc('\n', out);
+	if (k->help)
+		rc_roff_lines(out, RC_ROFF_PROSE, k->help);
+	if (k->flags & RC_CONF_REQUIRED)
+		fputs(".br\nRequired.\n", out);
+	if (k->def) {
+		fputs(".br\nDefault: \\fB", out);
+		rc_roff_inline(out, RC_ROFF_LITERAL, k->def);
+		fputs("\\fR.\n", out);
+	}
+	if ((k->type == RC_CONF_INT || k->type == RC_CONF_SIZE ||
+	     k->type == RC_CONF_DURATION) &&
+	    (k->min || k->max)) {
+		rc_amount_text(k->type, k->min, lo, sizeof(lo));
+		rc_amount_text(k->type, k->max, hi, sizeof(hi));
+		if (k->max)
+			fprintf(out, ".br\nFrom \\fB%s\\fR to \\fB%s\\fR.\n",
+				lo, hi);
+		else
+			fprintf(out, ".br\nAt least \\fB%s\\fR.\n", lo);
+	}
+	if (k->flags & RC_CONF_SECRET) {
+		fputs(".br\nSecret: may instead be given as \\fB", out);
+		rc_roff_inline(out, RC_ROFF_LITERAL, k->name);
+		fputs("_file\\fR = \\fIPATH\\fR or \\fB", out);
+		rc_roff_inline(out, RC_ROFF_LITERAL, k->name);
+		fputs("_env\\fR = \\fIVARIABLE\\fR (see \\fBSECRETS\\fR); "
+		      "its value never appears in a message.\n",
+		      out);
+	}
+	if (k->flags & RC_CONF_PREFIX) {
+		fputs(".br\nA prefix: every key whose name begins with \\fB",
+		      out);
+		rc_roff_inline(out, RC_ROFF_LITERAL, k->name);
+		fputs("\\fR is accepted, each at most once, and the rest of "
+		      "its name is the property it sets.\n",
+		      out);
+	}
+}
+
+/* A subsection: heading, optional description, then the keys of tab. */
+static void
+rc_man_group(FILE *out, const char *heading, const char *desc,
+	     const struct rc_conf_key *tab)
+{
+	fputs(".SS \"", out);
+	rc_roff_inline(out, RC_ROFF_LITERAL, heading);
+	fputs("\"\n", out);
+	if (desc)
+		rc_roff_lines(out, RC_ROFF_PROSE, desc);
+	if (!tab || !tab->name)
+		fputs(desc ? ".PP\nNo keys of its own.\n"
+			   : "No keys of its own.\n",
+		      out);
+	for (; tab && tab->name; tab++)
+		rc_man_key(out, tab);
+}
+
+static const char rc_man5_description[] =
+	".SH DESCRIPTION\n"
+	"rowcast reads one configuration file, given with \\fB\\-c\\fR "
+	"(the systemd unit uses \\fI/etc/rowcast/rowcast.conf\\fR). It is an "
+	"INI file: \\fB[\\fR\\fIsection\\fR\\fB]\\fR headers, each followed by "
+	"\\fIkey\\fR \\fB=\\fR \\fIvalue\\fR lines. A line that starts with "
+	"\\fB;\\fR or \\fB#\\fR is a comment, and so is the rest of a line "
+	"from a \\fB;\\fR that follows a blank (so a value cannot hold "
+	"\\(lq\\ ;\\(rq).\n"
+	".PP\n"
+	"The file has one \\fB[rowcast]\\fR section (optional: every key has a "
+	"default), at least one \\fB[source\\fR \\fINAME\\fR\\fB]\\fR that "
+	"names a database to capture, at least one \\fB[sink\\fR "
+	"\\fINAME\\fR\\fB]\\fR that receives the events, and a "
+	"\\fB[table\\fR \\fISCHEMA.TABLE\\fR\\fB]\\fR section for each "
+	"captured table that needs settings of its own. A table is captured "
+	"only by being listed in a source's \\fBtables\\fR. A source sends its "
+	"events to the sinks its \\fBsinks\\fR key names, or to every sink; "
+	"an event that goes to several sinks counts as durable only once "
+	"each of them has made it durable.\n"
+	".PP\n"
+	"Every key is checked when rowcast starts (and by \\fBrowcast "
+	"\\-n\\fR): an unknown key, a key given twice, a missing required "
+	"key or a bad value stops rowcast with exit status 2 and a message "
+	"of the form \\fIFILE\\fB:\\fILINE\\fB:\\fR \\fIwhat is wrong\\fR; "
+	"\\fBexpected\\fR \\fIwhat\\fR.\n"
+	".SS Values\n"
+	".TP\n"
+	".I size\n"
+	"A number of bytes, optionally followed by \\fBk\\fR, \\fBM\\fR or "
+	"\\fBG\\fR (multiples of 1024, any case, optionally followed by "
+	"\\fBB\\fR or \\fBiB\\fR): \\fB1048576\\fR, \\fB512k\\fR, "
+	"\\fB16M\\fR.\n"
+	".TP\n"
+	".I duration\n"
+	"A number followed by \\fBms\\fR, \\fBs\\fR, \\fBm\\fR or \\fBh\\fR; "
+	"a bare number is milliseconds: \\fB500ms\\fR, \\fB10s\\fR, "
+	"\\fB5m\\fR, \\fB1h\\fR.\n"
+	".TP\n"
+	".I list\n"
+	"Names separated by commas, blanks around them ignored: "
+	"\\fBpublic.customers, public.orders\\fR.\n"
+	".TP\n"
+	".BR true | false\n"
+	"Also \\fByes\\fR/\\fBno\\fR, \\fBon\\fR/\\fBoff\\fR, "
+	"\\fB1\\fR/\\fB0\\fR, in any case.\n"
+	".SH SECRETS\n"
+	"A key marked \\fISecret\\fR below may be given in one of three "
+	"forms, only one at a time:\n"
+	".TP\n"
+	"\\fIKEY\\fR = \\fIvalue\\fR\n"
+	"in the file itself (which then needs mode 0640 or stricter);\n"
+	".TP\n"
+	"\\fIKEY\\fB_file\\fR = \\fIPATH\\fR\n"
+	"the content of the file at \\fIPATH\\fR, trailing newline removed; "
+	"a relative \\fIPATH\\fR is taken from the configuration file's "
+	"directory;\n"
+	".TP\n"
+	"\\fIKEY\\fB_env\\fR = \\fIVARIABLE\\fR\n"
+	"the value of the environment variable \\fIVARIABLE\\fR.\n"
+	".PP\n"
+	"Secrets are read once at start-up; their values never appear in "
+	"messages.\n";
+
+/*
+ * rowcast.conf(5) into out, long lines and all: the file format, the value
+ * types, the secret forms, then every section and every key of every
+ * table, core and compiled-in plugins, from the same tables that loading
+ * checks, and an example.
+ */
+static void
+rc_man_conf_page(FILE *out)
+{
+	char heading[RC_MAX_NAME + 32];
+
+	rc_roff_th(out, "rowcast.conf", 5, "File Formats");
+	fputs(".SH NAME\n"
+	      "rowcast.conf \\- configuration file of the rowcast "
+	      "change-data-capture agent\n"
+	      ".SH SYNOPSIS\n"
+	      ".I /etc/rowcast/rowcast.conf\n",
+	      out);
+	fputs(rc_man5_description, out);
+
+	fputs(".SH SECTIONS AND KEYS\n"
+	      "The sections and keys of this build of rowcast, with the "
+	      "sources and sinks compiled into it.\n",
+	      out);
+	rc_man_group(out, "[rowcast]", "Settings of the agent as a whole.",
+		     rc_global_keys);
+	rc_man_group(out, "[source NAME]",
+		     "Keys of every source, whatever its type. NAME is the "
+		     "source's name: it names its checkpoint file, its "
+		     "default topic prefix, and on PostgreSQL its "
+		     "publication and replication slot.",
+		     rc_source_keys);
+	for (int i = 0; rc_source_plugins[i]; i++) {
+		snprintf(heading, sizeof(heading), "[source NAME] type = %s",
+			 rc_source_plugins[i]->name);
+		rc_man_group(out, heading, rc_source_plugins[i]->description,
+			     rc_source_plugins[i]->conf_keys);
+	}
+	rc_man_group(out, "[sink NAME]",
+		     "Keys of every sink, whatever its type.", rc_sink_keys);
+	for (int i = 0; rc_sink_plugins[i]; i++) {
+		snprintf(heading, sizeof(heading), "[sink NAME] type = %s",
+			 rc_sink_plugins[i]->name);
+		rc_man_group(out, heading, rc_sink_plugins[i]->description,
+			     rc_sink_plugins[i]->conf_keys);
+	}
+	rc_man_group(out, "[table SCHEMA.TABLE]",
+		     "Settings of one captured table (a MySQL table is "
+		     "DATABASE.TABLE).",
+		     rc_table_keys);
+
+	fputs(".SH EXAMPLE\n"
+	      "Capture two tables of a PostgreSQL database into Kafka, with a "
+	      "schema registry, and into Avro files, leaving a column out:\n"
+	      ".PP\n"
+	      ".RS 4\n"
+	      ".nf\n",
+	      out);
+	rc_roff_lines(out, RC_ROFF_LITERAL, rc_config_example);
+	fputs(".fi\n"
+	      ".RE\n"
+	      ".PP\n"
+	      "The Debian package installs a commented example as "
+	      "\\fI/etc/rowcast/rowcast.conf\\fR and keeps a copy in "
+	      "\\fI/usr/share/doc/rowcast/examples/rowcast.conf.example\\fR.\n"
+	      ".SH FILES\n"
+	      ".TP\n"
+	      ".I /etc/rowcast/rowcast.conf\n"
+	      "The configuration file of the systemd unit.\n"
+	      ".TP\n"
+	      ".I /var/lib/rowcast\n"
+	      "The default \\fBstate_dir\\fR.\n"
+	      ".SH SEE ALSO\n"
+	      ".BR rowcast (8)\n",
+	      out);
+}
+
+/* Write rowcast.conf(5); 0, or -1 when out of memory (nothing written). */
+int
+rc_config_print_man(FILE *out)
+{
+	char *page = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int rc = -1;
+
+	if (!out)
+		return -1;
+	mem = open_memstream(&page, &len);
+	if (!mem)
+		return -1;
+	rc_man_conf_page(mem);
+	if (fclose(mem) == 0) {
+		rc_roff_raw(out, page);
+		rc = 0;
+	}
+	free(page);
+	return rc;
 }

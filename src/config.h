@@ -129,4 +129,16 @@ int rc_conf_check(const struct rc_conf_key *key, const char *text, char *err,
 /* Print every key of every table (core + plugins), for --help. */
 void rc_config_print_help(FILE *out);
 
+/*
+ * Write the man page rowcast.conf(5) in roff: the file format, then every
+ * section and key of the same tables (core + compiled-in plugins), with
+ * types, defaults, bounds, choices, secret forms and an example. 0, or -1
+ * when out of memory (nothing written).
+ */
+int rc_config_print_man(FILE *out);
+
+/* The example configuration of rowcast.conf(5) (valid: a unit test loads
+ * it). */
+extern const char rc_config_example[];
+
 #endif

@@ -2,6 +2,8 @@
  * main.c -- the rowcast command line.
  *
  *   rowcast -c FILE        run the agent in the foreground (systemd runs it so)
+ *   rowcast -n -c FILE     check the configuration file and exit
+ *   rowcast --man 5|8      write rowcast.conf(5) or rowcast(8) (the build's)
  *   rowcast --version
  *   rowcast --help         usage and every configuration key
  *
@@ -22,11 +24,42 @@
 
 #include "checkpoint.h"
 #include "log.h"
+#include "manpage.h"
 #include "pipeline.h"
 #include "plugins.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG  2
+
+#define OPT_MAN (RC_OPT_LONG_ONLY + 1)
+
+/* The options: getopt's tables, --help and rowcast(8) are made from this. */
+static const struct rc_cli_option options[] = {
+	{"config", 'c', "FILE", "configuration file (INI)",
+	 "The file is described in rowcast.conf(5)."},
+	{"log-level", 'l', "LEVEL",
+	 "error, warn, info or debug (overrides the file)",
+	 "Overrides the log_level key of the [rowcast] section."},
+	{"validate", 'n', NULL, "check the configuration file (-c) and exit",
+	 "Load the file as a start would: every key checked against its "
+	 "table, secrets read from their files and variables, the links "
+	 "between sections, and each source's list of tables. Exit 0 when it "
+	 "is valid, or 2 with FILE:LINE and what was expected. Nothing is "
+	 "connected to and nothing is written, so it is safe next to a "
+	 "running rowcast; run it as the service's user (runuser -u rowcast "
+	 "-- rowcast -n -c FILE) to also check that this user can read the "
+	 "files."},
+	{"man", OPT_MAN, "SECTION",
+	 "print the man page 5 (rowcast.conf) or 8 (rowcast)",
+	 "SECTION is 5 for rowcast.conf(5) or 8 for rowcast(8); the page "
+	 "goes to standard output in roff. The build makes the installed "
+	 "pages so."},
+	{"version", 'V', NULL, "print the version and exit", NULL},
+	{"help", 'h', NULL, "print this help and exit", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]) - 1)
 
 struct rc_runner {
 	struct rc_pipeline *pl;
@@ -41,6 +74,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: rowcast -c FILE       run the agent in the foreground\n"
+		"       rowcast -n -c FILE    check the configuration and "
+		"exit\n"
 		"       rowcast --version\n"
 		"       rowcast --help\n"
 		"\n"
@@ -52,18 +87,63 @@ usage(FILE *out)
 		"checkpointing\n"
 		"only what the sinks made durable.\n"
 		"\n"
-		"Options:\n"
-		"  -c, --config FILE     configuration file (INI)\n"
-		"  -l, --log-level LVL   error, warn, info or debug (overrides "
-		"the file)\n"
-		"  -V, --version         print the version and exit\n"
-		"  -h, --help            print this help and exit\n"
+		"Options:\n");
+	for (const struct rc_cli_option *o = options; o->name; o++) {
+		char tag[64];
+
+		if (o->key < RC_OPT_LONG_ONLY)
+			snprintf(tag, sizeof(tag), "-%c, --%s%s%s", o->key,
+				 o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		else
+			snprintf(tag, sizeof(tag), "    --%s%s%s", o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(out, "  %-22s %s\n", tag, o->help);
+	}
+	fprintf(out,
 		"\n"
 		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 a "
 		"problem to fix\n"
-		"in the configuration or the database settings.\n"
+		"in the configuration or the database settings. See rowcast(8) "
+		"and\n"
+		"rowcast.conf(5).\n"
 		"\n");
 	rc_config_print_help(out);
+}
+
+/*
+ * Create every source of cfg and destroy it again: a source's create only
+ * checks and allocates (source.h), so this finds what the key tables
+ * cannot (a table named twice, a bad slot name) without connecting.
+ * 0, or EXIT_CONFIG with the reason printed.
+ */
+static int
+validate_sources(const struct rc_config *cfg)
+{
+	const struct rc_conf_section *sec;
+	char err[RC_ERRLEN];
+
+	for (int i = 0; (sec = rc_config_section(cfg, RC_SCOPE_SOURCE, i));
+	     i++) {
+		const struct rc_source_ops *ops = rc_source_plugin(sec->type);
+		struct rc_source *src;
+
+		if (!ops) {
+			fprintf(stderr,
+				"rowcast: %s:%d: source type '%s' is not "
+				"built into this rowcast\n",
+				cfg->path, sec->line, sec->type);
+			return EXIT_CONFIG;
+		}
+		err[0] = '\0';
+		src = ops->create(cfg, sec, err, sizeof(err));
+		if (!src) {
+			fprintf(stderr, "rowcast: %s\n", err);
+			return EXIT_CONFIG;
+		}
+		ops->destroy(src);
+	}
+	return 0;
 }
 
 /* mkdir -p for the state directory; 0 or -1 with errno. */
@@ -341,19 +421,31 @@ out:
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	struct option longopts[NOPTIONS + 1];
+	char optstring[2 * NOPTIONS + 1];
 	const char *path = NULL, *level = NULL;
 	struct rc_config *cfg;
 	char err[RC_ERRLEN];
-	int c, rc;
+	int c, rc, validate = 0;
+	size_t n = 0;
 
-	while ((c = getopt_long(argc, argv, "c:l:Vh", longopts, NULL)) != -1) {
+	/* getopt's tables from options[] */
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		longopts[i].name = options[i].name;
+		longopts[i].has_arg =
+			options[i].arg ? required_argument : no_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = options[i].key;
+		if (options[i].key < RC_OPT_LONG_ONLY) {
+			optstring[n++] = (char)options[i].key;
+			if (options[i].arg)
+				optstring[n++] = ':';
+		}
+	}
+	memset(&longopts[NOPTIONS], 0, sizeof(longopts[NOPTIONS]));
+	optstring[n] = '\0';
+
+	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -361,6 +453,27 @@ main(int argc, char **argv)
 		case 'l':
 			level = optarg;
 			break;
+		case 'n':
+			validate = 1;
+			break;
+		case OPT_MAN:
+			if (strcmp(optarg, "5") == 0) {
+				rc = rc_config_print_man(stdout);
+			} else if (strcmp(optarg, "8") == 0) {
+				rc = rc_man_rowcast(stdout, options);
+			} else {
+				fprintf(stderr,
+					"rowcast: bad --man '%s'; expected 5 "
+					"(rowcast.conf) or 8 (rowcast)\n",
+					optarg);
+				return EXIT_CONFIG;
+			}
+			if (rc < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+				fprintf(stderr, "rowcast: cannot write the "
+						"man page\n");
+				return EXIT_RUNTIME;
+			}
+			return 0;
 		case 'V':
 			printf("rowcast %s\n", PACKAGE_VERSION);
 			return 0;
@@ -382,6 +495,13 @@ main(int argc, char **argv)
 				"(see rowcast --help)\n");
 		return EXIT_CONFIG;
 	}
+	if (level && rc_log_level_parse(level) < 0) {
+		fprintf(stderr,
+			"rowcast: bad --log-level '%s'; expected "
+			"error, warn, info or debug\n",
+			level);
+		return EXIT_CONFIG;
+	}
 	cfg = rc_config_load(path, err, sizeof(err));
 	if (!cfg) {
 		fprintf(stderr, "rowcast: %s\n", err);
@@ -389,19 +509,15 @@ main(int argc, char **argv)
 	}
 	rc_log_set_level((enum rc_log_level)rc_log_level_parse(
 		rc_conf_str(&cfg->global, "log_level")));
-	if (level) {
-		int l = rc_log_level_parse(level);
-		if (l < 0) {
-			fprintf(stderr,
-				"rowcast: bad --log-level '%s'; expected "
-				"error, warn, info or debug\n",
-				level);
-			rc_config_free(cfg);
-			return EXIT_CONFIG;
-		}
-		rc_log_set_level((enum rc_log_level)l);
+	if (level)
+		rc_log_set_level((enum rc_log_level)rc_log_level_parse(level));
+	if (validate) {
+		rc = validate_sources(cfg);
+		if (rc == 0)
+			printf("%s: configuration OK\n", path);
+	} else {
+		rc = run_agent(cfg);
 	}
-	rc = run_agent(cfg);
 	rc_config_free(cfg);
 	return rc;
 }

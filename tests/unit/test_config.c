@@ -1,7 +1,7 @@
 /*
  * test_config.c -- the configuration file (src/config.c): loading a full
  * file, defaults, value forms, every kind of error with its file, line and
- * expected text, secrets, and --help.
+ * expected text, secrets, --help, and the man page rowcast.conf(5).
  *
  * The configurations use the postgresql source and the file and stdout
  * sinks; tests skip (with a note) in a build without them, and
@@ -23,6 +23,7 @@
 
 #include "cu_main.h"
 #include "limits.h"
+#include "manpage.h"
 #include "plugins.h"
 
 #define NAME "rowcast.conf"
@@ -1098,6 +1099,162 @@ test_prefix_keys(void)
 	expect_error(text, NAME ":9: 'kafka.acks' is set twice", NULL);
 }
 
+/* ---------------------------------------------------------------------
+ * The man page
+ * --------------------------------------------------------------------- */
+
+/* Text that out's writer fn produced, for the caller to free. */
+static char *
+capture(void (*fn)(FILE *))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	fn(out);
+	fclose(out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	return text;
+}
+
+static void
+write_help(FILE *out)
+{
+	rc_config_print_help(out);
+}
+
+static void
+write_man5(FILE *out)
+{
+	CU_ASSERT_EQUAL(rc_config_print_man(out), 0);
+}
+
+static void
+write_roff(FILE *out)
+{
+	rc_roff_lines(out, RC_ROFF_PROSE,
+		      ".starts with a dot\n'starts with a quote\n"
+		      "  a back\\slash, a well-known -c option, ~^");
+	rc_roff_lines(out, RC_ROFF_LITERAL, "a-b 'q'\n\n.x");
+	rc_roff_inline(out, RC_ROFF_LITERAL, ".not at line start\n-x");
+}
+
+/* Text is escaped for roff: no line may start a request by accident,
+ * backslashes are \e, options and literal text use the minus \-. */
+static void
+test_roff_escape(void)
+{
+	char *text = capture(write_roff);
+
+	CU_ASSERT_STRING_EQUAL(text,
+			       "\\&.starts with a dot\n"
+			       "\\&'starts with a quote\n"
+			       "a back\\eslash, a well-known \\-c option, "
+			       "\\(ti\\(ha\n"
+			       "a\\-b \\(aqq\\(aq\n"
+			       "\\&\n"
+			       "\\&.x\n"
+			       ".not at line start \\-x");
+	free(text);
+}
+
+/*
+ * rowcast.conf(5) documents every key that --help lists: a key line of the
+ * help is "  NAME" followed by blanks up to column 24 (or a line of its
+ * own when the name is longer), and the page must hold "\fBNAME".
+ */
+static void
+test_man_lists_every_key(void)
+{
+	char *help = capture(write_help), *man = capture(write_man5);
+	int nkeys = 0, fill = 1;
+
+	for (const char *line = help; *line;) {
+		size_t n = strcspn(line, "\n"), name = 0;
+
+		if (n > 2 && line[0] == ' ' && line[1] == ' ' &&
+		    line[2] != ' ') {
+			name = strcspn(line + 2, " \n");
+			if (2 + name < n && 2 + name < 23 &&
+			    strspn(line + 2 + name, " ") != 22 - name)
+				name = 0; /* a description, not a key */
+			if (name && strncmp(line + 2, "(no", 3) == 0)
+				name = 0;
+		}
+		if (name) {
+			char want[RC_MAX_NAME + 8];
+
+			snprintf(want, sizeof(want), "\n\\fB%.*s\\f", (int)name,
+				 line + 2);
+			nkeys++;
+			if (!strstr(man, want)) {
+				fprintf(stderr, "\n  not in the man page: %.*s\n",
+					(int)name, line + 2);
+				CU_FAIL("a key of --help is missing from "
+					"rowcast.conf(5)");
+			}
+		}
+		line += n + (line[n] == '\n');
+	}
+	CU_ASSERT(nkeys >= 10);
+	CU_ASSERT_PTR_NOT_NULL(strstr(man, ".TH \"ROWCAST.CONF\" 5 "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(man, "\n.SH EXAMPLE\n"));
+	if (have_plugins()) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(man, "\\fBpassword_file\\fR"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(man, "\\fBpassword_env\\fR"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(man, "\\fBerror\\fR|\\fBwarn\\fR|\\fBinfo\\fR|"
+				    "\\fBdebug\\fR"));
+	}
+	/* every line is a request, or text that cannot be one; filled text
+	 * stays within 80 bytes where it has a blank to break at */
+	for (const char *line = man; *line;) {
+		size_t n = strcspn(line, "\n");
+
+		CU_ASSERT(line[0] != '\'');
+		if (strncmp(line, ".nf", 3) == 0)
+			fill = 0;
+		else if (strncmp(line, ".fi", 3) == 0)
+			fill = 1;
+		if (fill && n > 80 && memchr(line, ' ', n)) {
+			fprintf(stderr, "\n  long line: %.*s\n", (int)n, line);
+			CU_FAIL("a long text line");
+		}
+		line += n + (line[n] == '\n');
+	}
+	free(help);
+	free(man);
+}
+
+/* The example of rowcast.conf(5) is a valid configuration. */
+static void
+test_man_example_loads(void)
+{
+	char err[RC_ERRLEN] = "";
+	struct rc_config *cfg;
+	struct tmp t;
+	const char *path;
+
+	if (!have_plugins() || !rc_sink_plugin("kafka"))
+		return;
+	tmp_init(&t);
+	tmp_write(&t, "shop.password", "s3cret\n");
+	path = tmp_write(&t, "rowcast.conf", rc_config_example);
+	cfg = rc_config_load(path, err, sizeof(err));
+	if (!cfg)
+		fprintf(stderr, "\n  %s\n", err);
+	CU_ASSERT_PTR_NOT_NULL(cfg);
+	if (cfg) {
+		const struct rc_conf_section *sec =
+			rc_config_section(cfg, RC_SCOPE_SOURCE, 0);
+
+		CU_ASSERT_STRING_EQUAL(rc_conf_str(sec, "password"), "s3cret");
+	}
+	rc_config_free(cfg);
+	tmp_cleanup(&t);
+}
+
 static const struct cu_test tests[] = {
 	{"plugins_compiled_in", test_plugins_compiled_in},
 	{"full_file", test_full_file},
@@ -1123,6 +1280,9 @@ static const struct cu_test tests[] = {
 	{"getter_misuse", test_getter_misuse},
 	{"print_help", test_print_help},
 	{"prefix_keys", test_prefix_keys},
+	{"roff_escape", test_roff_escape},
+	{"man_lists_every_key", test_man_lists_every_key},
+	{"man_example_loads", test_man_example_loads},
 	{NULL, NULL},
 };
 
