@@ -712,9 +712,9 @@ static void
 test_err_source_type(void)
 {
 	expect_error("[source legacy]\n"
-		     "type = mysql\n"
+		     "type = oracle\n"
 		     "tables = crm.contacts\n",
-		     NAME ":2: unknown source type 'mysql' in [source legacy]; "
+		     NAME ":2: unknown source type 'oracle' in [source legacy]; "
 			  "expected one of: ",
 		     have_plugins() ? "postgresql" : "", NULL);
 	if (!have_plugins())
