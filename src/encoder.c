@@ -4,15 +4,13 @@
  * Schemas are JSON text that rowcast writes itself (with jansson): Avro C
  * drops logicalType, precision, scale and defaults when it prints a schema
  * (LAB.md section 4), so the text we publish and register is ours, and Avro
- * C only parses that same text to build the generic values it encodes.
- * Everything a table needs (schema text, canonical forms, fingerprints, the
- * Avro C schema, class and one reusable value per record) is built on the
+ * C parses that same text as a check. Everything a table needs (schema
+ * text, canonical forms, fingerprints, the field names) is built on the
  * first event of a table shape and cached on struct rc_table (enc_priv).
  *
- * The hot path (rc_encode_value, rc_encode_key) allocates nothing in the
- * steady state: fields are reached by index, strings and bytes are handed
- * to Avro C as wrapped buffers that point into the event (no copy), and
- * the memory writer is one per encoder, pointed at the output buffer.
+ * The hot path (rc_encode_value, rc_encode_key) writes Avro binary itself,
+ * straight into the output buffer, and allocates nothing in the steady
+ * state (see "Avro binary" below for why not Avro C's value API).
  *
  * Type mapping (the one table in the code, rc_avro_map below):
  *
@@ -574,16 +572,11 @@ struct rc_enc_table {
 	const char *src_connector; /* constant source fields set for it */
 	int src_set;
 
-	/* Avro C: the Envelope record */
+	/* Avro C's view of the same schemas: the check that they are valid */
 	avro_schema_t vschema;
 	avro_value_iface_t *viface;
-	avro_value_t venv;
-	int have_venv;
-	/* Avro C: the Key record (when the table has a key) */
-	avro_schema_t kschema;
+	avro_schema_t kschema; /* when the table has a key */
 	avro_value_iface_t *kiface;
-	avro_value_t kval;
-	int have_kval;
 };
 
 /* Frees a table cache; accepts NULL. Avro C references are dropped in
@@ -595,14 +588,10 @@ enc_table_free(void *p)
 
 	if (!et)
 		return;
-	if (et->have_venv)
-		avro_value_decref(&et->venv);
 	if (et->viface)
 		avro_value_iface_decref(et->viface);
 	if (et->vschema)
 		avro_schema_decref(et->vschema);
-	if (et->have_kval)
-		avro_value_decref(&et->kval);
 	if (et->kiface)
 		avro_value_iface_decref(et->kiface);
 	if (et->kschema)
@@ -795,11 +784,12 @@ transaction_json(void)
 			 "data_collection_order", "type", "long");
 }
 
-/* Parse schema text with Avro C and make one reusable generic value. */
+/* Parse schema text with Avro C and build its class: a schema that Avro C
+ * rejects is an error before any event is written with it. */
 static int
 avro_prepare(const char *json, avro_schema_t *schema,
-	     avro_value_iface_t **iface, avro_value_t *val, int *have_val,
-	     const char *what, char *err, size_t errlen)
+	     avro_value_iface_t **iface, const char *what, char *err,
+	     size_t errlen)
 {
 	if (avro_schema_from_json_length(json, strlen(json), schema)) {
 		*schema = NULL;
@@ -813,12 +803,6 @@ avro_prepare(const char *json, avro_schema_t *schema,
 			what, avro_strerror());
 		return -1;
 	}
-	if (avro_generic_value_new(*iface, val)) {
-		set_err(err, errlen, "Avro C cannot make a %s value: %s", what,
-			avro_strerror());
-		return -1;
-	}
-	*have_val = 1;
 	return 0;
 }
 
@@ -992,12 +976,12 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 	et->sch.value_canonical = et->value_canonical;
 
 	/* Avro C, from the same text */
-	if (avro_prepare(et->value_json, &et->vschema, &et->viface, &et->venv,
-			 &et->have_venv, "value", err, errlen) < 0)
+	if (avro_prepare(et->value_json, &et->vschema, &et->viface, "value",
+			 err, errlen) < 0)
 		goto fail;
 	if (et->key_json &&
-	    avro_prepare(et->key_json, &et->kschema, &et->kiface, &et->kval,
-			 &et->have_kval, "key", err, errlen) < 0)
+	    avro_prepare(et->key_json, &et->kschema, &et->kiface, "key", err,
+			 errlen) < 0)
 		goto fail;
 	return et;
 oom:
@@ -1042,8 +1026,7 @@ enc_table(struct rc_table *tbl, char *err, size_t errlen)
 /* ------------------------------------------------------------------ */
 
 struct rc_encoder {
-	avro_writer_t writer; /* memory writer, pointed at each output */
-	size_t hint;	      /* largest encoding seen so far */
+	int unused; /* per-table state lives on struct rc_table */
 };
 
 struct rc_encoder *
@@ -1053,12 +1036,6 @@ rc_encoder_new(void)
 
 	if (!enc)
 		return NULL;
-	enc->writer = avro_writer_memory(NULL, 0);
-	if (!enc->writer) {
-		free(enc);
-		return NULL;
-	}
-	enc->hint = 256;
 	return enc;
 }
 
@@ -1067,7 +1044,6 @@ rc_encoder_free(struct rc_encoder *enc)
 {
 	if (!enc)
 		return;
-	avro_writer_free(enc->writer);
 	free(enc);
 }
 
@@ -1086,34 +1062,8 @@ rc_encoder_schemas(struct rc_encoder *enc, struct rc_table *tbl, char *err,
 }
 
 /* ------------------------------------------------------------------ */
-/* Avro values (the hot path)                                         */
+/* Reading the event                                                  */
 /* ------------------------------------------------------------------ */
-
-/*
- * Strings and bytes are given to Avro C as wrapped buffers without a free
- * function: Avro C reads them in place while it writes, and never frees
- * them. An Avro C string's size counts a NUL terminator that it never
- * reads back (it writes size-1 bytes), so event payloads, which have no
- * terminator, can be given as they are. The pointers are stale after the
- * call; the next event overwrites them before anything reads them.
- */
-static inline int
-give_string(avro_value_t *v, const char *p, size_t len)
-{
-	avro_wrapped_buffer_t wb;
-
-	avro_wrapped_buffer_new(&wb, p, len + 1);
-	return avro_value_give_string_len(v, &wb);
-}
-
-static inline int
-give_bytes(avro_value_t *v, const void *p, size_t len)
-{
-	avro_wrapped_buffer_t wb;
-
-	avro_wrapped_buffer_new(&wb, p, len);
-	return avro_value_give_bytes(v, &wb);
-}
 
 /* Payload of a string/bytes value, or NULL when it lies outside the arena. */
 static inline const char *
@@ -1148,30 +1098,140 @@ row_values(const struct rc_event *ev, int64_t row)
 	return (const struct rc_value *)(ev->arena + row);
 }
 
-/* Set a value of the column's type (kind RC_V_SET) into v. */
+/* ------------------------------------------------------------------ */
+/* Avro binary                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The values are written in Avro's binary encoding directly (zig-zag
+ * varints, length-prefixed bytes, little-endian IEEE floats, union branch
+ * indexes, blocked arrays), following the schema this file wrote for the
+ * table. Avro C's generic value API did the same walk through a tree of
+ * generic values and cost about half of the pipeline thread's time per
+ * event; Avro C still parses every schema rowcast writes (avro_prepare),
+ * and the tests decode what is written here with Avro C's reader and with
+ * python-avro.
+ *
+ * A writer remembers its first failure (cap, memory) and does nothing
+ * after it; the caller rolls the buffer back to where it started.
+ */
+struct aw {
+	struct rc_buf *b;
+	int bad;
+};
+
 static int
-set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
-	  const struct rc_value *val, avro_value_t *v, char *err, size_t errlen)
+aw_room(struct aw *w, size_t n)
+{
+	if (w->bad)
+		return 0;
+	if (w->b->cap > w->b->len && w->b->cap - w->b->len > n)
+		return 1;
+	if (rc_buf_reserve(w->b, n) < 0) {
+		w->bad = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static inline void
+aw_raw(struct aw *w, const void *src, size_t n)
+{
+	if (!aw_room(w, n))
+		return;
+	memcpy(w->b->data + w->b->len, src, n);
+	w->b->len += n;
+}
+
+static inline void
+aw_long(struct aw *w, int64_t v)
+{
+	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	unsigned char t[10];
+	size_t n = 0;
+
+	while (z & ~(uint64_t)0x7f) {
+		t[n++] = (unsigned char)((z & 0x7f) | 0x80);
+		z >>= 7;
+	}
+	t[n++] = (unsigned char)z;
+	aw_raw(w, t, n);
+}
+
+static inline void
+aw_bytes(struct aw *w, const void *src, size_t n)
+{
+	aw_long(w, (int64_t)n);
+	aw_raw(w, src, n);
+}
+
+static inline void
+aw_str(struct aw *w, const char *s)
+{
+	aw_bytes(w, s, strlen(s));
+}
+
+/* IEEE 754 bits, least significant byte first. */
+static inline void
+aw_fixed_le(struct aw *w, uint64_t bits, int n)
+{
+	unsigned char t[8];
+
+	for (int i = 0; i < n; i++)
+		t[i] = (unsigned char)(bits >> (8 * i));
+	aw_raw(w, t, (size_t)n);
+}
+
+static inline void
+aw_float(struct aw *w, float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, 4);
+	aw_fixed_le(w, u, 4);
+}
+
+static inline void
+aw_double(struct aw *w, double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, 8);
+	aw_fixed_le(w, u, 8);
+}
+
+/* A value of the column's type (kind RC_V_SET). 0, or -1 with err set. */
+static int
+w_typed(struct aw *w, const struct rc_enc_col *c, enum rc_type t,
+	const struct rc_event *ev, const struct rc_value *val, char *err,
+	size_t errlen)
 {
 	const char *p;
-	int rc;
 
 	switch (t) {
-	case RC_T_BOOLEAN:
-		return avro_value_set_boolean(v, val->u.i != 0);
+	case RC_T_BOOLEAN: {
+		unsigned char b = val->u.i != 0;
+
+		aw_raw(w, &b, 1);
+		return 0;
+	}
 	case RC_T_INT32:
 	case RC_T_DATE:
-		return avro_value_set_int(v, (int32_t)val->u.i);
+		aw_long(w, (int32_t)val->u.i);
+		return 0;
 	case RC_T_INT64:
 	case RC_T_TIME_MICROS:
 	case RC_T_DURATION_MICROS:
 	case RC_T_TIMESTAMP_MICROS:
 	case RC_T_LOCAL_TIMESTAMP_MICROS:
-		return avro_value_set_long(v, val->u.i);
+		aw_long(w, val->u.i);
+		return 0;
 	case RC_T_FLOAT:
-		return avro_value_set_float(v, val->u.f);
+		aw_float(w, val->u.f);
+		return 0;
 	case RC_T_DOUBLE:
-		return avro_value_set_double(v, val->u.d);
+		aw_double(w, val->u.d);
+		return 0;
 	case RC_T_STRING:
 	case RC_T_UUID:
 	case RC_T_JSON:
@@ -1183,9 +1243,8 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 				"column %s: value outside the event", c->name);
 			return -1;
 		}
-		if (t == RC_T_BYTES || t == RC_T_DECIMAL)
-			return give_bytes(v, p, val->u.s.len);
-		return give_string(v, p, val->u.s.len);
+		aw_bytes(w, p, val->u.s.len);
+		return 0;
 	case RC_T_ARRAY: {
 		const struct rc_value *el = array_elems(ev, val);
 
@@ -1194,22 +1253,18 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 				"column %s: array outside the event", c->name);
 			return -1;
 		}
-		if ((rc = avro_value_reset(v)) != 0)
-			return rc;
+		/* one block of n items, then the empty block */
+		if (val->u.a.n)
+			aw_long(w, (int64_t)val->u.a.n);
 		for (uint32_t i = 0; i < val->u.a.n; i++) {
-			avro_value_t item, br;
-
-			if ((rc = avro_value_append(v, &item, NULL)) != 0)
-				return rc;
 			if (el[i].kind == RC_V_NULL) {
-				rc = avro_value_set_branch(&item, 0, NULL);
+				aw_long(w, 0);
 			} else if (el[i].kind == RC_V_SET &&
 				   c->elem_type != RC_T_ARRAY) {
-				rc = avro_value_set_branch(&item, 1, &br);
-				if (!rc)
-					rc = set_typed(c, c->elem_type, ev,
-						       &el[i], &br, err,
-						       errlen);
+				aw_long(w, 1);
+				if (w_typed(w, c, c->elem_type, ev, &el[i], err,
+					    errlen) < 0)
+					return -1;
 			} else {
 				set_err(err, errlen,
 					"column %s: array element %u "
@@ -1217,9 +1272,8 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 					c->name, i);
 				return -1;
 			}
-			if (rc)
-				return rc;
 		}
+		aw_long(w, 0);
 		return 0;
 	}
 	default:
@@ -1231,22 +1285,20 @@ set_typed(const struct rc_enc_col *c, enum rc_type t, const struct rc_event *ev,
 
 /* A Value record field: ["null", T] or ["null", T, "string"]. */
 static int
-set_nullable(const struct rc_enc_col *c, const struct rc_event *ev,
-	     const struct rc_value *val, avro_value_t *field, char *err,
-	     size_t errlen)
+w_nullable(struct aw *w, const struct rc_enc_col *c,
+	   const struct rc_event *ev, const struct rc_value *val, char *err,
+	   size_t errlen)
 {
-	avro_value_t br;
 	const char *p;
-	int rc;
 
 	switch (val->kind) {
 	case RC_V_NULL:
 	case RC_V_UNCHANGED:
-		return avro_value_set_branch(field, 0, NULL);
+		aw_long(w, 0);
+		return 0;
 	case RC_V_SET:
-		if ((rc = avro_value_set_branch(field, 1, &br)) != 0)
-			return rc;
-		return set_typed(c, c->type, ev, val, &br, err, errlen);
+		aw_long(w, 1);
+		return w_typed(w, c, c->type, ev, val, err, errlen);
 	case RC_V_TEXT:
 		if (!c->text) {
 			set_err(err, errlen,
@@ -1261,9 +1313,9 @@ set_nullable(const struct rc_enc_col *c, const struct rc_event *ev,
 				"column %s: value outside the event", c->name);
 			return -1;
 		}
-		if ((rc = avro_value_set_branch(field, 2, &br)) != 0)
-			return rc;
-		return give_string(&br, p, val->u.s.len);
+		aw_long(w, 2);
+		aw_bytes(w, p, val->u.s.len);
+		return 0;
 	default:
 		set_err(err, errlen, "column %s: bad value kind %d", c->name,
 			val->kind);
@@ -1271,283 +1323,146 @@ set_nullable(const struct rc_enc_col *c, const struct rc_event *ev,
 	}
 }
 
-/* The before or after field of the envelope. */
+/* The before or after field of the envelope: ["null", Value]. */
 static int
-set_row(const struct rc_enc_table *et, const struct rc_event *ev, int64_t row,
-	avro_value_t *field, const char *what, char *err, size_t errlen)
+w_row(struct aw *w, const struct rc_enc_table *et, const struct rc_event *ev,
+      int64_t row, const char *what, char *err, size_t errlen)
 {
 	const struct rc_value *vals;
-	avro_value_t rec, f;
-	int rc;
 
-	if (row < 0)
-		return avro_value_set_branch(field, 0, NULL);
+	if (row < 0) {
+		aw_long(w, 0);
+		return 0;
+	}
 	vals = row_values(ev, row);
 	if (!vals) {
 		set_err(err, errlen, "%s image outside the event", what);
 		return -1;
 	}
-	if ((rc = avro_value_set_branch(field, 1, &rec)) != 0)
-		return rc;
-	for (int i = 0; i < et->ncols; i++) {
-		rc = avro_value_get_by_index(&rec, (size_t)i, &f, NULL);
-		if (!rc)
-			rc = set_nullable(&et->cols[i], ev, &vals[i], &f, err,
-					  errlen);
-		if (rc)
-			return rc;
-	}
+	aw_long(w, 1);
+	for (int i = 0; i < et->ncols; i++)
+		if (w_nullable(w, &et->cols[i], ev, &vals[i], err, errlen) < 0)
+			return -1;
 	return 0;
 }
 
-/* A ["null", long] or ["null", string] field of the source block. */
-static inline int
-set_opt_long(avro_value_t *rec, size_t idx, int present, int64_t v)
+static inline void
+w_opt_long(struct aw *w, int present, int64_t v)
 {
-	avro_value_t f, br;
-	int rc;
-
-	if ((rc = avro_value_get_by_index(rec, idx, &f, NULL)) != 0)
-		return rc;
-	if (!present)
-		return avro_value_set_branch(&f, 0, NULL);
-	if ((rc = avro_value_set_branch(&f, 1, &br)) != 0)
-		return rc;
-	return avro_value_set_long(&br, v);
+	aw_long(w, present ? 1 : 0);
+	if (present)
+		aw_long(w, v);
 }
 
-static inline int
-set_opt_string(avro_value_t *rec, size_t idx, const char *s, size_t len)
+static inline void
+w_opt_str(struct aw *w, const char *s)
 {
-	avro_value_t f, br;
-	int rc;
-
-	if ((rc = avro_value_get_by_index(rec, idx, &f, NULL)) != 0)
-		return rc;
-	if (!s)
-		return avro_value_set_branch(&f, 0, NULL);
-	if ((rc = avro_value_set_branch(&f, 1, &br)) != 0)
-		return rc;
-	return give_string(&br, s, len);
-}
-
-static inline int
-set_string_field(avro_value_t *rec, size_t idx, const char *s, size_t len)
-{
-	avro_value_t f;
-	int rc;
-
-	if ((rc = avro_value_get_by_index(rec, idx, &f, NULL)) != 0)
-		return rc;
-	return give_string(&f, s, len);
-}
-
-static inline int
-set_long_field(avro_value_t *rec, size_t idx, int64_t v)
-{
-	avro_value_t f;
-	int rc;
-
-	if ((rc = avro_value_get_by_index(rec, idx, &f, NULL)) != 0)
-		return rc;
-	return avro_value_set_long(&f, v);
+	aw_long(w, s ? 1 : 0);
+	if (s)
+		aw_str(w, s);
 }
 
 static const char *const rc_snapshot_names[] = {"false", "true", "last"};
 
-/*
- * The rowcast.Source record of the envelope. The fields that only depend
- * on the table and its connector (version, connector, name, db, schema,
- * table) are set when the connector differs from the one they were last
- * set for, which is once per table shape: the values stay in the reused
- * Avro value, and their wrapped buffers point at the table's own strings
- * (freed with this cache) or at static strings.
- */
+/* The rowcast.Source record, fields in rc_source_fields order. */
 static int
-set_source(struct rc_enc_table *et, const struct rc_event *ev,
-	   avro_value_t *src, char *err, size_t errlen)
+w_source(struct aw *w, const struct rc_enc_table *et,
+	 const struct rc_event *ev, char *err, size_t errlen)
 {
 	const struct rc_table *tbl = ev->tbl;
-	const char *snap;
 	int my = is_mysql(ev);
-	avro_value_t f;
-	int rc;
 
 	if (ev->src.snapshot > 2) {
 		set_err(err, errlen, "bad snapshot flag %u", ev->src.snapshot);
 		return -1;
 	}
-	if (!et->src_set || ev->src.connector != et->src_connector) {
-		const char *conn = ev->src.connector ? ev->src.connector : "";
-
-		et->src_set = 0;
-		if ((rc = set_string_field(src, SRC_VERSION, PACKAGE_VERSION,
-					   sizeof(PACKAGE_VERSION) - 1)) ||
-		    (rc = set_string_field(src, SRC_CONNECTOR, conn,
-					   strlen(conn))) ||
-		    (rc = set_string_field(src, SRC_NAME, tbl->source,
-					   et->source_len)) ||
-		    (rc = set_string_field(src, SRC_DB, tbl->db, et->db_len)) ||
-		    (rc = set_opt_string(src, SRC_SCHEMA,
-					 my ? NULL : tbl->schema,
-					 et->schema_len)) ||
-		    (rc = set_string_field(src, SRC_TABLE, tbl->name,
-					   et->table_len)))
-			return rc;
-		et->src_connector = ev->src.connector;
-		et->src_set = 1;
-	}
-	snap = rc_snapshot_names[ev->src.snapshot];
-	if ((rc = set_long_field(src, SRC_TS_MS,
-				 ev->src.commit_ts_us / 1000)) ||
-	    (rc = set_long_field(src, SRC_TS_US, ev->src.commit_ts_us)) ||
-	    (rc = set_string_field(src, SRC_SNAPSHOT, snap, strlen(snap))) ||
-	    (rc = set_opt_long(src, SRC_TXID, ev->src.txid >= 0,
-			       ev->src.txid)) ||
-	    (rc = set_opt_long(src, SRC_LSN, !my && ev->src.lsn != 0,
-			       (int64_t)ev->src.lsn)) ||
-	    (rc = set_opt_string(src, SRC_FILE, my ? ev->src.file : NULL,
-				 my && ev->src.file ? strlen(ev->src.file)
-						    : 0)) ||
-	    (rc = set_opt_long(src, SRC_POS, my, (int64_t)ev->src.pos)))
-		return rc;
-	/* row is ["null", "int"] */
-	if ((rc = avro_value_get_by_index(src, SRC_ROW, &f, NULL)) != 0)
-		return rc;
+	aw_bytes(w, PACKAGE_VERSION, sizeof(PACKAGE_VERSION) - 1);
+	aw_str(w, ev->src.connector ? ev->src.connector : "");
+	aw_bytes(w, tbl->source, et->source_len);
+	aw_long(w, ev->src.commit_ts_us / 1000);
+	aw_long(w, ev->src.commit_ts_us);
+	aw_str(w, rc_snapshot_names[ev->src.snapshot]);
+	aw_bytes(w, tbl->db, et->db_len);
 	if (my) {
-		avro_value_t br;
-
-		if ((rc = avro_value_set_branch(&f, 1, &br)) != 0 ||
-		    (rc = avro_value_set_int(&br, (int32_t)ev->src.row)) != 0)
-			return rc;
-	} else if ((rc = avro_value_set_branch(&f, 0, NULL)) != 0) {
-		return rc;
+		aw_long(w, 0);
+	} else {
+		aw_long(w, 1);
+		aw_bytes(w, tbl->schema, et->schema_len);
 	}
-	if ((rc = set_opt_string(src, SRC_GTID, my ? ev->src.gtid : NULL,
-				 my && ev->src.gtid ? strlen(ev->src.gtid)
-						    : 0)) ||
-	    (rc = set_opt_long(src, SRC_SERVER_ID, my, ev->src.server_id)))
-		return rc;
+	aw_bytes(w, tbl->name, et->table_len);
+	w_opt_long(w, ev->src.txid >= 0, ev->src.txid);
+	w_opt_long(w, !my && ev->src.lsn != 0, (int64_t)ev->src.lsn);
+	w_opt_str(w, my ? ev->src.file : NULL);
+	w_opt_long(w, my, (int64_t)ev->src.pos);
+	w_opt_long(w, my, (int32_t)ev->src.row);
+	w_opt_str(w, my ? ev->src.gtid : NULL);
+	w_opt_long(w, my, ev->src.server_id);
 	return 0;
 }
 
 static const char rc_op_chars[] = "cudrt";
 
-/* Fill the table's Envelope value from ev. */
+/* The Envelope record. */
 static int
-fill_envelope(struct rc_enc_table *et, const struct rc_event *ev, char *err,
-	      size_t errlen)
+w_envelope(struct aw *w, const struct rc_enc_table *et,
+	   const struct rc_event *ev, char *err, size_t errlen)
 {
-	avro_value_t *env = &et->venv;
 	const struct rc_value *after = NULL;
 	const char *opc;
-	avro_value_t f, br, item;
-	int rc, nunch = 0;
+	int nunch = 0;
 
 	if (!ev->op || !(opc = strchr(rc_op_chars, ev->op))) {
 		set_err(err, errlen, "bad operation '%c'",
 			ev->op ? ev->op : '?');
 		return -1;
 	}
-	if ((rc = avro_value_get_by_index(env, ENV_BEFORE, &f, NULL)) ||
-	    (rc = set_row(et, ev, ev->before, &f, "before", err, errlen)) ||
-	    (rc = avro_value_get_by_index(env, ENV_AFTER, &f, NULL)) ||
-	    (rc = set_row(et, ev, ev->after, &f, "after", err, errlen)) ||
-	    (rc = avro_value_get_by_index(env, ENV_SOURCE, &f, NULL)) ||
-	    (rc = set_source(et, ev, &f, err, errlen)) ||
-	    (rc = set_string_field(env, ENV_OP, opc, 1)) ||
-	    (rc = set_opt_long(env, ENV_TS_MS, 1, ev->ts_ms)) ||
-	    (rc = avro_value_get_by_index(env, ENV_TRANSACTION, &f, NULL)))
-		return rc;
+	if (w_row(w, et, ev, ev->before, "before", err, errlen) < 0 ||
+	    w_row(w, et, ev, ev->after, "after", err, errlen) < 0 ||
+	    w_source(w, et, ev, err, errlen) < 0)
+		return -1;
+	aw_bytes(w, opc, 1);
+	w_opt_long(w, 1, ev->ts_ms);
 	if (ev->txn_seq == 0 && ev->txn_order == 0) {
-		if ((rc = avro_value_set_branch(&f, 0, NULL)) != 0)
-			return rc;
-	} else if ((rc = avro_value_set_branch(&f, 1, &br)) ||
-		   (rc = set_string_field(
-			    &br, TXN_ID, ev->txn_id,
-			    strnlen(ev->txn_id, sizeof(ev->txn_id)))) ||
-		   (rc = set_long_field(&br, TXN_TOTAL_ORDER,
-					(int64_t)ev->txn_order)) ||
-		   (rc = set_long_field(&br, TXN_DATA_COLLECTION_ORDER,
-					(int64_t)ev->table_order))) {
-		return rc;
+		aw_long(w, 0);
+	} else {
+		aw_long(w, 1);
+		aw_bytes(w, ev->txn_id, strnlen(ev->txn_id, sizeof(ev->txn_id)));
+		aw_long(w, (int64_t)ev->txn_order);
+		aw_long(w, (int64_t)ev->table_order);
 	}
-
 	/* unchanged: names of the after image's RC_V_UNCHANGED columns */
 	if (ev->after >= 0 && (after = row_values(ev, ev->after)) != NULL)
 		for (int i = 0; i < et->ncols; i++)
 			nunch += after[i].kind == RC_V_UNCHANGED;
-	if ((rc = avro_value_get_by_index(env, ENV_UNCHANGED, &f, NULL)) != 0)
-		return rc;
-	if (!nunch)
-		return avro_value_set_branch(&f, 0, NULL);
-	if ((rc = avro_value_set_branch(&f, 1, &br)) ||
-	    (rc = avro_value_reset(&br)))
-		return rc;
-	for (int i = 0; i < et->ncols; i++) {
-		if (after[i].kind != RC_V_UNCHANGED)
-			continue;
-		if ((rc = avro_value_append(&br, &item, NULL)) ||
-		    (rc = give_string(&item, et->cols[i].name,
-				      et->cols[i].name_len)))
-			return rc;
+	if (!nunch) {
+		aw_long(w, 0);
+		return 0;
 	}
+	aw_long(w, 1);
+	aw_long(w, nunch);
+	for (int i = 0; i < et->ncols; i++)
+		if (after[i].kind == RC_V_UNCHANGED)
+			aw_bytes(w, et->cols[i].name, et->cols[i].name_len);
+	aw_long(w, 0);
 	return 0;
 }
 
-/*
- * Write val in Avro binary at the end of out. The writer first gets the
- * room out already has (at least the largest encoding seen so far); only
- * when that is too small is the exact size computed and room made.
- */
+/* Finish a write: the buffer is rolled back on any failure. */
 static int
-write_value(struct rc_encoder *enc, avro_value_t *val, struct rc_buf *out,
-	    char *err, size_t errlen)
+aw_done(struct aw *w, size_t start, int rc, char *err, size_t errlen)
 {
-	size_t want = enc->hint, room, need;
-	int rc;
-
-	if (out->len > out->max) {
-		set_err(err, errlen, "output buffer is over its cap");
+	if (rc == 0 && w->bad)
+		set_err(err, errlen,
+			"encoded event is over the %zu-byte cap, or out of "
+			"memory",
+			w->b->max);
+	if (rc != 0 || w->bad) {
+		w->b->len = start;
+		if (w->b->data)
+			w->b->data[start] = 0;
 		return -1;
 	}
-	if (want > out->max - out->len)
-		want = out->max - out->len;
-	if (rc_buf_reserve(out, want) < 0) {
-		set_err(err, errlen, "out of memory");
-		return -1;
-	}
-	room = out->cap - out->len - 1;
-	avro_writer_memory_set_dest(enc->writer, out->data + out->len,
-				    (int64_t)room);
-	rc = avro_value_write(enc->writer, val);
-	if (rc == ENOSPC) {
-		if ((rc = avro_value_sizeof(val, &need)) != 0) {
-			set_err(err, errlen, "Avro C cannot size the value: %s",
-				avro_strerror());
-			return -1;
-		}
-		if (need > RC_MAX_ENCODED_BYTES ||
-		    rc_buf_reserve(out, need) < 0) {
-			set_err(err, errlen,
-				"encoded event of %zu bytes is over "
-				"the cap or out of memory",
-				need);
-			return -1;
-		}
-		if (need > enc->hint)
-			enc->hint = need;
-		avro_writer_memory_set_dest(enc->writer, out->data + out->len,
-					    (int64_t)need);
-		rc = avro_value_write(enc->writer, val);
-	}
-	if (rc) {
-		set_err(err, errlen, "Avro C cannot write the value: %s",
-			avro_strerror());
-		return -1;
-	}
-	out->len += (size_t)avro_writer_tell(enc->writer);
-	out->data[out->len] = 0;
+	w->b->data[w->b->len] = 0;
 	return 0;
 }
 
@@ -1556,6 +1471,8 @@ rc_encode_value(struct rc_encoder *enc, const struct rc_event *ev,
 		struct rc_buf *out, char *err, size_t errlen)
 {
 	struct rc_enc_table *et;
+	struct aw w = {out, 0};
+	size_t start;
 
 	if (!enc || !ev || !ev->tbl || !out) {
 		set_err(err, errlen, "no encoder, event or output");
@@ -1566,23 +1483,23 @@ rc_encode_value(struct rc_encoder *enc, const struct rc_event *ev,
 		return -1;
 	if (err && errlen)
 		err[0] = 0;
-	if (fill_envelope(et, ev, err, errlen) != 0) {
-		if (err && errlen && !err[0])
-			set_err(err, errlen, "Avro C: %s", avro_strerror());
+	if (out->len > out->max) {
+		set_err(err, errlen, "output buffer is over its cap");
 		return -1;
 	}
-	return write_value(enc, &et->venv, out, err, errlen);
+	start = out->len;
+	return aw_done(&w, start, w_envelope(&w, et, ev, err, errlen), err,
+		       errlen);
 }
 
-/* One field of the Key record: T, or [T, "string"] for DECIMAL/ARRAY. */
+/* One field of the Key record: T, or [T, "string"] for a column with a
+ * string branch. */
 static int
-set_key_field(const struct rc_enc_col *c, const struct rc_event *ev,
-	      const struct rc_value *v, avro_value_t *f, char *err,
-	      size_t errlen)
+w_key_field(struct aw *w, const struct rc_enc_col *c,
+	    const struct rc_event *ev, const struct rc_value *v, char *err,
+	    size_t errlen)
 {
-	avro_value_t br;
 	const char *p;
-	int rc;
 
 	if (!c->text) {
 		if (v->kind != RC_V_SET) {
@@ -1592,12 +1509,11 @@ set_key_field(const struct rc_enc_col *c, const struct rc_event *ev,
 				c->name, rc_type_name(c->type));
 			return -1;
 		}
-		return set_typed(c, c->type, ev, v, f, err, errlen);
+		return w_typed(w, c, c->type, ev, v, err, errlen);
 	}
 	if (v->kind == RC_V_SET) {
-		if ((rc = avro_value_set_branch(f, 0, &br)) != 0)
-			return rc;
-		return set_typed(c, c->type, ev, v, &br, err, errlen);
+		aw_long(w, 0);
+		return w_typed(w, c, c->type, ev, v, err, errlen);
 	}
 	if (v->kind != RC_V_TEXT) {
 		set_err(err, errlen, "key column %s: bad value kind %d",
@@ -1610,9 +1526,9 @@ set_key_field(const struct rc_enc_col *c, const struct rc_event *ev,
 			c->name);
 		return -1;
 	}
-	if ((rc = avro_value_set_branch(f, 1, &br)) != 0)
-		return rc;
-	return give_string(&br, p, v->u.s.len);
+	aw_long(w, 1);
+	aw_bytes(w, p, v->u.s.len);
+	return 0;
 }
 
 int
@@ -1622,6 +1538,8 @@ rc_encode_key(struct rc_encoder *enc, const struct rc_event *ev,
 	struct rc_enc_table *et;
 	const struct rc_value *vals;
 	const struct rc_table *tbl;
+	struct aw w = {out, 0};
+	size_t start;
 	int64_t row;
 
 	if (!enc || !ev || !ev->tbl || !out) {
@@ -1632,7 +1550,7 @@ rc_encode_key(struct rc_encoder *enc, const struct rc_event *ev,
 	et = enc_table(ev->tbl, err, errlen);
 	if (!et)
 		return -1;
-	if (!et->have_kval || ev->op == 't')
+	if (!et->key_json || ev->op == 't')
 		return 1;
 	row = ev->op == 'd' ? ev->before : ev->after;
 	if (row < 0) {
@@ -1651,28 +1569,26 @@ rc_encode_key(struct rc_encoder *enc, const struct rc_event *ev,
 	}
 	if (err && errlen)
 		err[0] = 0;
+	if (out->len > out->max) {
+		set_err(err, errlen, "output buffer is over its cap");
+		return -1;
+	}
+	start = out->len;
 	for (int k = 0; k < tbl->nkeys; k++) {
 		const int i = tbl->keys[k];
 		const struct rc_value *v = &vals[i];
-		avro_value_t f;
 
 		if (v->kind == RC_V_NULL || v->kind == RC_V_UNCHANGED) {
 			set_err(err, errlen, "%s.%s: key column %s is %s",
 				tbl->schema, tbl->name, tbl->cols[i].name,
 				v->kind == RC_V_NULL ? "NULL"
 						     : "not sent (unchanged)");
-			return -1;
+			return aw_done(&w, start, -1, err, errlen);
 		}
-		if (avro_value_get_by_index(&et->kval, (size_t)k, &f, NULL) !=
-			    0 ||
-		    set_key_field(&et->cols[i], ev, v, &f, err, errlen) != 0) {
-			if (err && errlen && !err[0])
-				set_err(err, errlen, "Avro C: %s",
-					avro_strerror());
-			return -1;
-		}
+		if (w_key_field(&w, &et->cols[i], ev, v, err, errlen) < 0)
+			return aw_done(&w, start, -1, err, errlen);
 	}
-	return write_value(enc, &et->kval, out, err, errlen);
+	return aw_done(&w, start, 0, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
