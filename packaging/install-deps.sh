@@ -13,7 +13,7 @@ PKGS="build-essential autoconf automake libtool pkg-config clang-format
       librdkafka-dev kcat libcurl4-openssl-dev
       libavro-dev libjansson-dev
       libcunit1-dev libinih-dev
-      python3 python3-avro python3-psycopg2 python3-confluent-kafka
+      python3 python3-avro python3-psycopg2 python3-pymysql python3-confluent-kafka
       procps
       dpkg-dev debhelper lintian groff-base man-db mandoc systemd"
 
