@@ -60,6 +60,7 @@ struct pg_want {
 	char **exclude;		/* configured excluded columns, or NULL */
 	const char *topic;	/* configured topic, or NULL */
 	const char *event_name; /* configured event name, or NULL */
+	int on_error;		/* enum rc_on_error from [table] on_error */
 	const struct rc_conf_section *tsec; /* its [table] section, or NULL */
 	char **pk; /* primary key columns from the catalog */
 	int npk;
@@ -326,6 +327,8 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 					goto oom;
 				w->topic = rc_conf_str(tsec, "topic");
 				w->event_name = rc_conf_str(tsec, "event_name");
+				w->on_error = rc_on_error_parse(
+					rc_conf_str(tsec, "on_error"));
 				w->tsec = tsec;
 			}
 		}
@@ -1010,6 +1013,7 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	tbl->record_prefix = record_prefix(ps->prefix, w->schema, w->name);
 	if (w->event_name && !(tbl->event_name = strdup(w->event_name)))
 		goto oom;
+	tbl->on_error = w->on_error;
 	if (!tbl->topic || !tbl->record_prefix)
 		goto oom;
 	for (int i = 0; w->key && w->key[i]; i++)
