@@ -162,6 +162,11 @@ struct kafka_tinfo {
 	size_t table_len;
 	char *event_hdr[KAFKA_NOPS]; /* "<event_name>.created", ... */
 	size_t event_len[KAFKA_NOPS];
+	/* the encoder's schemas of tbl, once published (schemas topic) or
+	 * registered (registry ids) */
+	const struct rc_schemas *sc;
+	int value_ok, key_ok;
+	int32_t value_id, key_id;
 };
 
 /* A dead letter: an undeliverable event message on its way to the
@@ -1303,6 +1308,15 @@ cf_header(struct rc_buf *b)
 	return rc_buf_append(b, h, sizeof(h));
 }
 
+static int32_t
+cf_get_id(const struct rc_buf *b)
+{
+	const uint8_t *p = (const uint8_t *)b->data;
+
+	return (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+			 (uint32_t)p[3] << 8 | (uint32_t)p[4]);
+}
+
 static void
 cf_set_id(struct rc_buf *b, int32_t id)
 {
@@ -1552,18 +1566,38 @@ kafka_write(struct rc_sink *snk, const struct rc_event *ev,
 	}
 	tomb = ev->op == 'd' && ks->tombstones;
 
-	if (ks->reg) {
-		if (kafka_registry_ids(ks, tbl->topic, sc, haskey) < 0)
+	if (!(ti = kafka_tinfo_of(ks, tbl))) {
+		kafka_fail(ks, "kafka: out of memory");
+		return -1;
+	}
+	/* the schemas (published, or their registry ids) are settled once
+	 * per table shape; sc stays the same while tbl lives */
+	if (ti->sc != sc) {
+		ti->sc = sc;
+		ti->value_ok = ti->key_ok = 0;
+	}
+	if (!ti->value_ok || (haskey && !ti->key_ok)) {
+		if (ks->reg) {
+			if (kafka_registry_ids(ks, tbl->topic, sc, haskey) < 0)
+				return -1;
+			ti->value_id = cf_get_id(&ks->value);
+			if (haskey)
+				ti->key_id = cf_get_id(&ks->key);
+		} else if (kafka_publish_schema(ks, tbl, sc->value_fp,
+						sc->value_json) < 0 ||
+			   (haskey && kafka_publish_schema(ks, tbl, sc->key_fp,
+							   sc->key_json) < 0)) {
 			return -1;
-	} else {
-		if (kafka_publish_schema(ks, tbl, sc->value_fp,
-					 sc->value_json) < 0 ||
-		    (haskey && kafka_publish_schema(ks, tbl, sc->key_fp,
-						    sc->key_json) < 0))
-			return -1;
+		}
+		ti->value_ok = 1;
+		ti->key_ok |= haskey;
+	} else if (ks->reg) {
+		cf_set_id(&ks->value, ti->value_id);
+		if (haskey)
+			cf_set_id(&ks->key, ti->key_id);
 	}
 
-	if (!(ti = kafka_tinfo_of(ks, tbl)) || !(dr = dr_get(ks))) {
+	if (!(dr = dr_get(ks))) {
 		kafka_fail(ks, "kafka: out of memory");
 		return -1;
 	}
