@@ -30,9 +30,11 @@ Usage (always /usr/bin/python3):
       stderr as "VIOLATION: ..."; exit 1 if any, 2 if --count was not
       reached, else 0.
   kafka_consume.py compare -b BOOTSTRAP --prefix shop --dsn DSN
-        --tables public.a,public.b [--count N] [--idle SEC]
-      Replays each table's events like pgcompare.py and compares the result
-      with PostgreSQL value by value (pgcompare's rules).
+        --tables public.a,public.b [--count N] [--timeout SEC] [--idle-stop --idle SEC]
+      Reads every partition to its end (the high watermark; --idle-stop:
+      until --idle seconds pass without a message instead), replays each
+      table's events like pgcompare.py and compares the result with
+      PostgreSQL value by value (pgcompare's rules).
   kafka_consume.py selftest      murmur2 and CRC-64-AVRO against known vectors
 
   --registry URL [--registry-auth USER:PASSWORD] (consume, compare): the
@@ -379,8 +381,15 @@ def _raw(m):
 
 def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
             idle=5.0, timeout=120.0, follow=False, collector=None, stop=None,
-            registry=None, registry_auth=None):
-    """Consume from the beginning; return the Collector (messages, violations)."""
+            registry=None, registry_auth=None, to_end=False):
+    """Consume from the beginning; return the Collector (messages, violations).
+
+    to_end: stop once every partition has been read to its end (the
+    partition EOF librdkafka reports at the high watermark) instead of after
+    `idle` seconds without a message. For reading back what is already on
+    the brokers (compare): an idle limit ends a read early when the machine
+    is busy (a fetch of a big backlog can take longer than a few seconds),
+    and the end offsets say exactly when everything has been read."""
     from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING, KafkaError
 
     if schemas_topic is None and not registry:
@@ -392,10 +401,11 @@ def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
         col.registry_auth = registry_auth
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "kafka_consume-%d" % os.getpid(),
                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                  "enable.partition.eof": False, "log_level": 3,
+                  "enable.partition.eof": bool(to_end), "log_level": 3,
                   "reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000,
                   "error_cb": lambda e: None})
     assigned = set()
+    at_end = set()           # (topic, partition) read to the high watermark
 
     def refresh():
         md = c.list_topics(timeout=5)
@@ -441,15 +451,27 @@ def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
             if not follow:
                 if count is not None and len(col.messages) >= count and not col.pending:
                     break
-                if now - last_msg >= idle or now - start >= timeout:
+                if now - start >= timeout:
+                    if to_end:
+                        col.violation("timed out after %.0fs with %d of %d partition(s) read to the end" % (
+                            timeout, len(at_end), len([a for a in assigned if a[1] >= 0])))
+                    break
+                if to_end:
+                    parts = {a for a in assigned if a[1] >= 0}
+                    if parts and parts <= at_end:
+                        break
+                elif now - last_msg >= idle:
                     break
             m = c.poll(0.2)
             if m is None:
                 continue
             if m.error():
-                if m.error().code() != KafkaError._PARTITION_EOF:
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    at_end.add((m.topic(), m.partition()))
+                else:
                     col.violation("consumer error: %s" % m.error())
                 continue
+            at_end.discard((m.topic(), m.partition()))
             last_msg = time.time()
             raw = _raw(m)
             if raw["topic"] == schemas_topic:
@@ -540,6 +562,9 @@ def main(argv):
             p.add_argument("--tables", required=True)
             p.add_argument("--source")
             p.add_argument("--schema-check", action="store_true")
+            p.add_argument("--idle-stop", action="store_true",
+                           help="stop after --idle seconds without a message instead of at the "
+                                "partitions' ends (for topics still being written)")
     sub.add_parser("selftest")
     a = ap.parse_args(argv)
     if a.cmd == "selftest":
@@ -567,7 +592,7 @@ def main(argv):
         return 0
 
     col = collect(a.bootstrap, a.prefix, a.topic, a.schemas_topic, a.count, a.idle, a.timeout,
-                  registry=a.registry, registry_auth=a.registry_auth)
+                  registry=a.registry, registry_auth=a.registry_auth, to_end=not a.idle_stop)
     fails = 0
     for v in col.violations:
         print("VIOLATION: %s" % v)
