@@ -57,8 +57,9 @@ struct rc_sink_ops {
 
 /* Counters a sink keeps (pipeline thread writes; logs and metrics read). */
 struct rc_sink_stats {
-	uint64_t dead_letters; /* events delivered to a dead-letter topic
-				* instead of their own ([table] on_error) */
+	uint64_t dead_letters; /* messages delivered to a dead-letter topic
+				* instead of their own ([table] on_error; a
+				* delete's tombstone counts apart) */
 };
 
 struct rc_sink {

@@ -1696,7 +1696,7 @@ kafka_close(struct rc_sink *snk)
 	}
 	if (ks->base.stats.dead_letters)
 		rc_warn(KAFKA_LOG,
-			"%s: %" PRIu64 " event(s) went to dead-letter topics "
+			"%s: %" PRIu64 " message(s) went to dead-letter topics "
 			"(on_error = dead_letter)",
 			ks->base.name, ks->base.stats.dead_letters);
 	for (int i = 0; i < KAFKA_KNOWN_BUCKETS; i++)

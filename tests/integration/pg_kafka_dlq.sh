@@ -112,7 +112,7 @@ grep 'sent to the dead-letter topic' "$RC_LOG.err" | grep -q ' WARN .*table publ
     check_fail "the dead-letter warning does not name the table, event and error: $(grep 'dead-letter' "$RC_LOG.err" | head -n 1)"
 info "rowcast: $(grep 'sent to the dead-letter topic' "$RC_LOG.err" | cut -c1-300)"
 rc_stop
-grep -q '1 event(s) went to dead-letter topics' "$RC_LOG.err" ||
+grep -q '1 message(s) went to dead-letter topics' "$RC_LOG.err" ||
     check_fail "no dead-letter count at stop: $(tail -n 3 "$RC_LOG.err")"
 
 step "part 2: on_error = stop (the default): rowcast stops at the big row"

@@ -907,6 +907,59 @@ test_dead_letter_produce(void)
 	rc_table_unref(stop);
 }
 
+/*
+ * TOPIC_AUTHORIZATION_FAILED under on_error = dead_letter: the dead letter
+ * keeps the value (only a size error drops it). Every event counts as
+ * durable once its dead letters are delivered.
+ */
+static void
+test_dead_letter_denied(void)
+{
+	char err[RC_ERRLEN];
+	struct rc_sink *snk;
+	struct rc_table *tbl = mk_table("denied2", "t.denied2", 1);
+	int with_value = 0;
+
+	rd_kafka_mock_topic_create(mc, "t.denied2", 1, 3);
+	rd_kafka_mock_topic_create(mc, "t.dead2", 1, 3);
+	reports_reset();
+	snk = open_sink("on_error = dead_letter\n"
+			"dead_letter_topic = t.dead2",
+			err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'c', 1, 1, 1)), 0);
+	wait_reports(snk, 1, 10000);
+	CU_ASSERT_EQUAL_FATAL(durable_total, 1);
+
+	/* the insert's Produce is refused; librdkafka then remembers the
+	 * topic's error for a while, so the delete and its tombstone may be
+	 * refused at once by producev: dead letters too, either way */
+	rd_kafka_mock_push_request_errors(
+		mc, 0 /* Produce */, 1,
+		RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'c', 2, 2, 1)), 0);
+	wait_reports(snk, 2, 10000);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'd', 1, 3, 1)), 0);
+	wait_reports(snk, 3, 10000);
+	CU_ASSERT_EQUAL(durable_total, 3);
+	CU_ASSERT(snk->stats.dead_letters >= 1);
+	CU_ASSERT_EQUAL(rc_kafka_sink_ops.poll(snk), 0);
+	rc_kafka_sink_ops.close(snk);
+
+	consume("t.dead2", 1, 3, 3000);
+	CU_ASSERT(nmsgs >= 1);
+	for (int i = 0; i < nmsgs; i++) {
+		CU_ASSERT_STRING_EQUAL(msgs[i].hdr[H_ERR_CODE],
+				       "TOPIC_AUTHORIZATION_FAILED");
+		CU_ASSERT_STRING_EQUAL(msgs[i].hdr[H_ERR_TOPIC], "t.denied2");
+		CU_ASSERT_STRING_EQUAL(msgs[i].hdr[H_ERR_DROPPED], "");
+		if (msgs[i].value)
+			with_value++;
+	}
+	CU_ASSERT(with_value >= 1); /* the insert, value kept */
+	rc_table_unref(tbl);
+}
+
 /* on_error in [table] and [sink]: values checked at load with file:line. */
 static void
 test_on_error_config(void)
@@ -944,6 +997,8 @@ static const struct cu_test tests[] = {
 	 test_dead_letter_report},
 	{"dead letter from producev, [table] on_error; stop names the event",
 	 test_dead_letter_produce},
+	{"dead letter keeps the value of a denied topic's message",
+	 test_dead_letter_denied},
 	{"on_error values checked at load", test_on_error_config},
 	{"teardown", test_teardown},
 	{NULL, NULL},
