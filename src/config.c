@@ -91,6 +91,11 @@ static const struct rc_conf_key rc_table_keys[] = {
 	 "name in the Kafka event header: <event_name>.created, .updated, "
 	 ".deleted, .read, .truncated (default: the table's name)",
 	 NULL, 0, 0},
+	{"on_error", RC_CONF_ENUM, NULL, 0,
+	 "a message the sink can never deliver (too large, topic not "
+	 "authorised): stop, or dead_letter (Kafka: to the dead-letter topic); "
+	 "default: the sink's on_error",
+	 "stop|dead_letter", 0, 0},
 	{"source", RC_CONF_STRING, NULL, 0,
 	 "the source this section applies to, when several sources list the "
 	 "table",

@@ -98,6 +98,7 @@ struct rc_table {
 	char *event_name;    /* business name of the table's events
 			      * ("customer" -> customer.created), or NULL
 			      * for the table's own name */
+	int on_error;	     /* enum rc_on_error: the [table] on_error */
 	char *record_prefix; /* Avro namespace: <prefix>.<schema>.<table>,
 			      * sanitised for Avro names */
 	uint32_t version;    /* 1, 2, ... per table, for logs */
@@ -111,6 +112,23 @@ struct rc_table {
 	void *enc_priv;
 	void (*enc_free)(void *);
 };
+
+/* What a sink does with a message it can never deliver ([table]
+ * on_error); UNSET leaves it to the sink's own default. */
+enum rc_on_error {
+	RC_ON_ERROR_UNSET = 0,
+	RC_ON_ERROR_STOP, /* "stop": the pipeline stops, nothing skipped */
+	RC_ON_ERROR_DEAD_LETTER, /* "dead_letter": to a dead-letter topic */
+};
+
+/* The enum of a checked on_error value ("stop", "dead_letter", NULL). */
+static inline int
+rc_on_error_parse(const char *s)
+{
+	if (!s)
+		return RC_ON_ERROR_UNSET;
+	return s[0] == 'd' ? RC_ON_ERROR_DEAD_LETTER : RC_ON_ERROR_STOP;
+}
 
 /* A new table with refs = 1 and ncols zeroed columns; names are copied. */
 struct rc_table *rc_table_new(const char *source, const char *db,

@@ -55,11 +55,19 @@ struct rc_sink_ops {
 	void (*close)(struct rc_sink *snk);
 };
 
+/* Counters a sink keeps (pipeline thread writes; logs and metrics read). */
+struct rc_sink_stats {
+	uint64_t dead_letters; /* messages delivered to a dead-letter topic
+				* instead of their own ([table] on_error; a
+				* delete's tombstone counts apart) */
+};
+
 struct rc_sink {
 	const struct rc_sink_ops *ops;
 	const char *name;
 	struct rc_pipeline *pl; /* set by the pipeline before write */
 	char lasterr[RC_ERRLEN];
+	struct rc_sink_stats stats;
 };
 
 /* n events of transaction txn_seq, written to snk, are durable now. */

@@ -116,6 +116,8 @@ rc_tablecfg_load(const struct rc_config *cfg,
 					goto oom;
 				w->topic = rc_conf_str(tsec, "topic");
 				w->event_name = rc_conf_str(tsec, "event_name");
+				w->on_error = rc_on_error_parse(
+					rc_conf_str(tsec, "on_error"));
 				w->tsec = tsec;
 			}
 		}

@@ -21,6 +21,7 @@ struct rc_tablecfg {
 	char **exclude; /* configured excluded columns, or NULL */
 	const char *topic;	/* configured topic, or NULL */
 	const char *event_name; /* configured event name, or NULL */
+	int on_error;		/* enum rc_on_error from [table] on_error */
 	const struct rc_conf_section *tsec; /* its [table] section, or NULL */
 };
 

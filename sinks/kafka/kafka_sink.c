@@ -48,16 +48,35 @@
  * pending}, passed as the message opaque of the event and of its
  * tombstone. The delivery report callback (served by rd_kafka_poll() on
  * the pipeline thread) counts it down and reports the event durable when
- * it reaches 0, in runs of one transaction. A permanent delivery failure
- * fails the sink: its event is never reported and the next call returns
- * -1 with "kafka: <topic>: <error>". Retriable errors are retried by
- * librdkafka itself (idempotence keeps order and drops duplicates), for
+ * it reaches 0, in runs of one transaction. Retriable errors are retried
+ * by librdkafka itself (idempotence keeps order and drops duplicates), for
  * ever with message.timeout.ms = 0: while the brokers are away, the
  * producer queue fills, write() waits for room, and the pipeline stops
  * reading the source.
  *
- * Memory: librdkafka's queue (queue.buffering.max.kbytes) plus one pooled
- * 16-byte record per event in flight, plus the two reused encode buffers.
+ * Undeliverable messages (kafka_undeliverable(): too large, topic not
+ * authorised, unknown topic, invalid record), refused in a delivery report
+ * or at once by rd_kafka_producev(), follow the table's on_error ([table]
+ * on_error, else the sink's):
+ *   stop         the sink fails with "kafka: table T, event E: ...", the
+ *                event is never reported (the checkpoint stays before
+ *                it, a restart retries it), the pipeline stops;
+ *   dead_letter  a copy goes to the dead-letter topic (dead_letter_topic,
+ *                default <topic_prefix>._dead_letter): the original key,
+ *                the original value (left out when it was the size that
+ *                failed), the original headers plus rowcast.error.* ones
+ *                (kafka_dead_send()). The event keeps its delivery record
+ *                and counts as durable only when the dead letter's own
+ *                report says delivered; a dead letter that fails in turn
+ *                fails the sink. stats.dead_letters counts them.
+ * Any other failure (a fatal idempotence error, a timeout set by
+ * kafka.message.timeout.ms) fails the sink whatever on_error says.
+ *
+ * Memory: librdkafka's queue (queue.buffering.max.kbytes of keys and
+ * values, at most queue.buffering.max.messages messages, each with its
+ * headers), one pooled ~100-byte delivery record per event in flight, the
+ * per-table header values, the two reused encode buffers, and dead letters
+ * waiting to be produced (copies; rare).
  *
  * @locality pipeline thread only: no librdkafka callback is served from
  * another thread (no background queue), except log_cb, which only calls
@@ -103,15 +122,72 @@
 /* The Confluent header: magic byte 0 + 4-byte big-endian schema id. */
 #define KAFKA_CF_HEADER 5
 #define KAFKA_PATH_BUF	4096
+/* Per-table header values: one per operation (kafka_op_index). */
+#define KAFKA_NOPS 6
+/* "<txn_id>/<order>": txn_id (32 bytes at most), '/', 20 digits, NUL. */
+#define KAFKA_EVENT_ID_MAX  56
+#define KAFKA_TINFO_BUCKETS 64
 
 extern const struct rc_sink_ops rc_kafka_sink_ops;
 
+/* What a message's opaque points to: a struct kafka_dr (an event's
+ * message or tombstone), a struct kafka_dead (a dead letter), or
+ * ks->schema_mark (a schema). kind tells the first two apart. */
+enum { KAFKA_OPQ_EVENT = 1, KAFKA_OPQ_DEAD = 2 };
+
+struct kafka_tinfo;
+
 /* The delivery state of one event (its message and its tombstone). */
 struct kafka_dr {
-	uint64_t txn_seq;
+	uint8_t kind;	  /* KAFKA_OPQ_EVENT; first member */
+	uint8_t failed;	  /* a message of it failed: never report */
+	uint8_t eid_len;  /* strlen(event_id) */
 	uint32_t pending; /* messages without a delivery report yet */
-	uint32_t failed;  /* a message of it failed: never report */
+	uint64_t txn_seq;
+	struct kafka_tinfo *ti; /* its table's cached settings */
 	struct kafka_dr *next_free;
+	char event_id[KAFKA_EVENT_ID_MAX]; /* the event_id header */
+};
+
+/*
+ * What the sink keeps per table shape, keyed by the struct rc_table (one
+ * reference held): the header values formatted once, so the produce path
+ * formats only the event id, and the table's on_error policy. A newer shape
+ * of the same table retires the entry: the reference is dropped at once,
+ * the few bytes stay (delivery records may still point here) until close.
+ */
+struct kafka_tinfo {
+	struct kafka_tinfo *next;
+	struct rc_table *tbl;  /* NULL once retired */
+	int on_error;	       /* RC_ON_ERROR_STOP or RC_ON_ERROR_DEAD_LETTER */
+	const char *dlq_topic; /* a kafka_stopic's dlq */
+	char *table_hdr;       /* "schema.table" */
+	size_t table_len;
+	char *event_hdr[KAFKA_NOPS]; /* "<event_name>.created", ... */
+	size_t event_len[KAFKA_NOPS];
+	/* the encoder's schemas of tbl, once published (schemas topic) or
+	 * registered (registry ids) */
+	const struct rc_schemas *sc;
+	int value_ok, key_ok;
+	int32_t value_id, key_id;
+};
+
+/* A dead letter: an undeliverable event message on its way to the
+ * dead-letter topic. Waits in ks->dead_head until produced (delivery
+ * reports cannot produce from inside rd_kafka_poll), then is the opaque
+ * of its message until its report. */
+struct kafka_dead {
+	uint8_t kind; /* KAFKA_OPQ_DEAD; first member */
+	struct kafka_dead *next;
+	struct kafka_dr *dr; /* the event's record: stays pending meanwhile */
+	char *topic;	     /* the original topic */
+	int32_t partition;   /* RD_KAFKA_PARTITION_UA: never assigned */
+	rd_kafka_resp_err_t err;
+	int64_t ts_ms;	   /* when it failed */
+	void *key, *value; /* copies; value NULL when left out */
+	size_t klen, vlen, orig_vlen;
+	int tombstone;		  /* the original was a tombstone */
+	rd_kafka_headers_t *hdrs; /* the original headers (copy) or NULL */
 };
 
 struct kafka_dr_chunk {
@@ -134,11 +210,12 @@ struct kafka_memo {
 	int32_t value_id, key_id;
 };
 
-/* The schemas topic of one source. */
+/* The schemas and dead-letter topics of one source. */
 struct kafka_stopic {
 	struct kafka_stopic *next;
 	char *source; /* source name; NULL for the fallback entries */
 	char *name;   /* the schemas topic */
+	char *dlq;    /* the dead-letter topic */
 	int ensured;  /* Admin API create was tried */
 };
 
@@ -156,6 +233,19 @@ struct kafka_sink {
 	struct kafka_memo *memo[KAFKA_KNOWN_BUCKETS];
 	struct kafka_stopic *stopics;
 	struct kafka_known *known[KAFKA_KNOWN_BUCKETS];
+
+	/* the sink-wide on_error, for tables that do not set theirs */
+	int on_error;
+	char *dlq_topic; /* dead_letter_topic, or NULL: per source */
+
+	/* per table shape (kafka_tinfo_of) */
+	struct kafka_tinfo *tinfo[KAFKA_TINFO_BUCKETS];
+	struct kafka_tinfo *retired;
+	struct kafka_tinfo *last_ti;
+
+	/* dead letters not produced yet, in failure order */
+	struct kafka_dead *dead_head, **dead_tail;
+	int in_dead; /* kafka_dead_flush() runs: do not nest */
 
 	/* encode buffers, reused for every event */
 	struct rc_buf key, value;
@@ -219,7 +309,9 @@ dr_get(struct kafka_sink *ks)
 	}
 	dr = ks->free_dr;
 	ks->free_dr = dr->next_free;
-	memset(dr, 0, sizeof(*dr));
+	dr->kind = KAFKA_OPQ_EVENT;
+	dr->failed = 0;
+	dr->pending = 0;
 	return dr;
 }
 
@@ -248,11 +340,15 @@ run_add(struct kafka_sink *ks, uint64_t txn_seq)
 	ks->run_n++;
 }
 
-/* Poll librdkafka (serves delivery reports and errors), then report. */
+static void kafka_dead_flush(struct kafka_sink *ks);
+
+/* Poll librdkafka (serves delivery reports and errors), produce the dead
+ * letters those reports queued, then report. */
 static void
 kafka_serve(struct kafka_sink *ks, int timeout_ms)
 {
 	rd_kafka_poll(ks->rk, timeout_ms);
+	kafka_dead_flush(ks);
 	run_flush(ks);
 }
 
@@ -262,9 +358,429 @@ stopping(const struct kafka_sink *ks)
 	return ks->base.pl && rc_pipeline_stopping(ks->base.pl);
 }
 
+/*
+ * Can this message never be delivered, whatever the wait? These are the
+ * errors on_error applies to: the message itself (too large, invalid) or
+ * its topic (not authorised, unknown with auto-creation off). Anything
+ * else (brokers away, timeouts, a fatal producer error) is not the
+ * message's fault and never sends it to a dead-letter topic.
+ */
+static int
+kafka_undeliverable(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+	case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Is err about the message's size (so a dead letter leaves the value out)? */
+static int
+kafka_size_error(rd_kafka_resp_err_t err)
+{
+	return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+	       err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-table settings and header values                               */
+/* ------------------------------------------------------------------ */
+
+static const char *const kafka_op_suffix[KAFKA_NOPS] = {
+	"created", "updated", "deleted", "read", "truncated", "changed",
+};
+
+static int
+kafka_op_index(char op)
+{
+	switch (op) {
+	case 'c':
+		return 0;
+	case 'u':
+		return 1;
+	case 'd':
+		return 2;
+	case 'r':
+		return 3;
+	case 't':
+		return 4;
+	}
+	return 5;
+}
+
+static void
+tinfo_free(struct kafka_tinfo *ti)
+{
+	if (!ti)
+		return;
+	rc_table_unref(ti->tbl);
+	free(ti->table_hdr);
+	for (int i = 0; i < KAFKA_NOPS; i++)
+		free(ti->event_hdr[i]);
+	free(ti);
+}
+
+static unsigned
+tinfo_bucket(const struct rc_table *tbl)
+{
+	uintptr_t u = (uintptr_t)tbl;
+
+	return (unsigned)((u >> 4) ^ (u >> 12)) % KAFKA_TINFO_BUCKETS;
+}
+
+static struct kafka_stopic *kafka_stopic_of(struct kafka_sink *ks,
+					    const struct rc_table *tbl);
+
+/*
+ * The cached settings of tbl's shape, made on its first event: one
+ * reference on tbl, the header values, the policy. A previous shape of
+ * the same table is retired (see struct kafka_tinfo). NULL on out of
+ * memory.
+ */
+static struct kafka_tinfo *
+kafka_tinfo_of(struct kafka_sink *ks, struct rc_table *tbl)
+{
+	struct kafka_tinfo *ti, **pp;
+	struct kafka_stopic *st;
+	unsigned b = tinfo_bucket(tbl);
+	const char *ename;
+	size_t n;
+
+	if (ks->last_ti && ks->last_ti->tbl == tbl)
+		return ks->last_ti;
+	for (ti = ks->tinfo[b]; ti; ti = ti->next)
+		if (ti->tbl == tbl)
+			return ks->last_ti = ti;
+
+	/* a new shape: retire the old shapes of this table */
+	for (int i = 0; i < KAFKA_TINFO_BUCKETS; i++)
+		for (pp = &ks->tinfo[i]; *pp;) {
+			struct kafka_tinfo *old = *pp;
+
+			if (strcmp(old->tbl->source, tbl->source) != 0 ||
+			    strcmp(old->tbl->schema, tbl->schema) != 0 ||
+			    strcmp(old->tbl->name, tbl->name) != 0) {
+				pp = &old->next;
+				continue;
+			}
+			*pp = old->next;
+			rc_table_unref(old->tbl);
+			old->tbl = NULL;
+			old->next = ks->retired;
+			ks->retired = old;
+		}
+	ks->last_ti = NULL;
+
+	if (!(st = kafka_stopic_of(ks, tbl)) || !(ti = calloc(1, sizeof(*ti))))
+		return NULL;
+	ti->on_error = tbl->on_error != RC_ON_ERROR_UNSET ? tbl->on_error
+							  : ks->on_error;
+	ti->dlq_topic = st->dlq;
+	n = strlen(tbl->schema) + strlen(tbl->name) + 2;
+	if (!(ti->table_hdr = malloc(n)))
+		goto oom;
+	ti->table_len = (size_t)snprintf(ti->table_hdr, n, "%s.%s", tbl->schema,
+					 tbl->name);
+	ename = tbl->event_name ? tbl->event_name : tbl->name;
+	for (int i = 0; i < KAFKA_NOPS; i++) {
+		n = strlen(ename) + strlen(kafka_op_suffix[i]) + 2;
+		if (!(ti->event_hdr[i] = malloc(n)))
+			goto oom;
+		ti->event_len[i] =
+			(size_t)snprintf(ti->event_hdr[i], n, "%s.%s", ename,
+					 kafka_op_suffix[i]);
+	}
+	ti->tbl = rc_table_ref(tbl);
+	ti->next = ks->tinfo[b];
+	ks->tinfo[b] = ti;
+	return ks->last_ti = ti;
+oom:
+	tinfo_free(ti);
+	return NULL;
+}
+
+/* "<txn_id>/<txn_order>" into out (KAFKA_EVENT_ID_MAX bytes) without
+ * snprintf: this runs for every event. Returns the length. */
+static size_t
+format_event_id(char *out, const struct rc_event *ev)
+{
+	size_t n = strnlen(ev->txn_id, sizeof(ev->txn_id));
+	char digits[20];
+	int k = 0;
+	uint64_t v = ev->txn_order;
+
+	memcpy(out, ev->txn_id, n);
+	out[n++] = '/';
+	do {
+		digits[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (k)
+		out[n++] = digits[--k];
+	out[n] = 0;
+	return n;
+}
+
+/* Fail the sink for event dr's undeliverable message on topic. */
+static void
+kafka_fail_event(struct kafka_sink *ks, const struct kafka_dr *dr,
+		 const char *topic, int tombstone, rd_kafka_resp_err_t err,
+		 const char *why)
+{
+	const struct kafka_tinfo *ti = dr->ti;
+
+	kafka_fail(ks, "kafka: table %s, event %s: %s to %s failed: %s (%s)%s",
+		   ti->table_hdr, dr->event_id,
+		   tombstone ? "the tombstone" : "the message", topic,
+		   rd_kafka_err2name(err), rd_kafka_err2str(err), why);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dead letters                                                       */
+/* ------------------------------------------------------------------ */
+
+static void
+dead_free(struct kafka_dead *d)
+{
+	if (!d)
+		return;
+	free(d->topic);
+	free(d->key);
+	free(d->value);
+	if (d->hdrs)
+		rd_kafka_headers_destroy(d->hdrs);
+	free(d);
+}
+
+static void *
+memdup(const void *p, size_t n)
+{
+	void *q = malloc(n ? n : 1);
+
+	if (q && n)
+		memcpy(q, p, n);
+	return q;
+}
+
+/*
+ * Queue a dead letter for event dr's message that failed with err:
+ * copies of topic, key, value (not when the size failed) and headers;
+ * hdrs, when given, is taken over (also on failure). It is produced by
+ * the next kafka_dead_flush(). 0, or -1 on out of memory (sink failed).
+ */
+static int
+kafka_dead_queue(struct kafka_sink *ks, struct kafka_dr *dr, const char *topic,
+		 int32_t partition, rd_kafka_resp_err_t err, const void *key,
+		 size_t klen, const void *value, size_t vlen,
+		 rd_kafka_headers_t *hdrs)
+{
+	struct kafka_dead *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
+		goto oom;
+	}
+	d->kind = KAFKA_OPQ_DEAD;
+	d->dr = dr;
+	d->partition = partition;
+	d->err = err;
+	d->ts_ms = rc_wall_ms();
+	d->hdrs = hdrs;
+	d->tombstone = value == NULL;
+	d->orig_vlen = vlen;
+	if (!(d->topic = strdup(topic)) ||
+	    (key && !(d->key = memdup(key, klen))))
+		goto oom_d;
+	d->klen = key ? klen : 0;
+	if (value && !kafka_size_error(err)) {
+		if (!(d->value = memdup(value, vlen)))
+			goto oom_d;
+		d->vlen = vlen;
+	}
+	*ks->dead_tail = d;
+	ks->dead_tail = &d->next;
+	return 0;
+oom_d:
+	dead_free(d);
+oom:
+	kafka_fail(ks, "kafka: out of memory");
+	return -1;
+}
+
+/*
+ * Produce dead letter d to its table's dead-letter topic: the original key
+ * and value (none when d->value is NULL), the original headers, and
+ *   rowcast.error.topic       the topic it was meant for
+ *   rowcast.error.partition   its partition, when one was chosen
+ *   rowcast.error.code        librdkafka's name of the error
+ *                             (MSG_SIZE_TOO_LARGE, TOPIC_AUTHORIZATION_FAILED)
+ *   rowcast.error.message     the error's text
+ *   rowcast.error.ts_ms       when it failed, ms since 1970 (UTC)
+ *   rowcast.error.value_dropped  "true" when the value is left out, with
+ *   rowcast.error.value_bytes    the size of the value left out
+ *   rowcast.error.tombstone   "true" when the original was a tombstone
+ * On success d belongs to the message until its report. -1 with the sink
+ * failed when it cannot be produced (d freed).
+ */
+static int kafka_produce(struct kafka_sink *ks, const char *topic,
+			 const void *key, size_t keylen, const void *value,
+			 size_t valuelen, rd_kafka_headers_t *hdrs,
+			 void *opaque, rd_kafka_resp_err_t *errp);
+
+static int
+kafka_dead_send(struct kafka_sink *ks, struct kafka_dead *d)
+{
+	const struct kafka_dr *dr = d->dr;
+	rd_kafka_headers_t *h = d->hdrs ? d->hdrs : rd_kafka_headers_new(8);
+	rd_kafka_resp_err_t err;
+	char num[32];
+
+	d->hdrs = NULL;
+	rd_kafka_header_add(h, "rowcast.error.topic", -1, d->topic, -1);
+	if (d->partition != RD_KAFKA_PARTITION_UA) {
+		snprintf(num, sizeof(num), "%" PRId32, d->partition);
+		rd_kafka_header_add(h, "rowcast.error.partition", -1, num, -1);
+	}
+	rd_kafka_header_add(h, "rowcast.error.code", -1,
+			    rd_kafka_err2name(d->err), -1);
+	rd_kafka_header_add(h, "rowcast.error.message", -1,
+			    rd_kafka_err2str(d->err), -1);
+	snprintf(num, sizeof(num), "%" PRId64, d->ts_ms);
+	rd_kafka_header_add(h, "rowcast.error.ts_ms", -1, num, -1);
+	if (d->tombstone) {
+		rd_kafka_header_add(h, "rowcast.error.tombstone", -1, "true",
+				    -1);
+	} else if (!d->value) {
+		rd_kafka_header_add(h, "rowcast.error.value_dropped", -1,
+				    "true", -1);
+		snprintf(num, sizeof(num), "%zu", d->orig_vlen);
+		rd_kafka_header_add(h, "rowcast.error.value_bytes", -1, num,
+				    -1);
+	}
+	if (kafka_produce(ks, dr->ti->dlq_topic, d->key, d->klen, d->value,
+			  d->vlen, h, d, &err) < 0) {
+		rd_kafka_headers_destroy(h);
+		if (err)
+			kafka_fail_event(ks, dr, dr->ti->dlq_topic,
+					 d->tombstone, err,
+					 "; it was a dead letter already: "
+					 "stopping");
+		dead_free(d);
+		return -1;
+	}
+	/* librdkafka copied what it needs */
+	free(d->key);
+	free(d->value);
+	d->key = d->value = NULL;
+	return 0;
+}
+
+/* Produce the queued dead letters (outside rd_kafka_poll, never nested). */
+static void
+kafka_dead_flush(struct kafka_sink *ks)
+{
+	if (ks->in_dead)
+		return;
+	ks->in_dead = 1;
+	while (ks->dead_head && !ks->failed) {
+		struct kafka_dead *d = ks->dead_head;
+
+		ks->dead_head = d->next;
+		if (!ks->dead_head)
+			ks->dead_tail = &ks->dead_head;
+		d->next = NULL;
+		kafka_dead_send(ks, d);
+	}
+	ks->in_dead = 0;
+}
+
+/* A dead letter's delivery report: the event is durable now, or the sink
+ * fails. */
+static void
+kafka_dead_report(struct kafka_sink *ks, const rd_kafka_message_t *msg,
+		  struct kafka_dead *d)
+{
+	struct kafka_dr *dr = d->dr;
+
+	if (msg->err) {
+		if (!ks->closing)
+			kafka_fail_event(ks, dr, rd_kafka_topic_name(msg->rkt),
+					 d->tombstone, msg->err,
+					 "; it was a dead letter already: "
+					 "stopping");
+		dr->failed = 1;
+	} else {
+		ks->base.stats.dead_letters++;
+		rc_warn(KAFKA_LOG,
+			"%s: table %s, event %s: %s %s to %s (%s); sent to "
+			"the dead-letter topic %s (on_error = dead_letter; "
+			"%" PRIu64 " so far)",
+			ks->base.name, dr->ti->table_hdr, dr->event_id,
+			rd_kafka_err2name(d->err),
+			d->tombstone ? "for the tombstone" : "for the message",
+			d->topic, rd_kafka_err2str(d->err),
+			rd_kafka_topic_name(msg->rkt),
+			ks->base.stats.dead_letters);
+	}
+	dead_free(d);
+	if (--dr->pending > 0)
+		return;
+	if (!dr->failed)
+		run_add(ks, dr->txn_seq);
+	dr_put(ks, dr);
+}
+
 /* ------------------------------------------------------------------ */
 /* librdkafka callbacks (pipeline thread, from rd_kafka_poll)         */
 /* ------------------------------------------------------------------ */
+
+/*
+ * An event's message (or tombstone) failed: queue a dead letter when its
+ * table says so and the error is the message's own (the record stays
+ * pending: the dead letter's report settles it), else fail the sink.
+ * Returns 1 when a dead letter took over.
+ */
+static int
+kafka_event_failed(struct kafka_sink *ks, const rd_kafka_message_t *msg,
+		   struct kafka_dr *dr)
+{
+	const char *topic = rd_kafka_topic_name(msg->rkt);
+	int tomb = msg->payload == NULL;
+
+	if (ks->closing || ks->failed)
+		return 0;
+	if (kafka_undeliverable(msg->err) &&
+	    dr->ti->on_error == RC_ON_ERROR_DEAD_LETTER) {
+		rd_kafka_headers_t *h = NULL, *copy = NULL;
+
+		if (rd_kafka_message_headers(msg, &h) ==
+			    RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    h)
+			copy = rd_kafka_headers_copy(h);
+		return kafka_dead_queue(ks, dr, topic, msg->partition, msg->err,
+					msg->key, msg->key_len, msg->payload,
+					msg->len, copy) == 0;
+	}
+	kafka_fail_event(ks, dr, topic, tomb, msg->err,
+			 kafka_undeliverable(msg->err)
+				 ? "; on_error = stop: stopping here, a "
+				   "restart retries it (on_error = "
+				   "dead_letter would set it aside)"
+				 : "");
+	return 0;
+}
 
 static void
 kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -273,17 +789,25 @@ kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 	struct kafka_dr *dr = msg->_private;
 
 	(void)rk;
-	if (msg->err)
-		kafka_fail(ks, "kafka: %s: %s", rd_kafka_topic_name(msg->rkt),
-			   rd_kafka_err2str(msg->err));
 	if (msg->_private == &ks->schema_mark) {
+		if (msg->err)
+			kafka_fail(ks, "kafka: schemas topic %s: %s",
+				   rd_kafka_topic_name(msg->rkt),
+				   rd_kafka_err2str(msg->err));
 		ks->schema_inflight--;
 		return;
 	}
 	if (!dr)
 		return;
-	if (msg->err)
+	if (dr->kind == KAFKA_OPQ_DEAD) {
+		kafka_dead_report(ks, msg, (struct kafka_dead *)msg->_private);
+		return;
+	}
+	if (msg->err) {
+		if (kafka_event_failed(ks, msg, dr))
+			return;
 		dr->failed = 1;
+	}
 	if (--dr->pending > 0)
 		return;
 	if (!dr->failed)
@@ -362,10 +886,54 @@ static const char *const kafka_defaults[][2] = {
 	/* never give up on a message: rowcast holds the source back */
 	{"message.timeout.ms", "0"},
 	{"queue.buffering.max.kbytes", "65536"},
+	/* librdkafka's own default is 100000, and its kbytes limit counts
+	 * keys and values only: with the message structs and the four header
+	 * allocations per message, 100000 messages in flight took up to 80
+	 * MiB more (peak RSS 123 MiB draining a backlog into the mock);
+	 * 20000 keep it near 16 MiB and drained as fast. */
+	{"queue.buffering.max.messages", "20000"},
 	{"linger.ms", "5"},
 };
 
 static void kafka_close(struct rc_sink *snk);
+
+/* A topic name "<prefix><suffix>" (malloc'd), or a copy of configured. */
+static char *
+topic_name(const char *configured, const char *prefix, const char *suffix)
+{
+	size_t n = strlen(prefix) + strlen(suffix) + 1;
+	char *s;
+
+	if (configured)
+		return strdup(configured);
+	if ((s = malloc(n)))
+		snprintf(s, n, "%s%s", prefix, suffix);
+	return s;
+}
+
+/* The schemas and dead-letter topics of source (topic prefix prefix),
+ * added to ks->stopics. NULL on out of memory. */
+static struct kafka_stopic *
+kafka_stopic_new(struct kafka_sink *ks, const char *source, const char *prefix)
+{
+	struct kafka_stopic *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->source = strdup(source);
+	st->name = topic_name(ks->schemas_topic, prefix, "._schemas");
+	st->dlq = topic_name(ks->dlq_topic, prefix, "._dead_letter");
+	if (!st->source || !st->name || !st->dlq) {
+		free(st->source);
+		free(st->name);
+		free(st->dlq);
+		free(st);
+		return NULL;
+	}
+	st->next = ks->stopics;
+	ks->stopics = st;
+	return st;
+}
 
 /* The schemas topic of each [source], from schemas_topic or topic_prefix. */
 static int
@@ -376,23 +944,12 @@ kafka_stopics_load(struct kafka_sink *ks, const struct rc_config *cfg)
 	for (int i = 0; (src = rc_config_section(cfg, RC_SCOPE_SOURCE, i));
 	     i++) {
 		const char *prefix = rc_conf_str(src, "topic_prefix");
-		struct kafka_stopic *st = calloc(1, sizeof(*st));
-		size_t n;
+		struct kafka_stopic *st;
 
-		if (!st)
-			return -1;
-		st->next = ks->stopics;
-		ks->stopics = st;
 		if (!prefix || !prefix[0])
 			prefix = src->name;
-		n = strlen(prefix) + sizeof("._schemas");
-		st->source = strdup(src->name);
-		st->name = ks->schemas_topic ? strdup(ks->schemas_topic)
-					     : malloc(n);
-		if (!st->source || !st->name)
+		if (!(st = kafka_stopic_new(ks, src->name, prefix)))
 			return -1;
-		if (!ks->schemas_topic)
-			snprintf(st->name, n, "%s._schemas", prefix);
 	}
 	return 0;
 }
@@ -413,11 +970,16 @@ kafka_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	ks->base.ops = &rc_kafka_sink_ops;
 	ks->base.name = sec->name;
 	ks->tombstones = rc_conf_bool(sec, "tombstones");
+	ks->on_error = rc_on_error_parse(rc_conf_str(sec, "on_error"));
+	ks->dead_tail = &ks->dead_head;
 	rc_buf_init(&ks->key, RC_MAX_ENCODED_BYTES);
 	rc_buf_init(&ks->value, RC_MAX_ENCODED_BYTES);
 	st = rc_conf_str(sec, "schemas_topic");
 	ks->state_dir = strdup(rc_conf_str(&cfg->global, "state_dir"));
 	if (st && st[0] && !(ks->schemas_topic = strdup(st)))
+		goto oom;
+	st = rc_conf_str(sec, "dead_letter_topic");
+	if (st && st[0] && !(ks->dlq_topic = strdup(st)))
 		goto oom;
 	if (!ks->state_dir || kafka_stopics_load(ks, cfg) < 0)
 		goto oom;
@@ -506,28 +1068,12 @@ static struct kafka_stopic *
 kafka_stopic_of(struct kafka_sink *ks, const struct rc_table *tbl)
 {
 	struct kafka_stopic *st;
-	size_t n;
 
 	for (st = ks->stopics; st; st = st->next)
 		if (st->source && strcmp(st->source, tbl->source) == 0)
 			return st;
 	/* a source that is not in the configuration (tests) */
-	if (!(st = calloc(1, sizeof(*st))))
-		return NULL;
-	n = strlen(tbl->source) + sizeof("._schemas");
-	st->source = strdup(tbl->source);
-	st->name = ks->schemas_topic ? strdup(ks->schemas_topic) : malloc(n);
-	if (!st->source || !st->name) {
-		free(st->source);
-		free(st->name);
-		free(st);
-		return NULL;
-	}
-	if (!ks->schemas_topic)
-		snprintf(st->name, n, "%s._schemas", tbl->source);
-	st->next = ks->stopics;
-	ks->stopics = st;
-	return st;
+	return kafka_stopic_new(ks, tbl->source, tbl->source);
 }
 
 /* Does topic exist in the cluster? 1, 0, or -1 when unknown. */
@@ -771,6 +1317,15 @@ cf_header(struct rc_buf *b)
 	return rc_buf_append(b, h, sizeof(h));
 }
 
+static int32_t
+cf_get_id(const struct rc_buf *b)
+{
+	const uint8_t *p = (const uint8_t *)b->data;
+
+	return (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+			 (uint32_t)p[3] << 8 | (uint32_t)p[4]);
+}
+
 static void
 cf_set_id(struct rc_buf *b, int32_t id)
 {
@@ -888,39 +1443,24 @@ kafka_registry_ids(struct kafka_sink *ks, const char *topic,
 	return 0;
 }
 
-static const char *
-op_event_suffix(char op)
-{
-	switch (op) {
-	case 'c':
-		return "created";
-	case 'u':
-		return "updated";
-	case 'd':
-		return "deleted";
-	case 'r':
-		return "read";
-	case 't':
-		return "truncated";
-	}
-	return "changed";
-}
-
 /*
  * Produce one message, waiting for room in a full queue (polling, so that
  * delivery reports free room) until the pipeline stops. headers may be
  * NULL; its ownership passes to librdkafka on success only. The key and
  * value are copied (RD_KAFKA_MSG_F_COPY): librdkafka allocates one buffer
  * per message anyway, and copying lets rowcast reuse its two encode
- * buffers, so the sink itself allocates nothing per event.
+ * buffers. Returns 0, or -1 with *errp set to librdkafka's refusal (the
+ * caller decides: on_error), or with *errp = 0 and the sink failed (a
+ * stop while the queue was full, an earlier failure).
  */
 static int
 kafka_produce(struct kafka_sink *ks, const char *topic, const void *key,
 	      size_t keylen, const void *value, size_t valuelen,
-	      rd_kafka_headers_t *hdrs, struct kafka_dr *dr)
+	      rd_kafka_headers_t *hdrs, void *opaque, rd_kafka_resp_err_t *errp)
 {
 	rd_kafka_resp_err_t err;
 
+	*errp = RD_KAFKA_RESP_ERR_NO_ERROR;
 	for (;;) {
 		if (hdrs)
 			err = rd_kafka_producev(
@@ -928,15 +1468,15 @@ kafka_produce(struct kafka_sink *ks, const char *topic, const void *key,
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				RD_KAFKA_V_KEY((void *)key, keylen),
 				RD_KAFKA_V_VALUE((void *)value, valuelen),
-				RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(dr),
-				RD_KAFKA_V_END);
+				RD_KAFKA_V_HEADERS(hdrs),
+				RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
 		else
 			err = rd_kafka_producev(
 				ks->rk, RD_KAFKA_V_TOPIC(topic),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				RD_KAFKA_V_KEY((void *)key, keylen),
 				RD_KAFKA_V_VALUE((void *)value, valuelen),
-				RD_KAFKA_V_OPAQUE(dr), RD_KAFKA_V_END);
+				RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		if (stopping(ks)) {
@@ -950,11 +1490,52 @@ kafka_produce(struct kafka_sink *ks, const char *topic, const void *key,
 		if (ks->failed)
 			return -1;
 	}
-	if (err) {
-		kafka_fail(ks, "kafka: %s: %s", topic, rd_kafka_err2str(err));
+	*errp = err;
+	return err ? -1 : 0;
+}
+
+/*
+ * Produce an event's message (value NULL: its tombstone) with opaque dr.
+ * A refusal by rd_kafka_producev() follows the table's on_error like a
+ * failed delivery report: a dead letter is queued and produced at once, or
+ * the sink fails. hdrs is taken over in every case. Returns 0 when a
+ * report will settle the message (its own or its dead letter's; the sink
+ * may have failed meanwhile), -1 when none will (the caller takes the
+ * message out of dr->pending).
+ */
+static int
+kafka_produce_event(struct kafka_sink *ks, struct kafka_dr *dr,
+		    const char *topic, const void *key, size_t keylen,
+		    const void *value, size_t valuelen,
+		    rd_kafka_headers_t *hdrs)
+{
+	rd_kafka_resp_err_t err;
+
+	if (kafka_produce(ks, topic, key, keylen, value, valuelen, hdrs, dr,
+			  &err) == 0)
+		return 0;
+	if (!err) {
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
 		return -1;
 	}
-	return 0;
+	if (kafka_undeliverable(err) &&
+	    dr->ti->on_error == RC_ON_ERROR_DEAD_LETTER) {
+		if (kafka_dead_queue(ks, dr, topic, RD_KAFKA_PARTITION_UA, err,
+				     key, keylen, value, valuelen, hdrs) < 0)
+			return -1;
+		kafka_dead_flush(ks);
+		return 0;
+	}
+	if (hdrs)
+		rd_kafka_headers_destroy(hdrs);
+	kafka_fail_event(ks, dr, topic, value == NULL, err,
+			 kafka_undeliverable(err)
+				 ? "; on_error = stop: stopping here, a "
+				   "restart retries it (on_error = "
+				   "dead_letter would set it aside)"
+				 : "");
+	return -1;
 }
 
 static int
@@ -964,11 +1545,11 @@ kafka_write(struct rc_sink *snk, const struct rc_event *ev,
 	struct kafka_sink *ks = (struct kafka_sink *)snk;
 	struct rc_table *tbl = ev->tbl;
 	const struct rc_schemas *sc;
-	rd_kafka_headers_t *hdrs = NULL;
+	struct kafka_tinfo *ti;
+	rd_kafka_headers_t *hdrs;
 	struct kafka_dr *dr;
-	char err[RC_ERRLEN], name[2 * RC_MAX_NAME + 16];
-	char op[2] = {ev->op, 0}, event_id[sizeof(ev->txn_id) + 24];
-	int haskey, tomb;
+	char err[RC_ERRLEN];
+	int haskey, tomb, opi;
 
 	if (ks->failed)
 		return -1;
@@ -994,15 +1575,35 @@ kafka_write(struct rc_sink *snk, const struct rc_event *ev,
 	}
 	tomb = ev->op == 'd' && ks->tombstones;
 
-	if (ks->reg) {
-		if (kafka_registry_ids(ks, tbl->topic, sc, haskey) < 0)
+	if (!(ti = kafka_tinfo_of(ks, tbl))) {
+		kafka_fail(ks, "kafka: out of memory");
+		return -1;
+	}
+	/* the schemas (published, or their registry ids) are settled once
+	 * per table shape; sc stays the same while tbl lives */
+	if (ti->sc != sc) {
+		ti->sc = sc;
+		ti->value_ok = ti->key_ok = 0;
+	}
+	if (!ti->value_ok || (haskey && !ti->key_ok)) {
+		if (ks->reg) {
+			if (kafka_registry_ids(ks, tbl->topic, sc, haskey) < 0)
+				return -1;
+			ti->value_id = cf_get_id(&ks->value);
+			if (haskey)
+				ti->key_id = cf_get_id(&ks->key);
+		} else if (kafka_publish_schema(ks, tbl, sc->value_fp,
+						sc->value_json) < 0 ||
+			   (haskey && kafka_publish_schema(ks, tbl, sc->key_fp,
+							   sc->key_json) < 0)) {
 			return -1;
-	} else {
-		if (kafka_publish_schema(ks, tbl, sc->value_fp,
-					 sc->value_json) < 0 ||
-		    (haskey && kafka_publish_schema(ks, tbl, sc->key_fp,
-						    sc->key_json) < 0))
-			return -1;
+		}
+		ti->value_ok = 1;
+		ti->key_ok |= haskey;
+	} else if (ks->reg) {
+		cf_set_id(&ks->value, ti->value_id);
+		if (haskey)
+			cf_set_id(&ks->key, ti->key_id);
 	}
 
 	if (!(dr = dr_get(ks))) {
@@ -1010,31 +1611,37 @@ kafka_write(struct rc_sink *snk, const struct rc_event *ev,
 		return -1;
 	}
 	dr->txn_seq = ev->txn_seq;
+	dr->ti = ti;
 	dr->pending = tomb ? 2 : 1;
+	dr->eid_len = (uint8_t)format_event_id(dr->event_id, ev);
 
+	/* the header values were formatted once per table (kafka_tinfo_of),
+	 * except the event id */
+	opi = kafka_op_index(ev->op);
 	hdrs = rd_kafka_headers_new(4);
-	snprintf(name, sizeof(name), "%s.%s", tbl->schema, tbl->name);
-	snprintf(event_id, sizeof(event_id), "%.*s/%" PRIu64,
-		 (int)strnlen(ev->txn_id, sizeof(ev->txn_id)), ev->txn_id,
-		 ev->txn_order);
-	rd_kafka_header_add(hdrs, "op", -1, op, 1);
-	rd_kafka_header_add(hdrs, "table", -1, name, -1);
-	snprintf(name, sizeof(name), "%s.%s",
-		 tbl->event_name ? tbl->event_name : tbl->name,
-		 op_event_suffix(ev->op));
-	rd_kafka_header_add(hdrs, "event", -1, name, -1);
-	rd_kafka_header_add(hdrs, "event_id", -1, event_id, -1);
+	rd_kafka_header_add(hdrs, "op", 2, &ev->op, 1);
+	rd_kafka_header_add(hdrs, "table", 5, ti->table_hdr,
+			    (ssize_t)ti->table_len);
+	rd_kafka_header_add(hdrs, "event", 5, ti->event_hdr[opi],
+			    (ssize_t)ti->event_len[opi]);
+	rd_kafka_header_add(hdrs, "event_id", 8, dr->event_id, dr->eid_len);
 
-	if (kafka_produce(ks, tbl->topic, haskey ? ks->key.data : NULL,
-			  haskey ? ks->key.len : 0, ks->value.data,
-			  ks->value.len, hdrs, dr) < 0) {
-		rd_kafka_headers_destroy(hdrs);
-		dr_put(ks, dr);
+	if (kafka_produce_event(ks, dr, tbl->topic,
+				haskey ? ks->key.data : NULL,
+				haskey ? ks->key.len : 0, ks->value.data,
+				ks->value.len, hdrs) < 0) {
+		/* its report may not come: never count it */
+		dr->failed = 1;
+		if (--dr->pending == 0)
+			dr_put(ks, dr);
+		if (tomb && --dr->pending == 0)
+			dr_put(ks, dr);
 		return -1;
 	}
-	if (tomb &&
-	    kafka_produce(ks, tbl->topic, haskey ? ks->key.data : NULL,
-			  haskey ? ks->key.len : 0, NULL, 0, NULL, dr) < 0) {
+	if (tomb && (ks->failed ||
+		     kafka_produce_event(
+			     ks, dr, tbl->topic, haskey ? ks->key.data : NULL,
+			     haskey ? ks->key.len : 0, NULL, 0, NULL) < 0)) {
 		/* the event's own report may have come while waiting for
 		 * room; either way it must never count */
 		dr->failed = 1;
@@ -1042,7 +1649,7 @@ kafka_write(struct rc_sink *snk, const struct rc_event *ev,
 			dr_put(ks, dr);
 		return -1;
 	}
-	return 0;
+	return ks->failed ? -1 : 0;
 
 encode_error:
 	kafka_fail(ks, "kafka: %s.%s: cannot encode the event: %s", tbl->schema,
@@ -1096,6 +1703,11 @@ kafka_close(struct rc_sink *snk)
 		rd_kafka_flush(ks->rk, 5000);
 		rd_kafka_destroy(ks->rk);
 	}
+	if (ks->base.stats.dead_letters)
+		rc_warn(KAFKA_LOG,
+			"%s: %" PRIu64 " message(s) went to dead-letter topics "
+			"(on_error = dead_letter)",
+			ks->base.name, ks->base.stats.dead_letters);
 	for (int i = 0; i < KAFKA_KNOWN_BUCKETS; i++)
 		while (ks->known[i]) {
 			struct kafka_known *kn = ks->known[i];
@@ -1107,7 +1719,24 @@ kafka_close(struct rc_sink *snk)
 		ks->stopics = st->next;
 		free(st->source);
 		free(st->name);
+		free(st->dlq);
 		free(st);
+	}
+	while (ks->dead_head) {
+		struct kafka_dead *d = ks->dead_head;
+		ks->dead_head = d->next;
+		dead_free(d);
+	}
+	for (int i = 0; i < KAFKA_TINFO_BUCKETS; i++)
+		while (ks->tinfo[i]) {
+			struct kafka_tinfo *ti = ks->tinfo[i];
+			ks->tinfo[i] = ti->next;
+			tinfo_free(ti);
+		}
+	while (ks->retired) {
+		struct kafka_tinfo *ti = ks->retired;
+		ks->retired = ti->next;
+		tinfo_free(ti);
 	}
 	while (ks->chunks) {
 		struct kafka_dr_chunk *c = ks->chunks;
@@ -1127,6 +1756,7 @@ kafka_close(struct rc_sink *snk)
 		}
 	kafka_registry_free(ks->reg);
 	free(ks->schemas_topic);
+	free(ks->dlq_topic);
 	free(ks->state_dir);
 	free(ks);
 }
@@ -1156,6 +1786,14 @@ static const struct rc_conf_key kafka_keys[] = {
 	 "CA file to verify an https schema registry", NULL, 0, 0},
 	{"schema_registry_timeout", RC_CONF_DURATION, "10s", 0,
 	 "timeout of one schema registry request (retried)", NULL, 1, 0},
+	{"on_error", RC_CONF_ENUM, "stop", 0,
+	 "a message Kafka can never take (too large, topic not authorised) "
+	 "of a table without its own on_error: stop, or dead_letter",
+	 "stop|dead_letter", 0, 0},
+	{"dead_letter_topic", RC_CONF_STRING, NULL, 0,
+	 "topic of the messages set aside by on_error = dead_letter (default "
+	 "<topic_prefix>._dead_letter)",
+	 NULL, 0, 0},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
 };
 

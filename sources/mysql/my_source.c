@@ -554,6 +554,7 @@ handle_table_map(struct my_source *ms, const struct my_event *ev)
 	if (!tbl || rc_tablecfg_name(tc, ms->prefix, tbl) < 0)
 		goto oom;
 	tbl->relid = (uint32_t)tm->table_id;
+	tbl->on_error = tc->on_error;
 	if (my_table_describe(tm, colmap, tbl, err, sizeof(err)) < 0) {
 		set_err(ms, "table %s.%s: %s", tm->db, tm->table, err);
 		goto fail;

@@ -911,6 +911,7 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	tbl->relid = m->u.rel.relid;
 	if (rc_tablecfg_name(&w->c, ps->prefix, tbl) < 0)
 		goto oom;
+	tbl->on_error = w->c.on_error;
 	for (int i = 0; w->c.key && w->c.key[i]; i++)
 		nconfkey++;
 	for (int i = 0; i < m->u.rel.ncols; i++) {

@@ -15,6 +15,11 @@
 #     check. BENCH_KAFKA_PARTITIONS (default 16) sets the customers topic's
 #     partitions; BENCH_KAFKA_PROPS adds sink lines (e.g.
 #     "kafka.linger.ms = 20"). The mock cluster runs on the same cores.
+#     Each scenario runs twice with Kafka: without a registry (Avro
+#     single-object encoding, schemas topic) and with the stand-in schema
+#     registry tests/lib/registry.py (schema_registry set: Confluent wire
+#     format), each on its own backlog; BENCH_KAFKA_MODES="plain" or
+#     "registry" runs one of them.
 #   BENCH_ROWS=N changes the number of rows (default 1000000).
 #   BENCH_SOURCE_OPTION="binary = false" measures rowcast with text values.
 #
@@ -58,6 +63,24 @@ if [ "$SINK" = kafka ]; then
     KPARTS=${BENCH_KAFKA_PARTITIONS:-16}
     step "start the mock Kafka cluster (3 brokers, $SOURCE_NAME.public.customers with $KPARTS partitions)"
     kafka_start 3 "$SOURCE_NAME.public.customers:$KPARTS" "$SOURCE_NAME._schemas:1"
+    KMODES=${BENCH_KAFKA_MODES:-plain registry}
+    case " $KMODES " in
+        *" registry "*)
+            step "start the stand-in schema registry (tests/lib/registry.py)"
+            rm -f "$WORK/registry.port"
+            $PY "$top_srcdir/tests/lib/registry.py" --port 0 --port-file "$WORK/registry.port" \
+                >"$WORK/registry.log" 2>&1 &
+            REG_PID=$!
+            bg_track "$REG_PID"
+            for _ in $(seq 1 100); do
+                [ -s "$WORK/registry.port" ] && break
+                sleep 0.05
+            done
+            [ -s "$WORK/registry.port" ] || fail "registry.py wrote no port file in 5s"
+            REG_URL=http://127.0.0.1:$(cat "$WORK/registry.port")
+            info "registry.py at $REG_URL (pid $REG_PID)"
+            ;;
+    esac
 fi
 pg_start
 PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
@@ -74,10 +97,20 @@ SQL
 
 
 CONF=$WORK/rowcast.conf
+# kafka_conf plain|registry: rowcast's configuration for one Kafka mode.
 # BENCH_SOURCE_OPTION adds one line to rowcast's source, e.g. "binary = false"
-if [ "$SINK" = kafka ]; then
-    RC_KAFKA_PROPS=${BENCH_KAFKA_PROPS:-} \
+kafka_conf() {
+    local props=${BENCH_KAFKA_PROPS:-}
+    if [ "$1" = registry ]; then
+        props="schema_registry = $REG_URL${props:+
+$props}"
+    fi
+    RC_KAFKA_PROPS=$props \
         rc_config_kafka "$CONF" "public.customers" "status_interval = 100ms" ${BENCH_SOURCE_OPTION:+"$BENCH_SOURCE_OPTION"}
+}
+if [ "$SINK" = kafka ]; then
+    KMODE=${KMODES%% *}
+    kafka_conf "$KMODE"
 else
     rc_config "$CONF" "public.customers" "status_interval = 100ms" ${BENCH_SOURCE_OPTION:+"$BENCH_SOURCE_OPTION"}
 fi
@@ -222,6 +255,14 @@ drain_rowcast() {
 run_scenario() {
     local kind=$1 desc
     if [ "$kind" = single ]; then desc="1 transaction x $ROWS rows"; else desc="$((ROWS / BATCH)) transactions x $BATCH rows"; fi
+    if [ "$SINK" = kafka ]; then
+        kafka_conf "$KMODE"
+        if [ "$KMODE" = registry ]; then
+            desc="$desc, schema registry"
+        else
+            desc="$desc, no registry"
+        fi
+    fi
     step "scenario $kind: build the backlog ($desc)"
     build_backlog "$kind"
     # pg_recvlogical drains once before rowcast and once after it, and the
@@ -255,10 +296,17 @@ scenario: $desc ($ROWS row changes)
   rowcast peak RSS            : $RSS_MIB MiB   (target < $RSS_TARGET MiB: $ok2)$extra"
 }
 
+run_modes() {
+    if [ "$SINK" = kafka ]; then
+        for KMODE in $KMODES; do run_scenario "$1"; done
+    else
+        run_scenario "$1"
+    fi
+}
 case "$MODE" in
-    batched) run_scenario batched ;;
-    single) run_scenario single ;;
-    both) run_scenario batched; run_scenario single ;;
+    batched) run_modes batched ;;
+    single) run_modes single ;;
+    both) run_modes batched; run_modes single ;;
 esac
 
 echo

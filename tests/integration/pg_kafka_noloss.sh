@@ -318,7 +318,7 @@ sys.exit(1 if bad else 0)
 EOF
 
 step "compare the final state with PostgreSQL"
-kconsume compare --dsn "$DSN" --tables "public.noloss_a,public.noloss_b" --idle 3 >"$WORK/compare.out" 2>&1 ||
+kconsume compare --dsn "$DSN" --tables "public.noloss_a,public.noloss_b" --timeout 240 >"$WORK/compare.out" 2>&1 ||
     check_fail "the state replayed from Kafka differs from PostgreSQL: $(tail -n 5 "$WORK/compare.out")"
 tail -n 3 "$WORK/compare.out" | while read -r l; do info "$l"; done
 grep -E ' (ERROR|FATAL) ' "$WORK"/rowcast.*.err | head -n 5 | while read -r l; do info "rowcast: $l"; done

@@ -30,9 +30,11 @@ Usage (always /usr/bin/python3):
       stderr as "VIOLATION: ..."; exit 1 if any, 2 if --count was not
       reached, else 0.
   kafka_consume.py compare -b BOOTSTRAP --prefix shop --dsn DSN
-        --tables public.a,public.b [--count N] [--idle SEC]
-      Replays each table's events like pgcompare.py and compares the result
-      with PostgreSQL value by value (pgcompare's rules).
+        --tables public.a,public.b [--count N] [--timeout SEC] [--idle-stop --idle SEC]
+      Reads every partition to its end (the high watermark; --idle-stop:
+      until --idle seconds pass without a message instead), replays each
+      table's events like pgcompare.py and compares the result with
+      PostgreSQL value by value (pgcompare's rules).
   kafka_consume.py selftest      murmur2 and CRC-64-AVRO against known vectors
 
   --registry URL [--registry-auth USER:PASSWORD] (consume, compare): the
@@ -308,41 +310,47 @@ class Collector:
             if want != raw["partition"]:
                 self.violation("%s[%d]@%d: key %s in partition %d, Java's murmur2 says %d of %d" % (
                     raw["topic"], raw["partition"], raw["offset"], raw["key"].hex(), raw["partition"], want, n))
-        self.pending.append(raw)
-        self.retry()
+        if not self._try(raw):
+            self.pending.append(raw)
 
     def retry(self):
-        keep = []
-        for raw in self.pending:
-            where = "%s[%d]@%d" % (raw["topic"], raw["partition"], raw["offset"])
-            try:
-                key = kfp = None
-                if raw["key"] is not None:
-                    key, kfp = self._decode(raw["key"], "key", where)
-                    if key is None:
-                        keep.append(raw)
-                        continue
-                value = vfp = None
-                if raw["value"] is not None:
-                    value, vfp = self._decode(raw["value"], "value", where)
-                    if value is None:
-                        keep.append(raw)
-                        continue
-            except Exception as e:  # noqa: decoding failures are findings
-                self.violation("cannot decode %s: %s" % (where, e))
-                continue
-            for fp in (kfp, vfp):
-                if fp is not None:
-                    self.first_use[fp] = min(self.first_use.get(fp, raw["ts"]), raw["ts"])
-            d = dict(raw)
-            d["raw_key"] = raw["key"]
-            d["key"] = key
-            d["value"] = value
-            d["key_fp"] = kfp
-            d["value_fp"] = vfp
-            self.messages.append(d)
-            self.emit(d)
-        self.pending = keep
+        """Decode the messages that wait for a schema. Called when a schema
+        arrives, never per event message: with a big backlog the event
+        partitions come in long before the schemas topic, and rescanning
+        every waiting message for every new one is quadratic (at 80,000
+        messages the old per-message rescan ran into --timeout with every
+        message still waiting, and `compare` saw 0 events)."""
+        self.pending = [raw for raw in self.pending if not self._try(raw)]
+
+    def _try(self, raw):
+        """Decode and emit raw; False when a schema is not known yet."""
+        where = "%s[%d]@%d" % (raw["topic"], raw["partition"], raw["offset"])
+        try:
+            key = kfp = None
+            if raw["key"] is not None:
+                key, kfp = self._decode(raw["key"], "key", where)
+                if key is None:
+                    return False
+            value = vfp = None
+            if raw["value"] is not None:
+                value, vfp = self._decode(raw["value"], "value", where)
+                if value is None:
+                    return False
+        except Exception as e:  # noqa: decoding failures are findings
+            self.violation("cannot decode %s: %s" % (where, e))
+            return True
+        for fp in (kfp, vfp):
+            if fp is not None:
+                self.first_use[fp] = min(self.first_use.get(fp, raw["ts"]), raw["ts"])
+        d = dict(raw)
+        d["raw_key"] = raw["key"]
+        d["key"] = key
+        d["value"] = value
+        d["key_fp"] = kfp
+        d["value_fp"] = vfp
+        self.messages.append(d)
+        self.emit(d)
+        return True
 
     def emit(self, d):
         pass
@@ -373,8 +381,15 @@ def _raw(m):
 
 def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
             idle=5.0, timeout=120.0, follow=False, collector=None, stop=None,
-            registry=None, registry_auth=None):
-    """Consume from the beginning; return the Collector (messages, violations)."""
+            registry=None, registry_auth=None, to_end=False):
+    """Consume from the beginning; return the Collector (messages, violations).
+
+    to_end: stop once every partition has been read to its end (the
+    partition EOF librdkafka reports at the high watermark) instead of after
+    `idle` seconds without a message. For reading back what is already on
+    the brokers (compare): an idle limit ends a read early when the machine
+    is busy (a fetch of a big backlog can take longer than a few seconds),
+    and the end offsets say exactly when everything has been read."""
     from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING, KafkaError
 
     if schemas_topic is None and not registry:
@@ -386,10 +401,11 @@ def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
         col.registry_auth = registry_auth
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "kafka_consume-%d" % os.getpid(),
                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                  "enable.partition.eof": False, "log_level": 3,
+                  "enable.partition.eof": bool(to_end), "log_level": 3,
                   "reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000,
                   "error_cb": lambda e: None})
     assigned = set()
+    at_end = set()           # (topic, partition) read to the high watermark
 
     def refresh():
         md = c.list_topics(timeout=5)
@@ -399,6 +415,8 @@ def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
                 continue
             want = (topics and name in topics) or (prefix and name.startswith(prefix + ".")) or \
                 (schemas_topic and name == schemas_topic)
+            if prefix and name == prefix + "._dead_letter" and not (topics and name in topics):
+                want = False     # dead letters are not events: read them with -t
             if registry and prefix and name == prefix + "._schemas":
                 if (name, -1) not in assigned:
                     assigned.add((name, -1))
@@ -433,15 +451,27 @@ def collect(bootstrap, prefix=None, topics=None, schemas_topic=None, count=None,
             if not follow:
                 if count is not None and len(col.messages) >= count and not col.pending:
                     break
-                if now - last_msg >= idle or now - start >= timeout:
+                if now - start >= timeout:
+                    if to_end:
+                        col.violation("timed out after %.0fs with %d of %d partition(s) read to the end" % (
+                            timeout, len(at_end), len([a for a in assigned if a[1] >= 0])))
+                    break
+                if to_end:
+                    parts = {a for a in assigned if a[1] >= 0}
+                    if parts and parts <= at_end:
+                        break
+                elif now - last_msg >= idle:
                     break
             m = c.poll(0.2)
             if m is None:
                 continue
             if m.error():
-                if m.error().code() != KafkaError._PARTITION_EOF:
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    at_end.add((m.topic(), m.partition()))
+                else:
                     col.violation("consumer error: %s" % m.error())
                 continue
+            at_end.discard((m.topic(), m.partition()))
             last_msg = time.time()
             raw = _raw(m)
             if raw["topic"] == schemas_topic:
@@ -532,6 +562,9 @@ def main(argv):
             p.add_argument("--tables", required=True)
             p.add_argument("--source")
             p.add_argument("--schema-check", action="store_true")
+            p.add_argument("--idle-stop", action="store_true",
+                           help="stop after --idle seconds without a message instead of at the "
+                                "partitions' ends (for topics still being written)")
     sub.add_parser("selftest")
     a = ap.parse_args(argv)
     if a.cmd == "selftest":
@@ -559,7 +592,7 @@ def main(argv):
         return 0
 
     col = collect(a.bootstrap, a.prefix, a.topic, a.schemas_topic, a.count, a.idle, a.timeout,
-                  registry=a.registry, registry_auth=a.registry_auth)
+                  registry=a.registry, registry_auth=a.registry_auth, to_end=not a.idle_stop)
     fails = 0
     for v in col.violations:
         print("VIOLATION: %s" % v)

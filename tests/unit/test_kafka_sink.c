@@ -32,6 +32,32 @@ extern const struct rc_sink_ops rc_kafka_sink_ops;
 
 #define MAX_TXN 1024
 #define MAX_MSG 256
+/* Headers read back: the event's, then a dead letter's. */
+#define NHDR 10
+enum {
+	H_OP,
+	H_TABLE,
+	H_EVENT,
+	H_EVENT_ID,
+	H_ERR_TOPIC,
+	H_ERR_CODE,
+	H_ERR_DROPPED,
+	H_ERR_VBYTES,
+	H_ERR_PART,
+	H_ERR_TS
+};
+static const char *hnames[NHDR] = {
+	"op",
+	"table",
+	"event",
+	"event_id",
+	"rowcast.error.topic",
+	"rowcast.error.code",
+	"rowcast.error.value_dropped",
+	"rowcast.error.value_bytes",
+	"rowcast.error.partition",
+	"rowcast.error.ts_ms",
+};
 
 /* ------------------------------------------------------------------ */
 /* Reports                                                            */
@@ -193,7 +219,7 @@ struct msg {
 	int64_t offset;
 	void *key, *value; /* NULL when null */
 	size_t klen, vlen;
-	char hdr[4][128]; /* op, table, event, event_id; "" when absent */
+	char hdr[NHDR][128]; /* hnames[]; "" when absent */
 	int nhdrs;
 };
 
@@ -227,7 +253,6 @@ dup_bytes(const void *p, size_t n)
 static void
 consume(const char *topic, int partitions, int want, int ms)
 {
-	static const char *hnames[4] = {"op", "table", "event", "event_id"};
 	char errstr[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_t *rk;
@@ -266,7 +291,7 @@ consume(const char *topic, int partitions, int want, int ms)
 		g->vlen = m->len;
 		if (rd_kafka_message_headers(m, &h) == 0) {
 			g->nhdrs = (int)rd_kafka_header_cnt(h);
-			for (int i = 0; i < 4; i++) {
+			for (int i = 0; i < NHDR; i++) {
 				const void *v;
 				size_t vl;
 				if (rd_kafka_header_get_last(h, hnames[i], &v,
@@ -447,6 +472,10 @@ test_setup(void)
 	rd_kafka_mock_topic_create(mc, "t.notomb", 3, 3);
 	rd_kafka_mock_topic_create(mc, "t.down", 3, 3);
 	rd_kafka_mock_topic_create(mc, "t.denied", 3, 3);
+	rd_kafka_mock_topic_create(mc, "t.dlq", 3, 3);
+	rd_kafka_mock_topic_create(mc, "t.big", 3, 3);
+	rd_kafka_mock_topic_create(mc, "shopx._dead_letter", 1, 3);
+	rd_kafka_mock_topic_create(mc, "t.dead", 1, 3);
 	enc = rc_encoder_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
 }
@@ -728,7 +757,11 @@ test_permanent_error(void)
 	}
 	CU_ASSERT_EQUAL(rc, -1);
 	fprintf(stderr, "(expected) %s\n", snk->lasterr);
-	CU_ASSERT_PTR_NOT_NULL(strstr(snk->lasterr, "kafka: t.denied: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(snk->lasterr,
+				      "kafka: table public.denied, event "
+				      "702:16777218/1: the message to t.denied "
+				      "failed: TOPIC_AUTHORIZATION_FAILED"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(snk->lasterr, "on_error = stop"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(snk->lasterr, "uthoriz"));
 	CU_ASSERT_EQUAL(durable_total, 1);
 	/* failed for good: write and flush fail too */
@@ -738,6 +771,221 @@ test_permanent_error(void)
 	rc_table_unref(tbl);
 }
 
+/* An event of tbl whose name is n bytes of 'x' (a value too large). */
+static struct rc_event *
+mk_big_event(struct rc_table *tbl, int64_t id, uint64_t txn, size_t n)
+{
+	struct rc_event *ev = mk_event(tbl, 'c', id, txn, 1);
+	char *big = malloc(n);
+
+	memset(big, 'x', n);
+	rc_event_set_bytes(ev, ev->after, 1, RC_V_SET, big, n);
+	free(big);
+	return ev;
+}
+
+/*
+ * on_error = dead_letter (the sink's), a delivery report with
+ * MSG_SIZE_TOO_LARGE (injected on Produce): the event goes to the
+ * dead-letter topic with its key, its headers and the error, without its
+ * value; it counts as durable once there; the next events go on normally.
+ */
+static void
+test_dead_letter_report(void)
+{
+	char err[RC_ERRLEN];
+	struct rc_sink *snk;
+	struct rc_table *tbl = mk_table("dlq", "t.dlq", 1);
+	uint8_t key2[64];
+	size_t klen2 = 0;
+
+	reports_reset();
+	snk = open_sink("on_error = dead_letter", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'c', 1, 1, 1)), 0);
+	wait_reports(snk, 1, 10000);
+	CU_ASSERT_EQUAL_FATAL(durable_total, 1);
+
+	rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 1,
+					  RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'c', 2, 2, 1)), 0);
+	wait_reports(snk, 2, 10000);
+	CU_ASSERT_EQUAL(durable_total, 2);
+	CU_ASSERT_EQUAL(durable_txn[2], 1);
+	CU_ASSERT_EQUAL(snk->stats.dead_letters, 1);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'c', 3, 3, 1)), 0);
+	wait_reports(snk, 3, 10000);
+	CU_ASSERT_EQUAL(durable_total, 3);
+	CU_ASSERT_EQUAL(rc_kafka_sink_ops.flush(snk), 0);
+	CU_ASSERT_EQUAL(snk->stats.dead_letters, 1);
+	rc_kafka_sink_ops.close(snk);
+
+	consume("t.dlq", 3, 3, 3000); /* 2 expected: wait for a 3rd */
+	CU_ASSERT_EQUAL(nmsgs, 2);
+	for (int i = 0; i < nmsgs; i++)
+		CU_ASSERT(strcmp(msgs[i].hdr[H_EVENT_ID], "702:16777218/1") !=
+			  0);
+
+	/* event 2 (key id 2) with its headers and the error, no value */
+	consume("shopx._dead_letter", 1, 1, 5000);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 1);
+	CU_ASSERT_PTR_NULL(msgs[0].value);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(msgs[0].key);
+	klen2 = msgs[0].klen;
+	CU_ASSERT(klen2 > 10 && klen2 <= sizeof(key2));
+	if (klen2 <= sizeof(key2))
+		memcpy(key2, msgs[0].key, klen2);
+	CU_ASSERT_EQUAL(key2[klen2 - 1], 4); /* Avro long 2: zigzag 4 */
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_EVENT_ID], "702:16777218/1");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_OP], "c");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_TABLE], "public.dlq");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_EVENT], "dlq.created");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_ERR_TOPIC], "t.dlq");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_ERR_CODE], "MSG_SIZE_TOO_LARGE");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_ERR_DROPPED], "true");
+	CU_ASSERT(atoi(msgs[0].hdr[H_ERR_VBYTES]) > 10);
+	CU_ASSERT(msgs[0].hdr[H_ERR_PART][0] >= '0' &&
+		  msgs[0].hdr[H_ERR_PART][0] <= '2');
+	CU_ASSERT(atoll(msgs[0].hdr[H_ERR_TS]) > 1700000000000LL);
+	rc_table_unref(tbl);
+}
+
+/*
+ * kafka.message.max.bytes set low: rd_kafka_producev() refuses a big
+ * event at once. The table's on_error = dead_letter (sink default stop)
+ * sends it to dead_letter_topic; a table without on_error stops the sink
+ * with the table, the event id and the error, and reports nothing.
+ */
+static void
+test_dead_letter_produce(void)
+{
+	char err[RC_ERRLEN];
+	struct rc_sink *snk;
+	struct rc_table *big = mk_table("big", "t.big", 1);
+	struct rc_table *stop = mk_table("big", "t.big", 1);
+	struct rc_event *ev;
+
+	big->on_error = RC_ON_ERROR_DEAD_LETTER;
+	reports_reset();
+	snk = open_sink("kafka.message.max.bytes = 2000\n"
+			"dead_letter_topic = t.dead",
+			err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(big, 'c', 1, 1, 1)), 0);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_big_event(big, 2, 2, 5000)), 0);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(big, 'd', 3, 3, 1)), 0);
+	wait_reports(snk, 3, 10000);
+	CU_ASSERT_EQUAL(durable_total, 3);
+	CU_ASSERT_EQUAL(snk->stats.dead_letters, 1);
+
+	/* a new shape (another struct rc_table) without on_error: stop */
+	ev = mk_big_event(stop, 4, 4, 5000);
+	CU_ASSERT_EQUAL(rc_kafka_sink_ops.write(snk, ev, enc), -1);
+	rc_event_free(ev);
+	fprintf(stderr, "(expected) %s\n", snk->lasterr);
+	CU_ASSERT_PTR_NOT_NULL(strstr(snk->lasterr,
+				      "kafka: table public.big, event "
+				      "704:16777220/1: the message to t.big "
+				      "failed: MSG_SIZE_TOO_LARGE"));
+	CU_ASSERT_EQUAL(rc_kafka_sink_ops.poll(snk), -1);
+	CU_ASSERT_EQUAL(durable_total, 3);
+	rc_kafka_sink_ops.close(snk);
+
+	consume("t.dead", 1, 1, 5000);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 1);
+	CU_ASSERT_PTR_NULL(msgs[0].value);
+	CU_ASSERT_PTR_NOT_NULL(msgs[0].key);
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_EVENT_ID], "702:16777218/1");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_ERR_CODE], "MSG_SIZE_TOO_LARGE");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_ERR_TOPIC], "t.big");
+	CU_ASSERT_STRING_EQUAL(msgs[0].hdr[H_ERR_PART], ""); /* none chosen */
+	CU_ASSERT(atoi(msgs[0].hdr[H_ERR_VBYTES]) > 5000);
+	/* the delete and its tombstone went to t.big, after the first */
+	consume("t.big", 3, 4, 3000);
+	CU_ASSERT_EQUAL(nmsgs, 3);
+	rc_table_unref(big);
+	rc_table_unref(stop);
+}
+
+/*
+ * TOPIC_AUTHORIZATION_FAILED under on_error = dead_letter: the dead letter
+ * keeps the value (only a size error drops it). Every event counts as
+ * durable once its dead letters are delivered.
+ */
+static void
+test_dead_letter_denied(void)
+{
+	char err[RC_ERRLEN];
+	struct rc_sink *snk;
+	struct rc_table *tbl = mk_table("denied2", "t.denied2", 1);
+	int with_value = 0;
+
+	rd_kafka_mock_topic_create(mc, "t.denied2", 1, 3);
+	rd_kafka_mock_topic_create(mc, "t.dead2", 1, 3);
+	reports_reset();
+	snk = open_sink("on_error = dead_letter\n"
+			"dead_letter_topic = t.dead2",
+			err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'c', 1, 1, 1)), 0);
+	wait_reports(snk, 1, 10000);
+	CU_ASSERT_EQUAL_FATAL(durable_total, 1);
+
+	/* the insert's Produce is refused; librdkafka then remembers the
+	 * topic's error for a while, so the delete and its tombstone may be
+	 * refused at once by producev: dead letters too, either way */
+	rd_kafka_mock_push_request_errors(
+		mc, 0 /* Produce */, 1,
+		RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'c', 2, 2, 1)), 0);
+	wait_reports(snk, 2, 10000);
+	CU_ASSERT_EQUAL(write_ev(snk, mk_event(tbl, 'd', 1, 3, 1)), 0);
+	wait_reports(snk, 3, 10000);
+	CU_ASSERT_EQUAL(durable_total, 3);
+	CU_ASSERT(snk->stats.dead_letters >= 1);
+	CU_ASSERT_EQUAL(rc_kafka_sink_ops.poll(snk), 0);
+	rc_kafka_sink_ops.close(snk);
+
+	consume("t.dead2", 1, 3, 3000);
+	CU_ASSERT(nmsgs >= 1);
+	for (int i = 0; i < nmsgs; i++) {
+		CU_ASSERT_STRING_EQUAL(msgs[i].hdr[H_ERR_CODE],
+				       "TOPIC_AUTHORIZATION_FAILED");
+		CU_ASSERT_STRING_EQUAL(msgs[i].hdr[H_ERR_TOPIC], "t.denied2");
+		CU_ASSERT_STRING_EQUAL(msgs[i].hdr[H_ERR_DROPPED], "");
+		if (msgs[i].value)
+			with_value++;
+	}
+	CU_ASSERT(with_value >= 1); /* the insert, value kept */
+	rc_table_unref(tbl);
+}
+
+/* on_error in [table] and [sink]: values checked at load with file:line. */
+static void
+test_on_error_config(void)
+{
+	char err[RC_ERRLEN];
+	struct rc_config *cfg = rc_config_load_string(
+		"[source s]\ntype = postgresql\nconninfo = x\n"
+		"tables = public.t\n[sink k]\ntype = kafka\nbrokers = b\n"
+		"[table public.t]\non_error = skip\n",
+		"t.conf", err, sizeof(err));
+
+	CU_ASSERT_PTR_NULL(cfg);
+	fprintf(stderr, "(expected) %s\n", err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.conf:9: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "on_error"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "dead_letter"));
+	cfg = rc_config_load_string(
+		"[source s]\ntype = postgresql\nconninfo = x\n"
+		"tables = public.t\n[sink k]\ntype = kafka\nbrokers = b\n"
+		"on_error = never\n",
+		"t.conf", err, sizeof(err));
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.conf:8: "));
+	rc_config_free(cfg);
+}
+
 static const struct cu_test tests[] = {
 	{"setup: mock cluster", test_setup},
 	{"events, keys, partitions, headers, tombstone, schemas", test_events},
@@ -745,6 +993,13 @@ static const struct cu_test tests[] = {
 	{"bad kafka.* property names file:line", test_bad_property},
 	{"brokers down: no reports until they are back", test_brokers_down},
 	{"permanent delivery error stops the sink", test_permanent_error},
+	{"dead letter from a delivery report (too large)",
+	 test_dead_letter_report},
+	{"dead letter from producev, [table] on_error; stop names the event",
+	 test_dead_letter_produce},
+	{"dead letter keeps the value of a denied topic's message",
+	 test_dead_letter_denied},
+	{"on_error values checked at load", test_on_error_config},
 	{"teardown", test_teardown},
 	{NULL, NULL},
 };
