@@ -212,7 +212,9 @@ struct rc_event {
 	uint64_t table_order; /* 1-based order among the events of
 			       * its table in its transaction */
 	int64_t ts_ms;	      /* when rowcast processed it */
-	char txn_id[32];      /* transaction id as text ("txid:lsn") */
+	char txn_id[96];      /* transaction id as text: PostgreSQL "txid:lsn",
+			       * MySQL the GTID (uuid[:tag]:gno, domain-server-seq)
+			       * or "fileseq:pos" */
 
 	/* value arrays of tbl->ncols values, as arena offsets; -1 = absent */
 	int64_t before;

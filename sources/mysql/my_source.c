@@ -1061,7 +1061,13 @@ stream(struct my_source *ms)
 		    ev.type != MY_HEARTBEAT_V2 && ev.log_pos &&
 		    !(ev.flags & MY_EVENT_F_ARTIFICIAL))
 			ms->pos = ev.log_pos;
+		/* a heartbeat, the end of a file (ROTATE, STOP) or a second
+		 * of events outside any captured transaction: the position
+		 * is worth confirming once what came before is durable */
 		if (ev.type == MY_HEARTBEAT || ev.type == MY_HEARTBEAT_V2 ||
+		    ev.type == MY_STOP ||
+		    (ev.type == MY_ROTATE &&
+		     !(ev.flags & MY_EVENT_F_ARTIFICIAL)) ||
 		    rc_mono_ms() - last_idle > 1000) {
 			note_idle(ms);
 			last_idle = rc_mono_ms();
