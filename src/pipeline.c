@@ -549,11 +549,20 @@ rc_pipeline_run(struct rc_pipeline *pl)
 			handle_item(pl, &items[i]);
 		if (n == 0 ||
 		    rc_mono_ms() - pl->last_poll_ms >= POLL_INTERVAL_MS) {
-			if (n == 0 && atomic_load(&pl->stopping))
+			/* n == 0: nothing came for a whole poll interval.
+			 * The source has caught up, so there is no load to
+			 * batch for: flush the sinks and checkpoint now rather
+			 * than on the next flush and checkpoint ticks, which
+			 * lets the database release what was read at once. */
+			int idle = n == 0 && (rc_ack_inflight(pl->ack) > 0 ||
+					      pl->durable_dirty);
+
+			if (n == 0 && (idle || atomic_load(&pl->stopping)))
 				flush_sinks(pl);
 			poll_sinks(pl);
 			advance(pl);
-			maybe_checkpoint(pl, atomic_load(&pl->stopping));
+			maybe_checkpoint(pl, idle ||
+						     atomic_load(&pl->stopping));
 			update_drained(pl);
 			log_progress(pl);
 		}

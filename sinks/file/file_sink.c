@@ -14,10 +14,10 @@
  *
  * Durability. Events are encoded into the stream's pending block (one per
  * open stream, at most block_bytes plus one event). The block is written
- * with one writev(2) and fdatasync(2)ed when it reaches block_bytes, when
- * its oldest event has waited flush_interval (poll) or on flush; only then
- * are its events reported with rc_sink_durable(), per run of one
- * transaction. A new file is fdatasync'ed with its header and its directory
+ * with one writev(2) when it reaches block_bytes; the file is fdatasync(2)ed
+ * when 8 MiB of written blocks wait, when the oldest waiting event has
+ * waited flush_interval (poll), or on flush; only then are the events
+ * reported with rc_sink_durable(), per run of one transaction. A new file is fdatasync'ed with its header and its directory
  * fsync'ed before any of its blocks, so a reported event is always in a
  * file that survives a crash. A closed file is fsync'ed, renamed to its
  * final name and the directory fsync'ed.
@@ -107,9 +107,18 @@ struct file_stream {
 	struct rc_buf block; /* encoded envelopes */
 	int64_t count;	     /* events in it */
 	int64_t since_ms;    /* monotonic arrival of the oldest */
+	/* events of written blocks and of the pending one, by transaction:
+	 * reported durable at the next fdatasync */
 	struct file_run *runs;
 	size_t nruns, caprun;
+	uint64_t unsynced;	/* bytes written since the last fdatasync */
+	int64_t unsynced_since; /* arrival of the oldest event in them */
 };
+
+/* Written blocks are fdatasync'ed together once this many bytes wait (or
+ * flush_interval passed, or on flush): one sync per block made a drain
+ * spend a third of its time in fdatasync. */
+#define FILE_SYNC_BYTES (8u * 1024u * 1024u)
 
 struct file_sink {
 	struct rc_sink base; /* first member */
@@ -765,51 +774,72 @@ stream_add_run(struct file_stream *st, uint64_t txn_seq)
 }
 
 /*
- * Write the pending block (prefix, objects, sync marker) with one
- * writev(2), fdatasync the file, and only then report its events durable.
- * A failure breaks the stream (see the top of this file).
+ * fdatasync the file and only then report the events of every block
+ * written since the last sync durable. A failure breaks the stream.
  */
 static int
-stream_write_block(struct file_sink *fs, struct file_stream *st)
+stream_sync(struct file_sink *fs, struct file_stream *st)
 {
-	uint8_t prefix[RC_OCF_PREFIX_MAX];
-	struct iovec iov[3];
-	size_t total;
-	const char *what = "write";
-
 	if (st->broken)
 		return -1;
-	if (st->count == 0)
+	if (!st->unsynced)
 		return 0;
-	iov[0].iov_base = prefix;
-	iov[0].iov_len =
-		rc_ocf_block_prefix(prefix, st->count, (int64_t)st->block.len);
-	iov[1].iov_base = st->block.data;
-	iov[1].iov_len = st->block.len;
-	iov[2].iov_base = st->sync;
-	iov[2].iov_len = RC_OCF_SYNC_LEN;
-	total = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
-	if (write_all(st->fd, iov, 3) < 0)
-		goto fail;
-	what = "fdatasync";
-	if (fdatasync(st->fd) < 0)
-		goto fail;
-	st->file_bytes += total;
-	st->blocks++;
+	if (fdatasync(st->fd) < 0) {
+		st->broken = 1;
+		file_fail(fs, "file: fdatasync %s/%s/%s: %s", fs->path,
+			  st->topic, st->part, strerror(errno));
+		return -1;
+	}
 	if (!fs->closing)
 		for (size_t i = 0; i < st->nruns; i++)
 			rc_sink_durable(&fs->base, st->runs[i].txn_seq,
 					st->runs[i].n);
-	rc_buf_reset(&st->block);
-	st->count = 0;
 	st->nruns = 0;
+	st->unsynced = 0;
 	return 0;
+}
 
-fail:
-	st->broken = 1;
-	file_fail(fs, "file: %s %s/%s/%s: %s", what, fs->path, st->topic,
-		  st->part, strerror(errno));
-	return -1;
+/*
+ * Write the pending block (prefix, objects, sync marker) with one
+ * writev(2); sync now when asked, or when FILE_SYNC_BYTES wait. Events
+ * are reported durable by stream_sync() only. The pending block's events
+ * are the last runs, so runs can stay one list across blocks.
+ */
+static int
+stream_write_block(struct file_sink *fs, struct file_stream *st, int sync)
+{
+	uint8_t prefix[RC_OCF_PREFIX_MAX];
+	struct iovec iov[3];
+	size_t total;
+
+	if (st->broken)
+		return -1;
+	if (st->count > 0) {
+		iov[0].iov_base = prefix;
+		iov[0].iov_len = rc_ocf_block_prefix(prefix, st->count,
+						     (int64_t)st->block.len);
+		iov[1].iov_base = st->block.data;
+		iov[1].iov_len = st->block.len;
+		iov[2].iov_base = st->sync;
+		iov[2].iov_len = RC_OCF_SYNC_LEN;
+		total = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
+		if (write_all(st->fd, iov, 3) < 0) {
+			st->broken = 1;
+			file_fail(fs, "file: write %s/%s/%s: %s", fs->path,
+				  st->topic, st->part, strerror(errno));
+			return -1;
+		}
+		st->file_bytes += total;
+		st->blocks++;
+		if (!st->unsynced)
+			st->unsynced_since = st->since_ms;
+		st->unsynced += total;
+		rc_buf_reset(&st->block);
+		st->count = 0;
+	}
+	if (sync || st->unsynced >= FILE_SYNC_BYTES)
+		return stream_sync(fs, st);
+	return 0;
 }
 
 /* Release the memory a stream holds only while a file is open. */
@@ -821,6 +851,7 @@ stream_release(struct file_stream *st)
 	st->runs = NULL;
 	st->nruns = st->caprun = 0;
 	st->count = 0;
+	st->unsynced = 0;
 	free(st->part);
 	st->part = NULL;
 	free(st->schema);
@@ -844,7 +875,7 @@ stream_close_file(struct file_sink *fs, struct file_stream *st)
 
 	if (st->fd < 0)
 		return 0;
-	if (stream_write_block(fs, st) < 0) {
+	if (stream_write_block(fs, st, 1) < 0) {
 		rc_warn("file", "left %s/%s/%s for recovery at the next start",
 			fs->path, st->topic, st->part);
 		close(st->fd);
@@ -1109,7 +1140,7 @@ file_write(struct rc_sink *snk, const struct rc_event *ev,
 	if (st->count++ == 0)
 		st->since_ms = now;
 	if (st->block.len >= fs->block_bytes) {
-		if (stream_write_block(fs, st) < 0)
+		if (stream_write_block(fs, st, 0) < 0)
 			return -1;
 		if (stream_rotate_due(fs, st, now))
 			return stream_close_file(fs, st);
@@ -1139,9 +1170,10 @@ poll_stream(struct file_sink *fs, struct file_stream *st, int64_t now)
 {
 	if (st->broken)
 		return -1;
-	if (st->count && now - st->since_ms >= fs->flush_ms &&
-	    stream_write_block(fs, st) < 0)
-		return -1;
+	if ((st->count && now - st->since_ms >= fs->flush_ms) ||
+	    (st->unsynced && now - st->unsynced_since >= fs->flush_ms))
+		if (stream_write_block(fs, st, 1) < 0)
+			return -1;
 	if (stream_rotate_due(fs, st, now))
 		return stream_close_file(fs, st);
 	return 0;
@@ -1152,7 +1184,7 @@ flush_stream(struct file_sink *fs, struct file_stream *st, int64_t now)
 {
 	if (st->fd < 0)
 		return 0;
-	if (stream_write_block(fs, st) < 0)
+	if (stream_write_block(fs, st, 1) < 0)
 		return -1;
 	if (stream_rotate_due(fs, st, now))
 		return stream_close_file(fs, st);
