@@ -175,8 +175,11 @@ for page in rowcast.conf:5 rowcast:8; do
     warn=$(MANWIDTH=80 man --warnings "${page#*:}" "${page%:*}" 2>&1 >/dev/null || true)
     [ -z "$warn" ] || check_fail "man --warnings ${page%:*}: $warn"
 done
-# the page as a reader sees it, overstrike bold and underline removed
-MANWIDTH=80 man -P cat 5 rowcast.conf 2>/dev/null | sed 's/.\x08//g' >"$WORK/rowcast.conf.5.txt"
+# the page as a reader sees it, overstrike bold and underline removed;
+# rendered from the installed file (-l), not through man's cache of
+# formatted pages, which can hold an older build's page (the package's
+# files carry the changelog's date, older than a cached page)
+MANWIDTH=80 man -P cat -l "$(man -w 5 rowcast.conf)" 2>/dev/null | sed 's/.\x08//g' >"$WORK/rowcast.conf.5.txt"
 head -n 8 "$WORK/rowcast.conf.5.txt" | sed 's/^/    | /'
 
 step "rowcast.conf(5) documents every key of rowcast --help"
