@@ -31,6 +31,7 @@ struct rc_item {
 	struct rc_event *ev;
 	struct rc_pos pos;
 	size_t bytes; /* filled by rc_queue_push */
+	int64_t read_ms; /* monotonic time the source pushed it (metrics) */
 };
 
 struct rc_queue;
