@@ -179,17 +179,17 @@ rc_http_start(const char *listen, const struct rc_metrics *m, char *err,
 			flags |= MHD_USE_IPv6;
 		h->d = MHD_start_daemon(
 			flags, port, NULL, NULL, handle, h,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 			MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 			MHD_OPTION_END);
 	} else {
 		h->d = MHD_start_daemon(
 			flags, port, NULL, NULL, handle, h,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 			MHD_OPTION_END);
 	}
 	if (ai)
