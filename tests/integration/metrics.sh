@@ -8,14 +8,23 @@
 # written (1000 inserts, 200 updates, 100 deletes), the latency histogram
 # counts every event. promtool check metrics accepts the exposition, no
 # password appears in it, /health/ready is 200 while streaming, 503 while
-# PostgreSQL is stopped and 200 again once it is back.
+# PostgreSQL is stopped and 200 again once it is back. When MariaDB is
+# installed, a second source (MariaDB) runs in the same rowcast: its
+# counters and its binlog lag in bytes are checked too.
 set -eu
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/pg.sh"
+. "$top_srcdir/tests/lib/my.sh"
 
 command -v prometheus >/dev/null || skip "prometheus is not installed (packaging/install-deps.sh)"
 command -v promtool >/dev/null || skip "promtool is not installed (packaging/install-deps.sh)"
 
 rc_init metrics
+MARIA=0
+if { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } &&
+    command -v mariadb >/dev/null 2>&1 && [ -x "$MYDUMP" ]; then
+    MARIA=1
+    my_init metrics
+fi
 pg_start
 BIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 [ -x "$BIN/pg_ctl" ] || BIN=/usr/lib/postgresql/15/bin
@@ -67,9 +76,26 @@ M_PORT=$(pick_port)
 rc_config "$WORK/rowcast.conf" "public.items" "password = $SECRET" "reconnect_max_backoff = 1s"
 sed -i "s/^\[rowcast\]\$/[rowcast]\nmetrics_listen = 127.0.0.1:$M_PORT/" "$WORK/rowcast.conf"
 grep -q "^metrics_listen = 127.0.0.1:$M_PORT" "$WORK/rowcast.conf" || fail "config not written"
+if [ "$MARIA" = 1 ]; then
+    my_start
+    my_sql "CREATE TABLE accounts (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, n INT NOT NULL DEFAULT 0)"
+    cat >>"$WORK/rowcast.conf" <<EOF
+
+[source legacy]
+type = mysql
+host = 127.0.0.1
+port = $MYPORT
+user = $MYUSER
+password = $MYPASSWORD
+server_id = 4243
+tables = cdc.accounts
+EOF
+    info "with a MariaDB source 'legacy' on port $MYPORT"
+fi
 M_URL=http://127.0.0.1:$M_PORT
 rc_start "$WORK/rowcast.conf"
 rc_wait_streaming
+[ "$MARIA" = 0 ] || wait_for 30 "the MariaDB source to stream" eval 'grep -q "source legacy: streaming" "$RC_LOG.err"'
 wait_for 20 "/health/ready to answer 200" eval '[ "$(http_status "$M_URL/health/ready")" = 200 ]'
 [ "$(http_status "$M_URL/health/live")" = 200 ] || fail "/health/live is not 200"
 [ "$(http_status "$M_URL/nope")" = 404 ] || fail "an unknown path is not 404"
@@ -107,7 +133,13 @@ for b in 0 1 2 3 4 5 6 7 8 9; do
 done
 psql_cdc -c "UPDATE items SET qty = qty + 1 WHERE id <= 200"
 psql_cdc -c "DELETE FROM items WHERE id > 900"
-wait_for 60 "1300 events in the output" out_count_ge 1300
+if [ "$MARIA" = 1 ]; then
+    info "MariaDB: 100 inserts, 20 updates, 10 deletes"
+    my_sql "INSERT INTO accounts (id, name) SELECT seq, CONCAT('a', seq) FROM seq_1_to_100"
+    my_sql "UPDATE accounts SET n = n + 1 WHERE id <= 20"
+    my_sql "DELETE FROM accounts WHERE id > 90"
+fi
+wait_for 60 "the events in the output" out_count_ge $((MARIA ? 1430 : 1300))
 
 step "the counters in Prometheus equal the rows written"
 q='sum by (op) (rowcast_events_total{job="rowcast",source="shop",table="public.items"'
@@ -132,6 +164,17 @@ wait_for 15 "the slot's lag in bytes to be measured" eval '[ -n "$(prom_value "r
 wait_for 15 "a checkpoint written" eval '[ -n "$(prom_value "rowcast_last_checkpoint_timestamp_seconds{source=\"shop\"}")" ]'
 info "event bytes $bytes, lag $(prom_value 'rowcast_source_lag_bytes{source="shop"}') bytes, p99 latency $(prom_value 'histogram_quantile(0.99, rowcast_delivery_latency_seconds_bucket{source="shop"})')s"
 
+if [ "$MARIA" = 1 ]; then
+    ql='sum by (op) (rowcast_events_total{job="rowcast",source="legacy",table="cdc.accounts"'
+    wait_for 30 "MariaDB create = 100" prom_is "$ql,op=\"create\"})" 100
+    wait_for 10 "MariaDB update = 20" prom_is "$ql,op=\"update\"})" 20
+    wait_for 10 "MariaDB delete = 10" prom_is "$ql,op=\"delete\"})" 10
+    wait_for 20 "MariaDB: every event durable" \
+        prom_is 'rowcast_delivery_latency_seconds_count{source="legacy"}' 130
+    wait_for 20 "the binlog lag in bytes to be measured" eval '[ -n "$(prom_value "rowcast_source_lag_bytes{source=\"legacy\"}")" ]'
+    info "MariaDB events: create 100, update 20, delete 10; binlog lag $(prom_value 'rowcast_source_lag_bytes{source="legacy"}') bytes"
+fi
+
 step "promtool check metrics on the exposition; no password in it"
 http_get "$M_URL/metrics" | tail -n +2 >"$WORK/metrics.txt"
 info "$(wc -l <"$WORK/metrics.txt") lines, $(grep -c '^# TYPE' "$WORK/metrics.txt") families"
@@ -149,6 +192,8 @@ http_get "$M_URL/health/ready" | tail -n +2 >"$WORK/health503.txt"
 info "503: $(cat "$WORK/health503.txt")"
 grep -Eq '"shop":\{"state":"(reconnecting|connecting)"' "$WORK/health503.txt" ||
     fail "the 503 body does not say the source is reconnecting"
+[ "$MARIA" = 0 ] || grep -q '"legacy":{"state":"streaming"' "$WORK/health503.txt" ||
+    fail "the 503 body does not say the MariaDB source still streams"
 [ "$(http_status "$M_URL/health/live")" = 200 ] || fail "/health/live is not 200 during the outage"
 wait_for 10 "Prometheus to see the reconnecting state" \
     prom_is 'sum(rowcast_source_state{source="shop",state=~"reconnecting|connecting"})' 1
@@ -172,6 +217,9 @@ rc_stop
 for f in "$WORK/metrics.txt" "$WORK/health503.txt" "$RC_LOG.err" "$RC_LOG.out"; do
     if grep -qF "$SECRET" "$f"; then
         fail "the test password appears in $f"
+    fi
+    if [ "$MARIA" = 1 ] && grep -qF "$MYPASSWORD" "$f"; then
+        fail "the MariaDB password appears in $f"
     fi
 done
 info "the password appears nowhere"
