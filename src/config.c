@@ -1526,8 +1526,7 @@ rc_check_metrics_listen(struct rc_parse *p, const struct rc_conf_section *g)
 	if (rc_metrics_parse_listen(v, host, sizeof(host), &port, msg,
 				    sizeof(msg)) < 0)
 		return rc_fail(p, rc_conf_line(g, "metrics_listen"),
-			       "bad value '%s' for metrics_listen; %s", v,
-			       msg);
+			       "bad value '%s' for metrics_listen; %s", v, msg);
 	return 0;
 }
 

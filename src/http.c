@@ -99,8 +99,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		rc_buf_init(&b, RC_MAX_METRICS_TEXT);
 		if (rc_metrics_render(h->m, rc_wall_ms(), &b) < 0) {
 			rc_buf_free(&b);
-			return reply_text(conn,
-					  MHD_HTTP_INTERNAL_SERVER_ERROR,
+			return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					  "the exposition is too large\n");
 		}
 		r = reply(conn, MHD_HTTP_OK, CT_METRICS, b.data ? b.data : "",
@@ -117,8 +116,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		ready = rc_metrics_health(h->m, &b);
 		if (ready < 0) {
 			rc_buf_free(&b);
-			return reply_text(conn,
-					  MHD_HTTP_INTERNAL_SERVER_ERROR,
+			return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					  "the answer is too large\n");
 		}
 		r = reply(conn,
@@ -177,20 +175,20 @@ rc_http_start(const char *listen, const struct rc_metrics *m, char *err,
 		}
 		if (ai->ai_family == AF_INET6)
 			flags |= MHD_USE_IPv6;
-		h->d = MHD_start_daemon(
-			flags, port, NULL, NULL, handle, h,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-			MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-			MHD_OPTION_END);
+		h->d = MHD_start_daemon(flags, port, NULL, NULL, handle, h,
+					MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+					NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+					MHD_OPTION_CONNECTION_LIMIT,
+					(unsigned)16,
+					MHD_OPTION_CONNECTION_TIMEOUT,
+					(unsigned)10, MHD_OPTION_END);
 	} else {
-		h->d = MHD_start_daemon(
-			flags, port, NULL, NULL, handle, h,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-			MHD_OPTION_END);
+		h->d = MHD_start_daemon(flags, port, NULL, NULL, handle, h,
+					MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+					NULL, MHD_OPTION_CONNECTION_LIMIT,
+					(unsigned)16,
+					MHD_OPTION_CONNECTION_TIMEOUT,
+					(unsigned)10, MHD_OPTION_END);
 	}
 	if (ai)
 		freeaddrinfo(ai);

@@ -372,8 +372,8 @@ run_agent(struct rc_config *cfg)
 		}
 		rc_metrics_init(metrics, PACKAGE_VERSION);
 		for (int i = 0; i < nrun; i++)
-			if (rc_metrics_add(metrics, rc_pipeline_metrics(
-							    runners[i].pl)) <
+			if (rc_metrics_add(metrics,
+					   rc_pipeline_metrics(runners[i].pl)) <
 			    0) {
 				rc_error("rowcast",
 					 "more than %d sources: the metrics "

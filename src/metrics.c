@@ -22,8 +22,8 @@
 /* ------------------------------------------------------------------ */
 
 static const char *const rc_state_names[RC_SRC_NSTATES] = {
-	"starting", "connecting", "streaming", "reconnecting", "stopped",
-	"failed",
+	"starting",	"connecting", "streaming",
+	"reconnecting", "stopped",    "failed",
 };
 
 static const char *const rc_err_names[RC_ERR_NKINDS] = {
@@ -70,9 +70,8 @@ rc_metrics_op_name(int idx)
 /* Histograms                                                         */
 /* ------------------------------------------------------------------ */
 
-const double rc_latency_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-				    0.5,   1,	 2.5,	5,    10,  30,
-				    60,	   300};
+const double rc_latency_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+				    1,	   2.5,	 5,	10,   30,  60,	 300};
 const int rc_latency_nbounds =
 	(int)(sizeof(rc_latency_bounds) / sizeof(rc_latency_bounds[0]));
 
@@ -118,8 +117,8 @@ rc_metrics_source_new(const char *name, int nsinks)
 		return NULL;
 	ms->name = strdup(name ? name : "");
 	ms->tables = calloc(RC_METRICS_MAX_TABLES + 1, sizeof(*ms->tables));
-	ms->sinks = nsinks > 0 ? calloc((size_t)nsinks, sizeof(*ms->sinks))
-			       : NULL;
+	ms->sinks =
+		nsinks > 0 ? calloc((size_t)nsinks, sizeof(*ms->sinks)) : NULL;
 	if (!ms->name || !ms->tables || (nsinks > 0 && !ms->sinks)) {
 		rc_metrics_source_free(ms);
 		return NULL;
@@ -147,8 +146,7 @@ rc_metrics_source_free(struct rc_metrics_source *ms)
 
 /* t names schema.name? */
 static int
-table_is(const struct rc_metrics_table *t, const char *schema,
-	 const char *name)
+table_is(const struct rc_metrics_table *t, const char *schema, const char *name)
 {
 	size_t n = strlen(schema);
 
@@ -294,9 +292,8 @@ rc_prom_sample(struct rc_buf *b, const char *name, const char *const *labels,
 }
 
 int
-rc_prom_histogram(struct rc_buf *b, const char *name,
-		  const char *const *labels, int nlabels,
-		  const struct rc_histogram *h)
+rc_prom_histogram(struct rc_buf *b, const char *name, const char *const *labels,
+		  int nlabels, const struct rc_histogram *h)
 {
 	uint64_t cum = 0;
 	char le[32];
@@ -363,9 +360,9 @@ typedef int (*rc_src_value_fn)(const struct rc_metrics_source *ms,
 			       int64_t now_ms, double *v);
 
 static int
-family_per_source(struct rc_buf *b, const struct rc_metrics *m,
-		  int64_t now_ms, const char *name, const char *type,
-		  const char *help, rc_src_value_fn value)
+family_per_source(struct rc_buf *b, const struct rc_metrics *m, int64_t now_ms,
+		  const char *name, const char *type, const char *help,
+		  rc_src_value_fn value)
 {
 	if (rc_prom_family(b, name, type, help) < 0)
 		return -1;
@@ -453,8 +450,7 @@ v_lag_seconds(const struct rc_metrics_source *ms, int64_t now, double *v)
 }
 
 static int
-v_durable_commit_ts(const struct rc_metrics_source *ms, int64_t now,
-		    double *v)
+v_durable_commit_ts(const struct rc_metrics_source *ms, int64_t now, double *v)
 {
 	int64_t c = LD(ms->last_durable_commit_us);
 
@@ -524,8 +520,7 @@ family_tables(struct rc_buf *b, const struct rc_metrics *m, const char *name,
 }
 
 int
-rc_metrics_render(const struct rc_metrics *m, int64_t now_ms,
-		  struct rc_buf *b)
+rc_metrics_render(const struct rc_metrics *m, int64_t now_ms, struct rc_buf *b)
 {
 	const char *lbl[6];
 
@@ -536,8 +531,7 @@ rc_metrics_render(const struct rc_metrics *m, int64_t now_ms,
 			   "rowcast's version (always 1)") < 0 ||
 	    rc_prom_sample(b, "rowcast_build_info", lbl, 1, 1) < 0 ||
 	    rc_prom_family(b, "rowcast_start_time_seconds", "gauge",
-			   "when rowcast started, in seconds since 1970") <
-		    0 ||
+			   "when rowcast started, in seconds since 1970") < 0 ||
 	    rc_prom_sample(b, "rowcast_start_time_seconds", NULL, 0,
 			   (double)m->start_ms / 1000.0) < 0)
 		return -1;
@@ -550,8 +544,7 @@ rc_metrics_render(const struct rc_metrics *m, int64_t now_ms,
 		return -1;
 	for (int i = 0; i < m->nsources; i++) {
 		const struct rc_metrics_source *ms = m->sources[i];
-		int st = atomic_load_explicit(&ms->state,
-					      memory_order_relaxed);
+		int st = atomic_load_explicit(&ms->state, memory_order_relaxed);
 
 		for (int s = 0; s < RC_SRC_NSTATES; s++) {
 			lbl[0] = "source";
@@ -579,8 +572,7 @@ rc_metrics_render(const struct rc_metrics *m, int64_t now_ms,
 			      "source transactions committed through the "
 			      "pipeline",
 			      v_txns) < 0 ||
-	    family_per_source(b, m, now_ms, "rowcast_events_in_flight",
-			      "gauge",
+	    family_per_source(b, m, now_ms, "rowcast_events_in_flight", "gauge",
 			      "events read from the source and not yet "
 			      "durable in every sink",
 			      v_inflight) < 0 ||
@@ -738,8 +730,8 @@ rc_metrics_health(const struct rc_metrics *m, struct rc_buf *out)
 				ready = 0;
 			r |= rc_buf_puts(&body, k ? "," : "");
 			r |= rc_buf_json_string(&body, name, strlen(name));
-			r |= rc_buf_puts(&body, failed ? ":\"failed\""
-						       : ":\"ok\"");
+			r |= rc_buf_puts(&body,
+					 failed ? ":\"failed\"" : ":\"ok\"");
 		}
 		r |= rc_buf_puts(&body, "}}");
 	}

@@ -139,8 +139,8 @@ struct rc_metrics_source {
 	struct rc_histogram delivery;
 	struct rc_histogram commit;
 
-	struct rc_metrics_table *tables; /* RC_METRICS_MAX_TABLES + 1 */
-	atomic_uint ntables;		 /* published entries */
+	struct rc_metrics_table *tables;     /* RC_METRICS_MAX_TABLES + 1 */
+	atomic_uint ntables;		     /* published entries */
 	const struct rc_metrics_table *last; /* writer's lookup cache */
 
 	struct rc_metrics_sink *sinks;
@@ -152,8 +152,7 @@ struct rc_metrics_source {
  * rc_metrics_sink_name). NULL on out of memory. Free with
  * rc_metrics_source_free().
  */
-struct rc_metrics_source *rc_metrics_source_new(const char *name,
-						int nsinks);
+struct rc_metrics_source *rc_metrics_source_new(const char *name, int nsinks);
 void rc_metrics_source_free(struct rc_metrics_source *ms);
 
 /*
@@ -164,8 +163,7 @@ void rc_metrics_source_free(struct rc_metrics_source *ms);
  *           thread before the pipeline runs); readers any thread
  */
 struct rc_metrics_table *rc_metrics_table(struct rc_metrics_source *ms,
-					  const char *schema,
-					  const char *name);
+					  const char *schema, const char *name);
 
 /* One event of op and bytes for schema.name. @locality as above */
 void rc_metrics_count(struct rc_metrics_source *ms, const char *schema,
@@ -218,8 +216,8 @@ int rc_prom_label_value(struct rc_buf *b, const char *s);
 /*
  * One sample: name{k1="v1",...} value\n. labels holds nlabels pairs
  * (key, value, key, value...). The value is printed as an integer when it
- * is one, else with the fewest digits (15 or 17) that read back exactly; NaN and infinities as Prometheus
- * spells them.
+ * is one, else with the fewest digits (15 or 17) that read back exactly; NaN
+ * and infinities as Prometheus spells them.
  */
 int rc_prom_sample(struct rc_buf *b, const char *name,
 		   const char *const *labels, int nlabels, double value);

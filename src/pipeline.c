@@ -801,8 +801,7 @@ rc_pipeline_new(const struct rc_config *cfg, struct rc_source *src,
 	}
 	pl->ms->connector = src->ops ? src->ops->name : NULL;
 	pl->ms->q = pl->q;
-	pl->ms->queue_max_bytes =
-		rc_conf_size(&cfg->global, "queue_max_bytes");
+	pl->ms->queue_max_bytes = rc_conf_size(&cfg->global, "queue_max_bytes");
 	if (start) {
 		rc_pos_copy(&pl->start, start);
 		rc_pos_copy(&pl->confirmed, start);

@@ -824,8 +824,8 @@ lag_poll(struct pg_source *ps)
 		if (rc_mono_ms() - ps->last_lag_ms < LAG_INTERVAL_MS)
 			return;
 		ps->last_lag_ms = rc_mono_ms();
-		if (PQsendQueryParams(ps->sql, sql, 1, NULL, params, NULL,
-				      NULL, 0))
+		if (PQsendQueryParams(ps->sql, sql, 1, NULL, params, NULL, NULL,
+				      0))
 			ps->lag_pending = 1;
 		return;
 	}

@@ -33,7 +33,8 @@ test_label_escaping(void)
 	rc_buf_reset(&b);
 	CU_ASSERT_EQUAL(rc_prom_sample(&b, "x_total", labels, 2, 3), 0);
 	CU_ASSERT_STRING_EQUAL(
-		b.data, "x_total{table=\"we\\\\ird\\\"name\\nx\",op=\"create\"} 3\n");
+		b.data,
+		"x_total{table=\"we\\\\ird\\\"name\\nx\",op=\"create\"} 3\n");
 	rc_buf_free(&b);
 }
 
@@ -58,9 +59,8 @@ test_sample_values(void)
 				       "f -Inf\n"
 				       "g -7\n");
 	rc_buf_reset(&b);
-	CU_ASSERT_EQUAL(rc_prom_family(&b, "x_total", "counter",
-				       "one\\two\nthree"),
-			0);
+	CU_ASSERT_EQUAL(
+		rc_prom_family(&b, "x_total", "counter", "one\\two\nthree"), 0);
 	CU_ASSERT_STRING_EQUAL(b.data, "# HELP x_total one\\\\two\\nthree\n"
 				       "# TYPE x_total counter\n");
 	rc_buf_free(&b);
@@ -75,22 +75,21 @@ test_histogram(void)
 	const char *labels[] = {"source", "shop"};
 
 	rc_hist_init(&h, bounds, 3);
-	rc_hist_observe(&h, 0.05, 2);  /* <= 0.1 */
-	rc_hist_observe(&h, 0.1, 1);   /* le is inclusive */
-	rc_hist_observe(&h, 0.5, 3);   /* <= 1 */
-	rc_hist_observe(&h, 100, 1);   /* +Inf only */
-	rc_hist_observe(&h, -3, 1);    /* clock skew counts as 0 */
-	rc_hist_observe(&h, 5, 0);     /* nothing */
+	rc_hist_observe(&h, 0.05, 2); /* <= 0.1 */
+	rc_hist_observe(&h, 0.1, 1);  /* le is inclusive */
+	rc_hist_observe(&h, 0.5, 3);  /* <= 1 */
+	rc_hist_observe(&h, 100, 1);  /* +Inf only */
+	rc_hist_observe(&h, -3, 1);   /* clock skew counts as 0 */
+	rc_hist_observe(&h, 5, 0);    /* nothing */
 	rc_buf_init(&b, 4096);
 	CU_ASSERT_EQUAL(rc_prom_histogram(&b, "lat_seconds", labels, 1, &h), 0);
 	CU_ASSERT_STRING_EQUAL(
-		b.data,
-		"lat_seconds_bucket{source=\"shop\",le=\"0.1\"} 4\n"
-		"lat_seconds_bucket{source=\"shop\",le=\"1\"} 7\n"
-		"lat_seconds_bucket{source=\"shop\",le=\"10\"} 7\n"
-		"lat_seconds_bucket{source=\"shop\",le=\"+Inf\"} 8\n"
-		"lat_seconds_sum{source=\"shop\"} 101.7\n"
-		"lat_seconds_count{source=\"shop\"} 8\n");
+		b.data, "lat_seconds_bucket{source=\"shop\",le=\"0.1\"} 4\n"
+			"lat_seconds_bucket{source=\"shop\",le=\"1\"} 7\n"
+			"lat_seconds_bucket{source=\"shop\",le=\"10\"} 7\n"
+			"lat_seconds_bucket{source=\"shop\",le=\"+Inf\"} 8\n"
+			"lat_seconds_sum{source=\"shop\"} 101.7\n"
+			"lat_seconds_count{source=\"shop\"} 8\n");
 	rc_buf_free(&b);
 
 	/* the default buckets are ascending and fit */
@@ -162,8 +161,8 @@ check_exposition(const char *text)
 		}
 		/* a sample: its name starts with the last declared family */
 		CU_ASSERT_FATAL(nfam > 0);
-		CU_ASSERT(strncmp(line, fam[nfam - 1],
-				  strlen(fam[nfam - 1])) == 0);
+		CU_ASSERT(strncmp(line, fam[nfam - 1], strlen(fam[nfam - 1])) ==
+			  0);
 		CU_ASSERT_PTR_NOT_NULL(strrchr(line, ' '));
 	}
 	free(copy);
@@ -209,9 +208,11 @@ test_render(void)
 	CU_ASSERT_CONTAINS(b.data,
 			   "rowcast_source_state{source=\"shop\",state=\""
 			   "reconnecting\"} 0\n");
-	CU_ASSERT_CONTAINS(b.data, "rowcast_events_in_flight{source=\"shop\"} 9\n");
 	CU_ASSERT_CONTAINS(b.data,
-			   "rowcast_queue_limit_bytes{source=\"shop\"} 16777216\n");
+			   "rowcast_events_in_flight{source=\"shop\"} 9\n");
+	CU_ASSERT_CONTAINS(
+		b.data,
+		"rowcast_queue_limit_bytes{source=\"shop\"} 16777216\n");
 	CU_ASSERT_CONTAINS(b.data, "# TYPE rowcast_delivery_latency_seconds "
 				   "histogram\n");
 	CU_ASSERT_CONTAINS(b.data, "rowcast_delivery_latency_seconds_bucket{"
@@ -243,8 +244,8 @@ test_render(void)
 				   "kind=\"connection\"} 3\n");
 	CU_ASSERT_CONTAINS(b.data, "rowcast_errors_total{source=\"shop\","
 				   "kind=\"checkpoint\"} 0\n");
-	CU_ASSERT_CONTAINS(b.data,
-			   "rowcast_sink_up{source=\"shop\",sink=\"files\"} 1\n");
+	CU_ASSERT_CONTAINS(
+		b.data, "rowcast_sink_up{source=\"shop\",sink=\"files\"} 1\n");
 	CU_ASSERT_CONTAINS(b.data, "rowcast_dead_letters_total{source=\"shop\","
 				   "sink=\"kafka\"} 5\n");
 
@@ -317,9 +318,10 @@ test_health(void)
 	rc_buf_reset(&b);
 	CU_ASSERT_EQUAL(rc_metrics_health(&m, &b), 0);
 	CU_ASSERT_STRING_EQUAL(
-		b.data, "{\"status\":\"not ready\",\"sources\":{\"shop\":{"
-			"\"state\":\"streaming\",\"sinks\":{\"files\":\"ok\"}},"
-			"\"crm\":{\"state\":\"reconnecting\",\"sinks\":{}}}}\n");
+		b.data,
+		"{\"status\":\"not ready\",\"sources\":{\"shop\":{"
+		"\"state\":\"streaming\",\"sinks\":{\"files\":\"ok\"}},"
+		"\"crm\":{\"state\":\"reconnecting\",\"sinks\":{}}}}\n");
 	atomic_store(&c->state, RC_SRC_STREAMING);
 	rc_buf_reset(&b);
 	CU_ASSERT_EQUAL(rc_metrics_health(&m, &b), 1);
@@ -361,9 +363,10 @@ test_listen(void)
 	CU_ASSERT_EQUAL(port, 65535);
 
 	static const char *const bad[] = {
-		"9187", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0",
-		"127.0.0.1:65536", "127.0.0.1:91x7", "::1:9187", "[::1]9187",
-		"[::1", "host:123456",
+		"9187",	       "127.0.0.1",	  "127.0.0.1:",
+		"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:91x7",
+		"::1:9187",    "[::1]9187",	  "[::1",
+		"host:123456",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
