@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install everything rowcast needs to build, test and run its quick start on
-# Debian 12, and to build and check its Debian package (dpkg-dev, debhelper,
+# Debian 12 (prometheus: the metrics test scrapes rowcast with a real one), and to build and check its Debian package (dpkg-dev, debhelper,
 # lintian; groff, man-db and mandoc check the man pages, systemd's
 # systemd-analyze the unit). Idempotent: packages already present are left
 # alone.
@@ -12,7 +12,7 @@ PKGS="build-essential autoconf automake libtool pkg-config clang-format
       libmariadb-dev mariadb-server mariadb-client libzstd-dev zlib1g-dev
       librdkafka-dev kcat libcurl4-openssl-dev
       libavro-dev libjansson-dev
-      libcunit1-dev libinih-dev
+      libcunit1-dev libinih-dev libmicrohttpd-dev prometheus
       python3 python3-avro python3-psycopg2 python3-pymysql python3-confluent-kafka
       procps
       dpkg-dev debhelper lintian groff-base man-db mandoc systemd"

@@ -178,3 +178,9 @@ rc_ack_inflight(const struct rc_ack *ack)
 {
 	return (uint32_t)(ack->next - ack->head);
 }
+
+uint64_t
+rc_ack_head(const struct rc_ack *ack)
+{
+	return ack->head;
+}

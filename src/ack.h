@@ -53,4 +53,8 @@ int rc_ack_advance(struct rc_ack *ack, struct rc_pos *pos);
 /* Transactions in the ring (begun, not yet retired). */
 uint32_t rc_ack_inflight(const struct rc_ack *ack);
 
+/* The oldest seq still in flight (or the next to begin when none is):
+ * every seq below it is retired. */
+uint64_t rc_ack_head(const struct rc_ack *ack);
+
 #endif

@@ -33,6 +33,7 @@
 #include "limits.h"
 #include "log.h"
 #include "manpage.h"
+#include "metrics.h"
 #include "plugins.h"
 
 #define RC_LOG_COMP "config"
@@ -54,6 +55,10 @@ static const struct rc_conf_key rc_global_keys[] = {
 	{"shutdown_timeout", RC_CONF_DURATION, "30s", 0,
 	 "longest wait for the sinks to make everything durable on stop", NULL,
 	 100, 0},
+	{"metrics_listen", RC_CONF_STRING, NULL, 0,
+	 "HOST:PORT of the /metrics and /health HTTP endpoint, e.g. "
+	 "127.0.0.1:9187 (keep it on loopback); empty: off",
+	 NULL, 0, 0},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
 };
 
@@ -1508,6 +1513,23 @@ rc_check_table_links(struct rc_parse *p, const struct rc_conf_section *tsec)
 	return -1;
 }
 
+/* [rowcast] metrics_listen is HOST:PORT (or empty). */
+static int
+rc_check_metrics_listen(struct rc_parse *p, const struct rc_conf_section *g)
+{
+	const char *v = rc_conf_str(g, "metrics_listen");
+	char host[256], msg[RC_ERRLEN];
+	uint16_t port;
+
+	if (!v || !v[0])
+		return 0;
+	if (rc_metrics_parse_listen(v, host, sizeof(host), &port, msg,
+				    sizeof(msg)) < 0)
+		return rc_fail(p, rc_conf_line(g, "metrics_listen"),
+			       "bad value '%s' for metrics_listen; %s", v, msg);
+	return 0;
+}
+
 /* The whole second pass, in file order, then the links between sections. */
 static int
 rc_check_config(struct rc_parse *p)
@@ -1515,7 +1537,8 @@ rc_check_config(struct rc_parse *p)
 	struct rc_config *cfg = p->cfg;
 	int nsrc = 0, nsnk = 0;
 
-	if (rc_check_tables(p) < 0 || rc_check_section(p, &cfg->global) < 0)
+	if (rc_check_tables(p) < 0 || rc_check_section(p, &cfg->global) < 0 ||
+	    rc_check_metrics_listen(p, &cfg->global) < 0)
 		return -1;
 	for (int i = 0; i < cfg->nsections; i++) {
 		if (rc_check_section(p, &cfg->sections[i]) < 0)

@@ -39,6 +39,9 @@
 /* Intervals (MySQL) or domains (MariaDB) in one GTID set. */
 #define RC_MAX_GTID_INTERVALS (1u << 20)
 
+/* One answer of the metrics endpoint (the whole /metrics exposition). */
+#define RC_MAX_METRICS_TEXT (64u * 1024u * 1024u)
+
 /* Error strings handed between functions. */
 #define RC_ERRLEN 512
 

@@ -23,7 +23,9 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "manpage.h"
 #include "pipeline.h"
 #include "plugins.h"
@@ -259,6 +261,9 @@ run_agent(struct rc_config *cfg)
 	const struct rc_conf_section *sec;
 	struct rc_runner *runners = NULL;
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	const char *listen = rc_conf_str(&cfg->global, "metrics_listen");
+	struct rc_metrics *metrics = NULL;
+	struct rc_http *http = NULL;
 	char err[RC_ERRLEN];
 	const char *state_dir = rc_conf_str(&cfg->global, "state_dir");
 	int nrun = 0, exit_rc = 0, signals = 0;
@@ -356,6 +361,37 @@ run_agent(struct rc_config *cfg)
 		nrun++;
 	}
 
+	/* the endpoint serves the pipelines' metrics: it starts after them
+	 * and stops before they are freed */
+	if (listen && listen[0]) {
+		metrics = malloc(sizeof(*metrics));
+		if (!metrics) {
+			rc_error("rowcast", "out of memory");
+			exit_rc = EXIT_RUNTIME;
+			goto out;
+		}
+		rc_metrics_init(metrics, PACKAGE_VERSION);
+		for (int i = 0; i < nrun; i++)
+			if (rc_metrics_add(metrics,
+					   rc_pipeline_metrics(runners[i].pl)) <
+			    0) {
+				rc_error("rowcast",
+					 "more than %d sources: the metrics "
+					 "show the first %d",
+					 RC_METRICS_MAX_SOURCES,
+					 RC_METRICS_MAX_SOURCES);
+				break;
+			}
+		http = rc_http_start(listen, metrics, err, sizeof(err));
+		if (!http) {
+			rc_error("rowcast", "%s:%d: %s", cfg->path,
+				 rc_conf_line(&cfg->global, "metrics_listen"),
+				 err);
+			exit_rc = EXIT_CONFIG;
+			goto out;
+		}
+	}
+
 	for (int i = 0; i < nrun; i++)
 		if (pthread_create(&runners[i].thread, NULL, runner_main,
 				   &runners[i]) != 0) {
@@ -410,6 +446,8 @@ run_agent(struct rc_config *cfg)
 			exit_rc = runners[i].rc;
 	}
 out:
+	rc_http_stop(http);
+	free(metrics);
 	for (int i = 0; i < nrun; i++)
 		rc_pipeline_free(runners[i].pl);
 	free(runners);

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "encoder.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "queue.h"
 #include "sink.h"
@@ -37,6 +38,15 @@
 struct rc_table_count {
 	struct rc_table *tbl; /* a reference, dropped at the next BEGIN */
 	uint64_t n;
+};
+
+/* What the metrics need of one transaction in the ack ring, in a ring of
+ * the same size (index seq & (RC_ACK_RING_SLOTS - 1)). */
+struct rc_txn_meta {
+	int64_t commit_us; /* commit time from its first event, 0 unknown */
+	int64_t read_ms;   /* monotonic time its commit was read, 0 = not
+			    * committed (aborted, or still open) */
+	uint32_t nevents;  /* events handed to the sinks */
 };
 
 struct rc_pipeline {
@@ -65,6 +75,11 @@ struct rc_pipeline {
 	int64_t last_progress_ms;
 	uint64_t last_progress_events;
 	int sink_failed;
+	struct rc_txn_meta *meta; /* RC_ACK_RING_SLOTS */
+	uint64_t retired_upto;	  /* seqs below are accounted in metrics */
+
+	/* written by both threads with atomics, read by the HTTP thread */
+	struct rc_metrics_source *ms;
 
 	/* shared */
 	pthread_t src_thread;
@@ -99,6 +114,7 @@ push(struct rc_pipeline *pl, struct rc_item *it, size_t bytes, int timeout_ms)
 
 	if (atomic_load(&pl->stopping) && atomic_load(&pl->failed))
 		return -1;
+	it->read_ms = rc_mono_ms();
 	r = rc_queue_push(pl->q, it, bytes, timeout_ms);
 	if (r == 1)
 		atomic_fetch_add(&pl->pushed, 1);
@@ -116,7 +132,12 @@ int
 rc_pipeline_emit(struct rc_pipeline *pl, struct rc_event *ev, int timeout_ms)
 {
 	struct rc_item it = {.kind = RC_ITEM_EVENT, .ev = ev};
-	return push(pl, &it, rc_event_size(ev), timeout_ms);
+	int r = push(pl, &it, rc_event_size(ev), timeout_ms);
+
+	if (r == 1)
+		atomic_fetch_add_explicit(&pl->ms->emitted, 1,
+					  memory_order_relaxed);
+	return r;
 }
 
 int
@@ -223,6 +244,110 @@ rc_pipeline_wait_drained(struct rc_pipeline *pl, int timeout_ms)
 	return r;
 }
 
+/* ------------------------------------------------------------------ */
+/* Metrics                                                            */
+/* ------------------------------------------------------------------ */
+
+void
+rc_pipeline_set_state(struct rc_pipeline *pl, enum rc_src_state st)
+{
+	atomic_store(&pl->ms->state, (int)st);
+}
+
+void
+rc_pipeline_count_reconnect(struct rc_pipeline *pl)
+{
+	atomic_fetch_add(&pl->ms->reconnects, 1);
+}
+
+void
+rc_pipeline_count_error(struct rc_pipeline *pl, enum rc_err_kind kind)
+{
+	if (kind >= 0 && kind < RC_ERR_NKINDS)
+		atomic_fetch_add(&pl->ms->errors[kind], 1);
+}
+
+void
+rc_pipeline_set_lag_bytes(struct rc_pipeline *pl, int64_t bytes)
+{
+	atomic_store(&pl->ms->lag_bytes, bytes < 0 ? -1 : bytes);
+}
+
+void
+rc_pipeline_declare_table(struct rc_pipeline *pl, const char *schema,
+			  const char *name)
+{
+	rc_metrics_table(pl->ms, schema, name);
+}
+
+struct rc_metrics_source *
+rc_pipeline_metrics(struct rc_pipeline *pl)
+{
+	return pl->ms;
+}
+
+/*
+ * Account for the transactions the ack tracker retired since the last
+ * call: their events leave the in-flight gauge, and committed ones are
+ * observed in the latency histograms. Then publish the commit time of the
+ * oldest transaction still in flight, for the lag in seconds.
+ * @locality pipeline thread
+ */
+static void
+account_retired(struct rc_pipeline *pl)
+{
+	uint64_t head = rc_ack_head(pl->ack), next;
+	int64_t now_mono = 0, now_wall = 0, oldest = 0;
+	uint64_t settled = 0;
+
+	if (!pl->retired_upto)
+		pl->retired_upto = head;
+	for (; pl->retired_upto < head; pl->retired_upto++) {
+		struct rc_txn_meta *t =
+			&pl->meta[pl->retired_upto & (RC_ACK_RING_SLOTS - 1)];
+
+		if (!t->nevents)
+			continue;
+		settled += t->nevents;
+		if (t->read_ms) {
+			if (!now_mono) {
+				now_mono = rc_mono_ms();
+				now_wall = rc_wall_ms();
+			}
+			rc_hist_observe(&pl->ms->delivery,
+					(double)(now_mono - t->read_ms) / 1e3,
+					t->nevents);
+			if (t->commit_us) {
+				rc_hist_observe(&pl->ms->commit,
+						(double)now_wall / 1e3 -
+							(double)t->commit_us /
+								1e6,
+						t->nevents);
+				atomic_store_explicit(
+					&pl->ms->last_durable_commit_us,
+					t->commit_us, memory_order_relaxed);
+			}
+		}
+		t->nevents = 0;
+	}
+	if (settled)
+		atomic_fetch_add_explicit(&pl->ms->settled, settled,
+					  memory_order_relaxed);
+	/* the first of (at most 64) in-flight transactions that has events */
+	next = head + rc_ack_inflight(pl->ack);
+	for (uint64_t s = head; s < next && s < head + 64; s++) {
+		const struct rc_txn_meta *t =
+			&pl->meta[s & (RC_ACK_RING_SLOTS - 1)];
+
+		if (t->nevents && t->commit_us) {
+			oldest = t->commit_us;
+			break;
+		}
+	}
+	atomic_store_explicit(&pl->ms->oldest_inflight_commit_us, oldest,
+			      memory_order_relaxed);
+}
+
 void
 rc_pipeline_get_stats(struct rc_pipeline *pl, struct rc_pipeline_stats *st)
 {
@@ -256,6 +381,10 @@ fail_sink(struct rc_pipeline *pl, struct rc_sink *snk)
 {
 	rc_error("sink", "%s: %s", snk->name,
 		 snk->lasterr[0] ? snk->lasterr : "failed");
+	for (int i = 0; i < pl->nsinks && i < pl->ms->nsinks; i++)
+		if (pl->sinks[i] == snk)
+			atomic_store(&pl->ms->sinks[i].failed, 1);
+	rc_pipeline_count_error(pl, RC_ERR_SINK);
 	pl->sink_failed = 1;
 	atomic_store(&pl->failed, 1);
 	atomic_store(&pl->stopping, 1);
@@ -287,12 +416,15 @@ maybe_checkpoint(struct rc_pipeline *pl, int force)
 			 "%s (will retry; the database keeps "
 			 "the changes meanwhile)",
 			 err);
+		rc_pipeline_count_error(pl, RC_ERR_CHECKPOINT);
 		pl->last_checkpoint_ms = now;
 		return;
 	}
 	pl->last_checkpoint_ms = now;
 	pl->durable_dirty = 0;
 	atomic_fetch_add(&pl->n_checkpoints, 1);
+	atomic_fetch_add(&pl->ms->checkpoints, 1);
+	atomic_store(&pl->ms->last_checkpoint_ms, rc_wall_ms());
 	pthread_mutex_lock(&pl->lock);
 	rc_pos_copy(&pl->confirmed, &pl->durable);
 	pl->have_confirmed = 1;
@@ -312,6 +444,7 @@ advance(struct rc_pipeline *pl)
 	} else {
 		rc_pos_clear(&pos);
 	}
+	account_retired(pl);
 }
 
 static void
@@ -320,6 +453,11 @@ poll_sinks(struct rc_pipeline *pl)
 	for (int i = 0; i < pl->nsinks && !pl->sink_failed; i++)
 		if (pl->sinks[i]->ops->poll(pl->sinks[i]) < 0)
 			fail_sink(pl, pl->sinks[i]);
+	/* the sinks' counters are theirs (this thread); copy for readers */
+	for (int i = 0; i < pl->nsinks && i < pl->ms->nsinks; i++)
+		atomic_store_explicit(&pl->ms->sinks[i].dead_letters,
+				      pl->sinks[i]->stats.dead_letters,
+				      memory_order_relaxed);
 	pl->last_poll_ms = rc_mono_ms();
 }
 
@@ -388,6 +526,10 @@ reset_table_counts(struct rc_pipeline *pl)
 static void
 handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 {
+	struct rc_txn_meta *t;
+
+	if (pl->sink_failed || pl->cur_seq == 0)
+		atomic_fetch_add(&pl->ms->settled, 1); /* dropped */
 	if (pl->sink_failed)
 		return;
 	if (pl->cur_seq == 0) {
@@ -405,6 +547,10 @@ handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 	ev->table_order = next_table_order(pl, ev->tbl);
 	ev->ts_ms = rc_wall_ms();
 	rc_ack_add(pl->ack, pl->cur_seq, (uint32_t)pl->nsinks);
+	t = &pl->meta[pl->cur_seq & (RC_ACK_RING_SLOTS - 1)];
+	t->nevents++;
+	if (!t->commit_us)
+		t->commit_us = ev->src.commit_ts_us;
 	for (int i = 0; i < pl->nsinks; i++) {
 		if (pl->sinks[i]->ops->write(pl->sinks[i], ev, pl->enc) < 0) {
 			fail_sink(pl, pl->sinks[i]);
@@ -412,6 +558,8 @@ handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 		}
 	}
 	atomic_fetch_add(&pl->n_events, 1);
+	rc_metrics_count(pl->ms, ev->tbl->schema, ev->tbl->name, ev->op,
+			 rc_event_size(ev));
 }
 
 static void
@@ -422,6 +570,9 @@ handle_item(struct rc_pipeline *pl, struct rc_item *it)
 		if (pl->cur_seq)
 			rc_ack_abort(pl->ack, pl->cur_seq);
 		pl->cur_seq = begin_txn(pl);
+		if (pl->cur_seq)
+			pl->meta[pl->cur_seq & (RC_ACK_RING_SLOTS - 1)] =
+				(struct rc_txn_meta){0};
 		pl->cur_order = 0;
 		reset_table_counts(pl);
 		break;
@@ -431,8 +582,11 @@ handle_item(struct rc_pipeline *pl, struct rc_item *it)
 		break;
 	case RC_ITEM_COMMIT:
 		if (pl->cur_seq) {
+			pl->meta[pl->cur_seq & (RC_ACK_RING_SLOTS - 1)]
+				.read_ms = it->read_ms ? it->read_ms : 1;
 			rc_ack_commit(pl->ack, pl->cur_seq, &it->pos);
 			atomic_fetch_add(&pl->n_txns, 1);
+			atomic_fetch_add(&pl->ms->txns, 1);
 		}
 		pl->cur_seq = 0;
 		break;
@@ -444,8 +598,11 @@ handle_item(struct rc_pipeline *pl, struct rc_item *it)
 	case RC_ITEM_IDLE:
 		if (!pl->cur_seq) {
 			uint64_t seq = begin_txn(pl);
-			if (seq)
+			if (seq) {
+				pl->meta[seq & (RC_ACK_RING_SLOTS - 1)] =
+					(struct rc_txn_meta){0};
 				rc_ack_commit(pl->ack, seq, &it->pos);
+			}
 		}
 		break;
 	}
@@ -518,7 +675,9 @@ source_thread(void *arg)
 
 	rc = pl->src->ops->run(pl->src, pl, pl->have_start ? &pl->start : NULL);
 	pl->src_rc = rc;
+	rc_pipeline_set_state(pl, rc == 0 ? RC_SRC_STOPPED : RC_SRC_FAILED);
 	if (rc != 0) {
+		rc_pipeline_count_error(pl, RC_ERR_SOURCE);
 		rc_error("source", "%s: %s", pl->src->name,
 			 pl->src->lasterr[0] ? pl->src->lasterr : "failed");
 		if (rc == RC_SOURCE_CONFIG)
@@ -637,13 +796,21 @@ rc_pipeline_new(const struct rc_config *cfg, struct rc_source *src,
 		65536, (size_t)rc_conf_size(&cfg->global, "queue_max_bytes"));
 	pl->ack = rc_ack_new(RC_ACK_RING_SLOTS);
 	pl->enc = rc_encoder_new();
-	if (!pl->state_dir || !pl->q || !pl->ack || !pl->enc) {
+	pl->meta = calloc(RC_ACK_RING_SLOTS, sizeof(*pl->meta));
+	pl->ms = rc_metrics_source_new(src->name, nsinks);
+	if (!pl->state_dir || !pl->q || !pl->ack || !pl->enc || !pl->meta ||
+	    !pl->ms) {
 		snprintf(err, errlen, "out of memory");
 		rc_pipeline_free(pl);
 		return NULL;
 	}
-	for (int i = 0; i < nsinks; i++)
+	for (int i = 0; i < nsinks; i++) {
 		sinks[i]->pl = pl;
+		pl->ms->sinks[i].name = sinks[i]->name;
+	}
+	pl->ms->connector = src->ops ? src->ops->name : NULL;
+	pl->ms->q = pl->q;
+	pl->ms->queue_max_bytes = rc_conf_size(&cfg->global, "queue_max_bytes");
 	if (start) {
 		rc_pos_copy(&pl->start, start);
 		rc_pos_copy(&pl->confirmed, start);
@@ -683,6 +850,8 @@ rc_pipeline_free(struct rc_pipeline *pl)
 	rc_pos_clear(&pl->confirmed);
 	reset_table_counts(pl);
 	free(pl->counts);
+	free(pl->meta);
+	rc_metrics_source_free(pl->ms);
 	free(pl->state_dir);
 	pthread_mutex_destroy(&pl->lock);
 	pthread_cond_destroy(&pl->drained_cv);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "metrics.h"
 #include "position.h"
 
 struct rc_pipeline;
@@ -85,6 +86,33 @@ struct rc_pipeline_stats {
 };
 void rc_pipeline_get_stats(struct rc_pipeline *pl,
 			   struct rc_pipeline_stats *st);
+
+/* ------------------------------------------------------------------ */
+/* Metrics and health (metrics.h)                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What the source is doing: CONNECTING when a session starts, STREAMING
+ * once the change stream flows, RECONNECTING while it waits to try again.
+ * The pipeline sets STOPPED or FAILED when run() returns. /health/ready is
+ * 200 only while every source is STREAMING.
+ * @locality source thread
+ */
+void rc_pipeline_set_state(struct rc_pipeline *pl, enum rc_src_state st);
+/* One more attempt to connect after the server was lost or unreachable. */
+void rc_pipeline_count_reconnect(struct rc_pipeline *pl);
+/* One error of kind (metrics.h). @locality any thread */
+void rc_pipeline_count_error(struct rc_pipeline *pl, enum rc_err_kind kind);
+/* Bytes the server has written beyond the confirmed position, measured
+ * by the source now and then (-1: unknown). @locality source thread */
+void rc_pipeline_set_lag_bytes(struct rc_pipeline *pl, int64_t bytes);
+/* A configured table, so that its counters exist (at 0) before its first
+ * event. @locality source thread, before it emits events */
+void rc_pipeline_declare_table(struct rc_pipeline *pl, const char *schema,
+			       const char *name);
+/* The pipeline's metrics, for the registry (owned by the pipeline: valid
+ * until rc_pipeline_free). */
+struct rc_metrics_source *rc_pipeline_metrics(struct rc_pipeline *pl);
 
 /* ------------------------------------------------------------------ */
 /* Used by main                                                       */

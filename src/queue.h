@@ -30,7 +30,8 @@ struct rc_item {
 	int kind;
 	struct rc_event *ev;
 	struct rc_pos pos;
-	size_t bytes; /* filled by rc_queue_push */
+	size_t bytes;	 /* filled by rc_queue_push */
+	int64_t read_ms; /* monotonic time the source pushed it (metrics) */
 };
 
 struct rc_queue;

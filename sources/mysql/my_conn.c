@@ -807,6 +807,37 @@ my_conn_binlog_exists(struct my_conn *c, const char *file, char *err,
 	return found;
 }
 
+int64_t
+my_conn_binlog_behind(struct my_conn *c, const char *file, uint64_t pos,
+		      char *err, size_t errlen)
+{
+	MYSQL_RES *res = query(c, "SHOW BINARY LOGS", err, errlen);
+	MYSQL_ROW row;
+	int64_t behind = 0;
+	int found = 0;
+
+	if (!res)
+		return -1;
+	if (mysql_num_fields(res) < 2) {
+		mysql_free_result(res);
+		seterr(err, errlen, "SHOW BINARY LOGS has no File_size");
+		return -1;
+	}
+	while ((row = mysql_fetch_row(res))) {
+		int64_t size = row[1] ? strtoll(row[1], NULL, 10) : 0;
+
+		if (!found && row[0] && strcmp(row[0], file) == 0) {
+			found = 1;
+			if (size > (int64_t)pos)
+				behind += size - (int64_t)pos;
+		} else if (found) {
+			behind += size;
+		}
+	}
+	mysql_free_result(res);
+	return found ? behind : -2;
+}
+
 struct my_gtid_set *
 my_conn_gtid_executed(struct my_conn *c, char *err, size_t errlen)
 {

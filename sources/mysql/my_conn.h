@@ -93,6 +93,13 @@ int my_conn_binlog_head(struct my_conn *c, char *file, size_t filelen,
  * 1 yes, 0 purged, -1 error. */
 int my_conn_binlog_exists(struct my_conn *c, const char *file, char *err,
 			  size_t errlen);
+/*
+ * Binlog bytes the server has written after file:pos (the rest of file
+ * and every later file, as SHOW BINARY LOGS sizes them). >= 0, -2 when
+ * file is not listed (purged, or another server), -1 with err on error.
+ */
+int64_t my_conn_binlog_behind(struct my_conn *c, const char *file, uint64_t pos,
+			      char *err, size_t errlen);
 /* The server's executed GTID set (MySQL @@gtid_executed, MariaDB
  * @@gtid_binlog_pos), NULL with err on error. */
 struct my_gtid_set *my_conn_gtid_executed(struct my_conn *c, char *err,

@@ -30,7 +30,9 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,11 @@ struct my_source {
 	int have_pending_maria;
 	uint64_t payload_pos; /* outer position while in a payload, or 0 */
 	uint32_t txn_events;
+
+	/* the lag thread (metrics): measures binlog bytes behind */
+	pthread_t lag_thread;
+	int lag_started;
+	atomic_int lag_stop;
 };
 
 static void set_err(struct my_source *ms, const char *fmt, ...)
@@ -1212,6 +1219,7 @@ session(struct my_source *ms)
 	int transient = 1, rc;
 
 	ms->base.lasterr[0] = '\0';
+	rc_pipeline_set_state(ms->pl, RC_SRC_CONNECTING);
 	ms->conn = my_conn_open(&ms->opts, &transient, err, sizeof(err));
 	if (!ms->conn) {
 		set_err(ms, "cannot connect: %s", err);
@@ -1235,6 +1243,7 @@ session(struct my_source *ms)
 		set_err(ms, "cannot start the binlog stream: %s", err);
 		return transient ? SESS_RETRY : SESS_CONFIG;
 	}
+	rc_pipeline_set_state(ms->pl, RC_SRC_STREAMING);
 	rc_info(MY_COMP, "source %s: streaming %s %s from %s:%" PRIu64 "%s%s",
 		ms->base.name, my_conn_is_mariadb(ms->conn) ? "MariaDB" : "MySQL",
 		my_conn_server_version(ms->conn), ms->file, ms->pos,
@@ -1261,20 +1270,115 @@ backoff_sleep(struct my_source *ms, int64_t ms_to_wait)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Lag in bytes (metrics)                                             */
+/* ------------------------------------------------------------------ */
+
+/* How often the binlog distance is measured. */
+#define LAG_INTERVAL_MS 5000
+
+/*
+ * The lag thread: every LAG_INTERVAL_MS, a short connection of its own
+ * (the stream's connection is busy with the dump) asks SHOW BINARY LOGS
+ * how many binlog bytes follow the confirmed position, across files. It
+ * never touches the stream, so a slow answer delays nothing. Unknown (-1)
+ * while nothing is confirmed or the server cannot be reached.
+ * @locality its own thread; reads ms->opts (constant) and the pipeline's
+ *           confirmed position (thread-safe)
+ */
+static void *
+lag_main(void *arg)
+{
+	struct my_source *ms = arg;
+	int64_t next = 0;
+
+	while (!atomic_load(&ms->lag_stop) && !rc_pipeline_stopping(ms->pl)) {
+		struct timespec ts = {0, 100 * 1000000L};
+		char err[RC_ERRLEN];
+		struct rc_pos pos;
+		struct my_conn *c;
+		int64_t behind = -1;
+		int transient;
+
+		if (rc_mono_ms() < next) {
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		next = rc_mono_ms() + LAG_INTERVAL_MS;
+		if (rc_pipeline_confirmed(ms->pl, &pos) != 0 || !pos.file) {
+			rc_pos_clear(&pos);
+			rc_pipeline_set_lag_bytes(ms->pl, -1);
+			continue;
+		}
+		c = my_conn_open(&ms->opts, &transient, err, sizeof(err));
+		if (c) {
+			behind = my_conn_binlog_behind(c, pos.file, pos.offset,
+						       err, sizeof(err));
+			my_conn_close(c);
+		}
+		if (behind == -1)
+			rc_debug(MY_COMP, "source %s: binlog lag unknown: %s",
+				 ms->base.name, err);
+		rc_pipeline_set_lag_bytes(ms->pl, behind < 0 ? -1 : behind);
+		rc_pos_clear(&pos);
+	}
+	return NULL;
+}
+
+static void
+lag_start(struct my_source *ms)
+{
+	atomic_store(&ms->lag_stop, 0);
+	ms->lag_started =
+		pthread_create(&ms->lag_thread, NULL, lag_main, ms) == 0;
+	if (!ms->lag_started)
+		rc_warn(MY_COMP,
+			"source %s: cannot start the lag thread; "
+			"rowcast_source_lag_bytes stays unknown",
+			ms->base.name);
+}
+
+static void
+lag_join(struct my_source *ms)
+{
+	if (!ms->lag_started)
+		return;
+	atomic_store(&ms->lag_stop, 1);
+	pthread_join(ms->lag_thread, NULL);
+	ms->lag_started = 0;
+}
+
 /*
  * The source thread: sessions until asked to stop. A lost connection
  * aborts the open transaction, lets the pipeline drain, and reconnects
  * with exponential backoff from the confirmed position.
  */
+static int my_run_sessions(struct my_source *ms, struct rc_pipeline *pl);
+
 static int
 my_run(struct rc_source *src, struct rc_pipeline *pl,
        const struct rc_pos *start)
 {
 	struct my_source *ms = (struct my_source *)src;
-	int64_t backoff = 1000;
+	int rc;
 
 	(void)start; /* the pipeline starts confirmed at the checkpoint */
 	ms->pl = pl;
+	for (int i = 0; i < ms->ntables; i++)
+		rc_pipeline_declare_table(pl, ms->tables[i].schema,
+					  ms->tables[i].name);
+	lag_start(ms);
+	rc = my_run_sessions(ms, pl);
+	lag_join(ms);
+	return rc;
+}
+
+static int
+my_run_sessions(struct my_source *ms, struct rc_pipeline *pl)
+{
+	struct rc_source *src = &ms->base;
+	int64_t backoff = 1000;
+
 	for (;;) {
 		int64_t began = rc_mono_ms();
 		int rc = session(ms);
@@ -1287,6 +1391,8 @@ my_run(struct rc_source *src, struct rc_pipeline *pl,
 			close_session(ms);
 			return rc == SESS_CONFIG ? RC_SOURCE_CONFIG : -1;
 		}
+		rc_pipeline_set_state(pl, RC_SRC_RECONNECTING);
+		rc_pipeline_count_error(pl, RC_ERR_CONNECTION);
 		if (ms->in_txn) {
 			while (rc_pipeline_abort(pl, PUSH_WAIT_MS) == 0)
 				;
@@ -1308,6 +1414,7 @@ my_run(struct rc_source *src, struct rc_pipeline *pl,
 			backoff = ms->max_backoff_ms;
 		if (rc_pipeline_stopping(pl))
 			return 0;
+		rc_pipeline_count_reconnect(pl);
 	}
 }
 

@@ -39,6 +39,8 @@
 
 #define PG_COMP	     "postgresql"
 #define PUSH_WAIT_MS 100
+/* How often the WAL the slot holds back is measured (metrics). */
+#define LAG_INTERVAL_MS 5000
 
 /* The walsender formats values with these settings; pg_types.c relies on
  * them (see pg_types.h). */
@@ -105,6 +107,10 @@ struct pg_source {
 	int64_t last_status_ms;
 	uint64_t last_flushed_sent;
 	struct rc_pipeline *pl;
+
+	/* the slot's lag in bytes, asked on sql without waiting */
+	int lag_pending;
+	int64_t last_lag_ms;
 };
 
 static void set_err(struct pg_source *ps, const char *fmt, ...)
@@ -790,6 +796,75 @@ check_server(struct pg_source *ps)
 /* Types and relations                                                */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Lag in bytes (metrics)                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * How much WAL the server has written past what the slot confirmed:
+ * pg_current_wal_lsn() - confirmed_flush_lsn, i.e. what rowcast has still
+ * to make durable (and what the slot makes the server keep). Asked on the
+ * normal connection every LAG_INTERVAL_MS with PQsendQueryParams and
+ * collected by later calls once the answer is there, so the stream never
+ * waits for it. A failed query leaves the lag unknown until the next.
+ * @locality source thread
+ */
+static void
+lag_poll(struct pg_source *ps)
+{
+	static const char sql[] =
+		"SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 "
+		"FROM pg_replication_slots WHERE slot_name = $1";
+	const char *params[1] = {ps->slot};
+	PGresult *r;
+
+	if (!ps->sql)
+		return;
+	if (!ps->lag_pending) {
+		if (rc_mono_ms() - ps->last_lag_ms < LAG_INTERVAL_MS)
+			return;
+		ps->last_lag_ms = rc_mono_ms();
+		if (PQsendQueryParams(ps->sql, sql, 1, NULL, params, NULL, NULL,
+				      0))
+			ps->lag_pending = 1;
+		return;
+	}
+	for (;;) {
+		if (!PQconsumeInput(ps->sql)) {
+			rc_pipeline_set_lag_bytes(ps->pl, -1);
+			ps->lag_pending = 0;
+			return;
+		}
+		if (PQisBusy(ps->sql))
+			return;
+		r = PQgetResult(ps->sql);
+		if (!r) {
+			ps->lag_pending = 0;
+			return;
+		}
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		    !PQgetisnull(r, 0, 0))
+			rc_pipeline_set_lag_bytes(
+				ps->pl, strtoll(PQgetvalue(r, 0, 0), NULL, 10));
+		else
+			rc_pipeline_set_lag_bytes(ps->pl, -1);
+		PQclear(r);
+	}
+}
+
+/* Wait for a lag query in flight, so that sql can run another query. */
+static void
+lag_finish(struct pg_source *ps)
+{
+	PGresult *r;
+
+	if (!ps->lag_pending || !ps->sql)
+		return;
+	while ((r = PQgetResult(ps->sql)))
+		PQclear(r);
+	ps->lag_pending = 0;
+}
+
 /* pg_type_lookup_fn: ask the catalog about a type that is not built in. */
 static int
 lookup_type(void *ctx, uint32_t oid, struct pg_type_desc *desc)
@@ -801,6 +876,7 @@ lookup_type(void *ctx, uint32_t oid, struct pg_type_desc *desc)
 
 	if (!ps->sql || PQstatus(ps->sql) != CONNECTION_OK)
 		return -1;
+	lag_finish(ps);
 	snprintf(oidtxt, sizeof(oidtxt), "%u", oid);
 	r = PQexecParams(
 		ps->sql,
@@ -1477,6 +1553,8 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 		return failed_outcome(ps, ps->repl);
 	}
 	PQclear(r);
+	rc_pipeline_set_state(ps->pl, RC_SRC_STREAMING);
+	ps->last_lag_ms = 0; /* measure at once */
 	rc_info(PG_COMP,
 		"source %s: streaming from slot %s at %X/%X (%s values)",
 		ps->base.name, ps->slot, (unsigned)(start_lsn >> 32),
@@ -1495,6 +1573,7 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 		if (n == 0) {
 			if (send_status(ps, 0) < 0)
 				return SESS_RETRY;
+			lag_poll(ps);
 			wait_socket(ps->repl, 100);
 			if (PQconsumeInput(ps->repl) == 0) {
 				set_err(ps, "connection lost: %s",
@@ -1566,6 +1645,7 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 		PQfreemem(buf);
 		if (send_status(ps, 0) < 0)
 			return SESS_RETRY;
+		lag_poll(ps);
 	}
 }
 
@@ -1577,6 +1657,7 @@ session(struct pg_source *ps)
 	int rc, need_slot;
 
 	ps->base.lasterr[0] = '\0';
+	rc_pipeline_set_state(ps->pl, RC_SRC_CONNECTING);
 	ps->sql = pg_connect(ps, 0);
 	if (PQstatus(ps->sql) != CONNECTION_OK) {
 		set_err(ps, "cannot connect: %s", pq_msg(ps->sql));
@@ -1639,6 +1720,7 @@ close_session(struct pg_source *ps)
 		PQfinish(ps->sql);
 	ps->repl = NULL;
 	ps->sql = NULL;
+	ps->lag_pending = 0;
 	/* relations are sent again on the next stream */
 	for (int i = 0; i < ps->nrels; i++) {
 		rc_table_unref(ps->rels[i].tbl);
@@ -1677,6 +1759,9 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl,
 
 	(void)start; /* the pipeline starts confirmed at the checkpoint */
 	ps->pl = pl;
+	for (int i = 0; i < ps->nwant; i++)
+		rc_pipeline_declare_table(pl, ps->want[i].c.schema,
+					  ps->want[i].c.name);
 	for (;;) {
 		int64_t began = rc_mono_ms();
 		int rc = session(ps);
@@ -1690,6 +1775,9 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl,
 			return rc == SESS_CONFIG ? RC_SOURCE_CONFIG : -1;
 		}
 		/* SESS_RETRY */
+		rc_pipeline_set_state(pl, RC_SRC_RECONNECTING);
+		rc_pipeline_count_error(pl, RC_ERR_CONNECTION);
+		rc_pipeline_set_lag_bytes(pl, -1);
 		if (ps->in_txn) {
 			while (rc_pipeline_abort(pl, PUSH_WAIT_MS) == 0)
 				;
@@ -1711,6 +1799,7 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl,
 			backoff = ps->max_backoff_ms;
 		if (rc_pipeline_stopping(pl))
 			return 0;
+		rc_pipeline_count_reconnect(pl);
 	}
 }
 

@@ -157,6 +157,18 @@ my_conn_binlog_exists(struct my_conn *c, const char *file, char *err,
 	(void)file;
 }
 
+int64_t
+my_conn_binlog_behind(struct my_conn *c, const char *file, uint64_t pos,
+		      char *err, size_t errlen)
+{
+	(void)c;
+	(void)file;
+	(void)pos;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
 struct my_gtid_set *
 my_conn_gtid_executed(struct my_conn *c, char *err, size_t errlen)
 {
