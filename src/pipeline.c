@@ -516,6 +516,7 @@ source_thread(void *arg)
 	struct rc_pipeline *pl = arg;
 	int rc;
 
+	rc_log_set_thread_source(pl->src->name);
 	rc = pl->src->ops->run(pl->src, pl, pl->have_start ? &pl->start : NULL);
 	pl->src_rc = rc;
 	if (rc != 0) {
@@ -537,6 +538,7 @@ rc_pipeline_run(struct rc_pipeline *pl)
 	int64_t stop_deadline = 0;
 	int n;
 
+	rc_log_set_thread_source(pl->src->name);
 	if (pthread_create(&pl->src_thread, NULL, source_thread, pl) != 0) {
 		rc_error("pipeline", "cannot start the source thread");
 		return 1;
