@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "check.h"
 #include "clock.h"
 #include "event.h"
 #include "limits.h"
@@ -57,6 +58,19 @@
 #define SESS_RETRY  1
 #define SESS_CONFIG (-2)
 #define SESS_FATAL  (-1)
+
+/* The checkpoint's binlog file is gone from the server: why, and what to
+ * do. */
+#define MY_PURGED                                                              \
+	"is no longer on the server: it was purged before rowcast read it, "  \
+	"so the changes in it cannot be streamed"
+#define MY_FIX_PURGED                                                          \
+	"keep binlogs longer with binlog_expire_logs_seconds / "              \
+	"expire_logs_days; to go on, re-snapshot the tables or remove the "   \
+	"checkpoint in state_dir to start from the current position"
+
+/* What to do about a configured table that does not exist. */
+#define MY_FIX_NO_TABLE "create it, or remove it from tables ="
 
 /* ER_MASTER_FATAL_ERROR_READING_BINLOG: the server cannot send from there */
 #define MY_ER_BINLOG_READ 1236
@@ -1086,15 +1100,15 @@ check_server(struct my_source *ms)
 		set_err(ms, "cannot check the server: %s", err);
 		return SESS_RETRY;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!f[i].fatal)
-			rc_warn(MY_COMP, "source %s: %s (%s)", ms->base.name,
-				f[i].what, f[i].fix);
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (!f[i].fatal && !f[i].advice)
+			rc_warn_c(MY_COMP, RC_LOG_SRC(ms->base.name), "%s (%s)",
+				  f[i].what, f[i].fix);
 	if (r == 1) {
 		struct rc_buf b;
 
 		rc_buf_init(&b, sizeof(ms->base.lasterr));
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n && i < 16; i++)
 			if (f[i].fatal)
 				rc_buf_printf(&b, "%s%s (fix: %s)",
 					      b.len ? "; " : "", f[i].what,
@@ -1112,11 +1126,9 @@ check_server(struct my_source *ms)
 			return SESS_RETRY;
 		}
 		if (r == 0) {
-			set_err(ms,
-				"table %s.%s does not exist (fix: create it, "
-				"or remove it from tables = in [source %s])",
+			set_err(ms, "table %s.%s does not exist (fix: %s)",
 				ms->tables[i].schema, ms->tables[i].name,
-				ms->base.name);
+				MY_FIX_NO_TABLE);
 			return SESS_CONFIG;
 		}
 	}
@@ -1155,16 +1167,9 @@ start_position(struct my_source *ms)
 			return SESS_RETRY;
 		}
 		if (r == 0) {
-			set_err(ms,
-				"binlog %s, where rowcast stopped (offset "
-				"%" PRIu64 "), is no longer on the server: it "
-				"was purged before rowcast read it, so the "
-				"changes in it cannot be streamed (fix: keep "
-				"binlogs longer with binlog_expire_logs_seconds"
-				" / expire_logs_days; to go on, re-snapshot "
-				"the tables or remove the checkpoint in "
-				"state_dir to start from the current position)",
-				ms->file, ms->pos);
+			set_err(ms, "binlog %s, where rowcast stopped (offset "
+				"%" PRIu64 "), %s (fix: %s)",
+				ms->file, ms->pos, MY_PURGED, MY_FIX_PURGED);
 			return SESS_CONFIG;
 		}
 		return SESS_STOP;
@@ -1306,6 +1311,153 @@ my_run(struct rc_source *src, struct rc_pipeline *pl,
 }
 
 /* ------------------------------------------------------------------ */
+/* rowcast check                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Findings of my_conn_check in area, or an OK line when there are none. */
+static void
+check_area(struct rc_check *chk, const struct my_finding *f, size_t n,
+	   const char *area, const char *ok)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(f[i].area, area) != 0)
+			continue;
+		rc_check_add(chk, f[i].fatal ? RC_CHECK_FAIL : RC_CHECK_WARN,
+			     f[i].fix, "%s", f[i].what);
+		found = 1;
+	}
+	if (!found && ok)
+		rc_check_ok(chk, "%s", ok);
+}
+
+/*
+ * rowcast check for one MySQL/MariaDB source: what session() would meet
+ * (my_conn_check, the tables, the checkpoint's binlog), told as findings,
+ * plus advice (binlog retention, tables without primary key). Registers no
+ * replica and reads no binlog.
+ */
+static void
+my_check(struct rc_source *src, const struct rc_pos *start,
+	 struct rc_check *chk)
+{
+	struct my_source *ms = (struct my_source *)src;
+	struct my_finding f[32];
+	char err[RC_ERRLEN], fix[RC_ERRLEN], where[RC_MAX_NAME + 16];
+	struct my_conn *c;
+	size_t n = 0;
+	int transient = 1, r;
+
+	for (int i = 0; i < ms->ntables; i++) {
+		char topic[3 * RC_MAX_NAME + 4];
+
+		if (ms->tables[i].topic)
+			snprintf(topic, sizeof(topic), "%s",
+				 ms->tables[i].topic);
+		else
+			snprintf(topic, sizeof(topic), "%s.%s.%s", ms->prefix,
+				 ms->tables[i].schema, ms->tables[i].name);
+		rc_check_topic(chk, src->name, topic);
+	}
+	if (ms->socket && (!ms->host || !strcmp(ms->host, "localhost")))
+		snprintf(where, sizeof(where), "%s", ms->socket);
+	else
+		snprintf(where, sizeof(where), "%s:%u",
+			 ms->host ? ms->host : "127.0.0.1", ms->opts.port);
+
+	c = my_conn_open(&ms->opts, &transient, err, sizeof(err));
+	if (!c) {
+		rc_check_add(chk, RC_CHECK_FAIL,
+			     transient ? "check that the server runs and that "
+					 "host and port reach it"
+				       : "check user and password "
+					 "(password_file), the user's host in "
+					 "the server's grants, and ssl_mode",
+			     "cannot connect to %s as %s: %s", where,
+			     ms->user, err);
+		return;
+	}
+	rc_check_ok(chk, "connected to %s %s at %s as %s",
+		    my_conn_is_mariadb(c) ? "MariaDB" : "MySQL",
+		    my_conn_server_version(c), where, ms->user);
+
+	r = my_conn_check(c, ms->use_gtid, f, sizeof(f) / sizeof(*f), &n, err,
+			  sizeof(err));
+	if (r < 0) {
+		rc_check_add(chk, RC_CHECK_FAIL, NULL,
+			     "cannot check the server: %s", err);
+		goto out;
+	}
+	if (n > sizeof(f) / sizeof(*f))
+		n = sizeof(f) / sizeof(*f);
+	check_area(chk, f, n, "binlog",
+		   "binlog: log_bin on, binlog_format ROW, binlog_row_image "
+		   "FULL, binlog_row_metadata FULL");
+	check_area(chk, f, n, "gtid",
+		   ms->use_gtid ? "GTIDs are on (gtid_resume)" : NULL);
+	check_area(chk, f, n, "retention",
+		   "binlogs are kept for a day or more before they are "
+		   "purged");
+	check_area(chk, f, n, "grants",
+		   "the user has REPLICATION SLAVE, REPLICATION CLIENT (BINLOG "
+		   "MONITOR) and SELECT");
+
+	for (int i = 0; i < ms->ntables; i++) {
+		const struct rc_tablecfg *tc = &ms->tables[i];
+
+		r = my_conn_table_exists(c, tc->schema, tc->name, err,
+					 sizeof(err));
+		if (r == 1)
+			r = my_conn_table_has_pk(c, tc->schema, tc->name, err,
+						 sizeof(err)) == 1
+				    ? 1
+				    : 2;
+		if (r < 0) {
+			rc_check_add(chk, RC_CHECK_FAIL, NULL,
+				     "cannot look up table %s.%s: %s",
+				     tc->schema, tc->name, err);
+		} else if (r == 0) {
+			rc_check_add(chk, RC_CHECK_FAIL, MY_FIX_NO_TABLE,
+				     "table %s.%s does not exist (or the user "
+				     "has no right on it)",
+				     tc->schema, tc->name);
+		} else if (r == 2 && !tc->key) {
+			snprintf(fix, sizeof(fix),
+				 "add a primary key, or name the key columns "
+				 "in [table %s.%s] key = ...",
+				 tc->schema, tc->name);
+			rc_check_add(chk, RC_CHECK_WARN, fix,
+				     "table %s.%s has no primary key: its "
+				     "events have no key (Kafka spreads them "
+				     "over partitions without order)",
+				     tc->schema, tc->name);
+		} else {
+			rc_check_ok(chk, "table %s.%s: %s", tc->schema,
+				    tc->name,
+				    r == 1 ? "primary key" : "key from [table]");
+		}
+	}
+
+	if (start && start->file) {
+		r = my_conn_binlog_exists(c, start->file, err, sizeof(err));
+		if (r < 0)
+			rc_check_add(chk, RC_CHECK_FAIL, NULL,
+				     "cannot list the binlogs: %s", err);
+		else if (r == 0)
+			rc_check_add(chk, RC_CHECK_FAIL, MY_FIX_PURGED,
+				     "binlog %s of the checkpoint (offset "
+				     "%" PRIu64 ") %s",
+				     start->file, start->offset, MY_PURGED);
+		else
+			rc_check_ok(chk, "binlog %s of the checkpoint is on "
+				    "the server", start->file);
+	}
+out:
+	my_conn_close(c);
+}
+
+/* ------------------------------------------------------------------ */
 /* Descriptor                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -1359,4 +1511,5 @@ const struct rc_source_ops rc_my_source_ops = {
 	.format_pos = my_format_pos,
 	.parse_pos = my_parse_pos,
 	.destroy = my_destroy,
+	.check = my_check,
 };
