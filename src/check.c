@@ -184,8 +184,7 @@ rc_check_dir_writable(const char *dir, char *why, size_t whylen)
 		}
 		snprintf(probe, sizeof(probe), "%s/.rowcast-check.%ld", dir,
 			 (long)getpid());
-		fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			  0600);
+		fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			snprintf(why, whylen, "cannot create a file in %s: %s",
 				 dir, strerror(errno));
@@ -225,12 +224,16 @@ rc_check_dir_writable(const char *dir, char *why, size_t whylen)
 		return 0;
 	}
 	if (access(parent, W_OK | X_OK) < 0) {
-		snprintf(why, whylen, "%s does not exist and cannot be created "
-			 "in %s: %s", dir, parent, strerror(errno));
+		snprintf(why, whylen,
+			 "%s does not exist and cannot be created "
+			 "in %s: %s",
+			 dir, parent, strerror(errno));
 		return 0;
 	}
-	snprintf(why, whylen, "%s does not exist yet; rowcast creates it "
-		 "(in %s)", dir, parent);
+	snprintf(why, whylen,
+		 "%s does not exist yet; rowcast creates it "
+		 "(in %s)",
+		 dir, parent);
 	return 2;
 }
 
@@ -306,7 +309,8 @@ check_source(const struct rc_config *cfg, const struct rc_conf_section *sec,
 		rc_check_add(chk, RC_CHECK_FAIL, fix,
 			     "the checkpoint cannot be read: %s", err);
 	} else if (have == 0) {
-		rc_check_ok(chk, "no checkpoint (%s): the first run starts "
+		rc_check_ok(chk,
+			    "no checkpoint (%s): the first run starts "
 			    "from the server's current position",
 			    path);
 	} else {
@@ -375,9 +379,8 @@ check_sink(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	for (int i = 0; i < chk->ntopics; i++) {
 		const struct rc_conf_section *ssec;
 
-		for (int j = 0; (ssec = rc_config_section(cfg, RC_SCOPE_SOURCE,
-							  j));
-		     j++)
+		for (int j = 0;
+		     (ssec = rc_config_section(cfg, RC_SCOPE_SOURCE, j)); j++)
 			if (!strcmp(ssec->name, chk->topics[i].source) &&
 			    sends_to(ssec, sec->name))
 				topics[n++] = chk->topics[i].topic;
@@ -399,8 +402,7 @@ rc_check_run(const struct rc_config *cfg, struct rc_check *chk)
 		chk->subject = subject;
 		check_source(cfg, sec, chk);
 	}
-	for (int i = 0; (sec = rc_config_section(cfg, RC_SCOPE_SINK, i));
-	     i++) {
+	for (int i = 0; (sec = rc_config_section(cfg, RC_SCOPE_SINK, i)); i++) {
 		snprintf(subject, sizeof(subject), "sink %s", sec->name);
 		chk->subject = subject;
 		check_sink(cfg, sec, chk);

@@ -357,7 +357,7 @@ run_agent(struct rc_config *cfg)
 		}
 		src = ops->create(cfg, sec, err, sizeof(err));
 		if (!src) {
-			rc_error("rowcast", "%s", err);
+			rc_error_c("rowcast", RC_LOG_SRC(sec->name), "%s", err);
 			exit_rc = EXIT_CONFIG;
 			goto out;
 		}
@@ -368,7 +368,7 @@ run_agent(struct rc_config *cfg)
 		have = rc_checkpoint_load(state_dir, src, &start, err,
 					  sizeof(err));
 		if (have < 0) {
-			rc_error("rowcast", "%s", err);
+			rc_error_c("rowcast", RC_LOG_SRC(sec->name), "%s", err);
 			ops->destroy(src);
 			exit_rc = EXIT_CONFIG;
 			goto out;
@@ -376,7 +376,7 @@ run_agent(struct rc_config *cfg)
 		err[0] = '\0';
 		sinks = open_sinks(cfg, sec, &nsinks, err, sizeof(err));
 		if (!sinks && err[0]) {
-			rc_error("rowcast", "%s", err);
+			rc_error_c("rowcast", RC_LOG_SRC(sec->name), "%s", err);
 			ops->destroy(src);
 			rc_pos_clear(&start);
 			exit_rc = EXIT_CONFIG;
@@ -397,19 +397,16 @@ run_agent(struct rc_config *cfg)
 					have ? &start : NULL, err, sizeof(err));
 		rc_pos_clear(&start);
 		if (!runners[nrun].pl) {
-			rc_error("rowcast", "%s", err);
+			rc_error_c("rowcast", RC_LOG_SRC(sec->name), "%s", err);
 			exit_rc = EXIT_RUNTIME;
 			goto out;
 		}
-		if (have) {
-			rc_info("rowcast",
-				"source %s resumes from its checkpoint",
-				sec->name);
-		} else {
-			rc_info("rowcast",
-				"source %s has no checkpoint: first run",
-				sec->name);
-		}
+		if (have)
+			rc_info_c("rowcast", RC_LOG_SRC(sec->name),
+				  "resumes from its checkpoint");
+		else
+			rc_info_c("rowcast", RC_LOG_SRC(sec->name),
+				  "has no checkpoint: first run");
 		nrun++;
 	}
 

@@ -233,7 +233,8 @@ static const char rc_man8_running[] =
 	"per message with its time, level and component, as a service manager "
 	"expects (with log_format = json in rowcast.conf, one JSON object per "
 	"line with the source and table it is about). Passwords in connection "
-	"strings and URLs are replaced with *** in every line. The Debian package runs it as the system user rowcast from "
+	"strings and URLs are replaced with *** in every line. The Debian "
+	"package runs it as the system user rowcast from "
 	"the systemd unit rowcast.service, which is installed but not enabled: "
 	"edit /etc/rowcast/rowcast.conf, check it with rowcast -n, then run "
 	"systemctl enable --now rowcast. The unit makes the whole file system "
@@ -326,8 +327,7 @@ rc_man_rowcast_page(FILE *out, const struct rc_cli_command *cmds,
 	      ".br\n"
 	      ".B rowcast \\-n \\-c\n"
 	      ".I FILE\n"
-	      ".br\n"
-	      ,
+	      ".br\n",
 	      out);
 	for (const struct rc_cli_command *c = cmds; c && c->name; c++) {
 		fputs(".B rowcast ", out);
@@ -345,8 +345,7 @@ rc_man_rowcast_page(FILE *out, const struct rc_cli_command *cmds,
 		}
 		fputs(".br\n", out);
 	}
-	fputs(
-	      ".B rowcast \\-\\-man\n"
+	fputs(".B rowcast \\-\\-man\n"
 	      ".RB { 5 | 8 }\n"
 	      ".br\n"
 	      ".B rowcast\n"

@@ -489,8 +489,7 @@ kafka_registry_ping(struct kafka_registry *reg, int *nsubjects, char *err,
 	if (status == 401 || status == 403) {
 		snprintf(err, errlen,
 			 "HTTP %ld (%s): the registry refuses the credentials",
-			 status,
-			 status == 401 ? "unauthorized" : "forbidden");
+			 status, status == 401 ? "unauthorized" : "forbidden");
 		return -2;
 	}
 	if (status != 200) {

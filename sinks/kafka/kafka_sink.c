@@ -1801,8 +1801,7 @@ struct kafka_probe {
 };
 
 static void
-kafka_probe_error_cb(rd_kafka_t *rk, int err, const char *reason,
-		     void *opaque)
+kafka_probe_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct kafka_probe *p = opaque;
 
@@ -1852,7 +1851,8 @@ kafka_check_registry(const struct rc_config *cfg,
 	rc = kafka_registry_ping(reg, &n, err, sizeof(err));
 	if (rc == 0) {
 		rc_check_ok(chk, "schema registry %s answers (%d subject(s))%s",
-			    o.url, n, o.user ? " and takes the credentials" : "");
+			    o.url, n,
+			    o.user ? " and takes the credentials" : "");
 	} else if (rc == -2) {
 		snprintf(fix, sizeof(fix),
 			 "check schema_registry_user and "
@@ -1904,7 +1904,8 @@ kafka_check(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	if (!rk) {
 		rd_kafka_conf_destroy(conf);
-		rc_check_add(chk, RC_CHECK_FAIL, "correct the kafka.* properties",
+		rc_check_add(chk, RC_CHECK_FAIL,
+			     "correct the kafka.* properties",
 			     "%s:%d: kafka: %s", cfg->path, sec->line, err);
 		return;
 	}
@@ -1927,8 +1928,7 @@ kafka_check(const struct rc_config *cfg, const struct rc_conf_section *sec,
 		goto done;
 	}
 	rc_check_ok(chk, "brokers %s answer (%d broker(s), %d topic(s))",
-		    rc_conf_str(sec, "brokers"), md->broker_cnt,
-		    md->topic_cnt);
+		    rc_conf_str(sec, "brokers"), md->broker_cnt, md->topic_cnt);
 
 	rc_buf_init(&missing, 64 * 1024);
 	for (int i = 0; topics && topics[i]; i++) {

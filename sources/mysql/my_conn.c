@@ -393,8 +393,8 @@ my_conn_server_version(const struct my_conn *c)
 
 static struct my_finding *add_finding(struct my_finding *out, size_t max,
 				      size_t *n, const char *area, int fatal,
-				      const char *what, const char *fixfmt,
-				      ...) __attribute__((format(printf, 7, 8)));
+				      const char *what, const char *fixfmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 /* Add a finding to out; it, or NULL when out is full (only counted). */
 static struct my_finding *
@@ -654,20 +654,22 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 			    cnf);
 	/* retention: binlog_expire_logs_seconds wins where both exist and it
 	 * is set (MySQL 8, MariaDB 10.6); 0 and 0 = never purged */
-	keep = expire_s > 0 ? expire_s
-			    : expire_days > 0 ? expire_days * 86400.0 : 0;
+	keep = expire_s > 0	 ? expire_s
+	       : expire_days > 0 ? expire_days * 86400.0
+				 : 0;
 	if (expire_s < 0 && expire_days < 0) {
 		/* neither variable: nothing to say */
 	} else if (keep == 0) {
-		f = add_finding(out, max, n, "retention", 0,
-			    "binlogs are never purged "
-			    "(binlog_expire_logs_seconds = 0, "
-			    "expire_logs_days = 0): they fill the disk "
-			    "unless something else purges them",
-			    "set binlog_expire_logs_seconds in %s of my.cnf "
-			    "(e.g. 604800, a week: longer than rowcast may "
-			    "be stopped)",
-			    cnf);
+		f = add_finding(
+			out, max, n, "retention", 0,
+			"binlogs are never purged "
+			"(binlog_expire_logs_seconds = 0, "
+			"expire_logs_days = 0): they fill the disk "
+			"unless something else purges them",
+			"set binlog_expire_logs_seconds in %s of my.cnf "
+			"(e.g. 604800, a week: longer than rowcast may "
+			"be stopped)",
+			cnf);
 		if (f)
 			f->advice = 1;
 	} else if (keep < 86400) {
@@ -676,11 +678,12 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 			 "for longer finds its position gone and must start "
 			 "over",
 			 keep);
-		f = add_finding(out, max, n, "retention", 0, what,
-			    "raise binlog_expire_logs_seconds in %s of my.cnf "
-			    "to cover the longest outage to ride out (e.g. "
-			    "604800, a week)",
-			    cnf);
+		f = add_finding(
+			out, max, n, "retention", 0, what,
+			"raise binlog_expire_logs_seconds in %s of my.cnf "
+			"to cover the longest outage to ride out (e.g. "
+			"604800, a week)",
+			cnf);
 		if (f)
 			f->advice = 1;
 	}

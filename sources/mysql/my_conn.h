@@ -91,8 +91,8 @@ int my_conn_table_exists(struct my_conn *c, const char *db,
 			 const char *table, char *err, size_t errlen);
 
 /* Does the table have a primary key? 1 yes, 0 no, -1 error. */
-int my_conn_table_has_pk(struct my_conn *c, const char *db,
-			 const char *table, char *err, size_t errlen);
+int my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
+			 char *err, size_t errlen);
 
 /* The server's current binlog file and position (SHOW MASTER STATUS, or
  * SHOW BINARY LOG STATUS on MySQL 8.4+). 0 or -1. */

@@ -62,11 +62,11 @@
 /* The checkpoint's binlog file is gone from the server: why, and what to
  * do. */
 #define MY_PURGED                                                              \
-	"is no longer on the server: it was purged before rowcast read it, "  \
+	"is no longer on the server: it was purged before rowcast read it, "   \
 	"so the changes in it cannot be streamed"
 #define MY_FIX_PURGED                                                          \
-	"keep binlogs longer with binlog_expire_logs_seconds / "              \
-	"expire_logs_days; to go on, re-snapshot the tables or remove the "   \
+	"keep binlogs longer with binlog_expire_logs_seconds / "               \
+	"expire_logs_days; to go on, re-snapshot the tables or remove the "    \
 	"checkpoint in state_dir to start from the current position"
 
 /* What to do about a configured table that does not exist. */
@@ -604,11 +604,11 @@ handle_table_map(struct my_source *ms, const struct my_event *ev)
 	} else {
 		if (shape->tbl) {
 			tbl->version = shape->tbl->version + 1;
-			rc_info(MY_COMP,
-				"source %s: table %s.%s changed shape: schema "
-				"version %u, %d columns",
-				ms->base.name, tm->db, tm->table, tbl->version,
-				tbl->ncols);
+			rc_info_c(MY_COMP,
+				  RC_LOG_TBL(ms->base.name, tm->db, tm->table),
+				  "table %s.%s changed shape: schema "
+				  "version %u, %d columns",
+				  tm->db, tm->table, tbl->version, tbl->ncols);
 		}
 		rc_table_unref(shape->tbl);
 		shape->tbl = rc_table_ref(tbl);
@@ -828,9 +828,9 @@ handle_query(struct my_source *ms, const struct my_event *ev, uint64_t at,
 		return 0;
 	}
 	/* DDL */
-	rc_info(MY_COMP, "source %s: DDL in %s at %" PRIu64 ": %.*s",
-		ms->base.name, ms->file, at,
-		(int)(q.sql_len > 200 ? 200 : q.sql_len), q.sql);
+	rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+		  "DDL in %s at %" PRIu64 ": %.*s", ms->file, at,
+		  (int)(q.sql_len > 200 ? 200 : q.sql_len), q.sql);
 	if (!ms->in_group)
 		start_group(ms, at, ev->timestamp);
 	if (sql_is(q.sql, q.sql_len, "TRUNCATE") &&
@@ -912,8 +912,8 @@ handle_event(struct my_source *ms, const struct my_event *ev, uint64_t at,
 			return -1;
 		}
 		if (strcmp(name, ms->file) != 0)
-			rc_info(MY_COMP, "source %s: binlog %s at %" PRIu64,
-				ms->base.name, name, pos);
+			rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+				  "binlog %s at %" PRIu64, name, pos);
 		snprintf(ms->file, sizeof(ms->file), "%s", name);
 		ms->pos = pos;
 		return 0;
@@ -1167,7 +1167,8 @@ start_position(struct my_source *ms)
 			return SESS_RETRY;
 		}
 		if (r == 0) {
-			set_err(ms, "binlog %s, where rowcast stopped (offset "
+			set_err(ms,
+				"binlog %s, where rowcast stopped (offset "
 				"%" PRIu64 "), %s (fix: %s)",
 				ms->file, ms->pos, MY_PURGED, MY_FIX_PURGED);
 			return SESS_CONFIG;
@@ -1182,10 +1183,10 @@ start_position(struct my_source *ms)
 		return SESS_RETRY;
 	}
 	ms->gtids = my_conn_gtid_executed(ms->conn, err, sizeof(err));
-	rc_info(MY_COMP,
-		"source %s: no checkpoint: streaming from the current binlog "
-		"position %s:%" PRIu64,
-		ms->base.name, ms->file, ms->pos);
+	rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+		  "no checkpoint: streaming from the current binlog "
+		  "position %s:%" PRIu64,
+		  ms->file, ms->pos);
 	if (make_pos(ms, ms->pos, &pos) < 0) {
 		set_err(ms, "out of memory");
 		return SESS_FATAL;
@@ -1234,10 +1235,11 @@ session(struct my_source *ms)
 		set_err(ms, "cannot start the binlog stream: %s", err);
 		return transient ? SESS_RETRY : SESS_CONFIG;
 	}
-	rc_info(MY_COMP, "source %s: streaming %s %s from %s:%" PRIu64 "%s%s",
-		ms->base.name, my_conn_is_mariadb(ms->conn) ? "MariaDB" : "MySQL",
-		my_conn_server_version(ms->conn), ms->file, ms->pos,
-		ms->use_gtid ? " by GTID" : "", "");
+	rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+		  "streaming %s %s from %s:%" PRIu64 "%s%s",
+		  my_conn_is_mariadb(ms->conn) ? "MariaDB" : "MySQL",
+		  my_conn_server_version(ms->conn), ms->file, ms->pos,
+		  ms->use_gtid ? " by GTID" : "", "");
 	return stream(ms);
 }
 
@@ -1299,8 +1301,9 @@ my_run(struct rc_source *src, struct rc_pipeline *pl,
 			;
 		if (rc_mono_ms() - began > 60000)
 			backoff = 1000;
-		rc_warn(MY_COMP, "source %s: %s; reconnecting in %.1fs",
-			src->name, src->lasterr, (double)backoff / 1000.0);
+		rc_warn_c(MY_COMP, RC_LOG_SRC(src->name),
+			  "%s; reconnecting in %.1fs", src->lasterr,
+			  (double)backoff / 1000.0);
 		backoff_sleep(ms, backoff);
 		backoff *= 2;
 		if (backoff > ms->max_backoff_ms)
@@ -1374,8 +1377,8 @@ my_check(struct rc_source *src, const struct rc_pos *start,
 				       : "check user and password "
 					 "(password_file), the user's host in "
 					 "the server's grants, and ssl_mode",
-			     "cannot connect to %s as %s: %s", where,
-			     ms->user, err);
+			     "cannot connect to %s as %s: %s", where, ms->user,
+			     err);
 		return;
 	}
 	rc_check_ok(chk, "connected to %s %s at %s as %s",
@@ -1433,9 +1436,9 @@ my_check(struct rc_source *src, const struct rc_pos *start,
 				     "over partitions without order)",
 				     tc->schema, tc->name);
 		} else {
-			rc_check_ok(chk, "table %s.%s: %s", tc->schema,
-				    tc->name,
-				    r == 1 ? "primary key" : "key from [table]");
+			rc_check_ok(
+				chk, "table %s.%s: %s", tc->schema, tc->name,
+				r == 1 ? "primary key" : "key from [table]");
 		}
 	}
 
@@ -1450,8 +1453,10 @@ my_check(struct rc_source *src, const struct rc_pos *start,
 				     "%" PRIu64 ") %s",
 				     start->file, start->offset, MY_PURGED);
 		else
-			rc_check_ok(chk, "binlog %s of the checkpoint is on "
-				    "the server", start->file);
+			rc_check_ok(chk,
+				    "binlog %s of the checkpoint is on "
+				    "the server",
+				    start->file);
 	}
 out:
 	my_conn_close(c);

@@ -129,8 +129,8 @@ set_err(struct pg_source *ps, const char *fmt, ...)
  * Under `rowcast check` (ps->chk set) it is a FAIL finding; else it is the
  * session's error, "what (fix: fix)". Returns SESS_CONFIG either way.
  */
-static int user_fix(struct pg_source *ps, const char *fix, const char *fmt,
-		    ...) __attribute__((format(printf, 3, 4)));
+static int user_fix(struct pg_source *ps, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int
 user_fix(struct pg_source *ps, const char *fix, const char *fmt, ...)
@@ -427,8 +427,9 @@ check_columns(struct pg_source *ps, struct pg_want *w)
 					      : "name a column of the table",
 					"%s:%d: %s = %s: table %s.%s %s",
 					ps->base.cfg->path,
-					rc_conf_line(w->c.tsec, keys[k]), keys[k],
-					list[i], w->c.schema, w->c.name,
+					rc_conf_line(w->c.tsec, keys[k]),
+					keys[k], list[i], w->c.schema,
+					w->c.name,
 					found ? "cannot exclude a key column"
 					      : "has no such column");
 			}
@@ -588,9 +589,11 @@ alter_publication(struct pg_source *ps, const char *verb, const char *schema,
 	if (!r)
 		return failed_outcome(ps, ps->sql);
 	PQclear(r);
-	rc_info(PG_COMP, "source %s: %s %s.%s %s publication %s", ps->base.name,
-		verb[0] == 'A' ? "added" : "removed (no longer configured)",
-		schema, table, verb[0] == 'A' ? "to" : "from", ps->publication);
+	rc_info_c(PG_COMP, RC_LOG_TBL(ps->base.name, schema, table),
+		  "%s %s.%s %s publication %s",
+		  verb[0] == 'A' ? "added" : "removed (no longer configured)",
+		  schema, table, verb[0] == 'A' ? "to" : "from",
+		  ps->publication);
 	return SESS_STOP;
 }
 
@@ -640,10 +643,10 @@ sync_publication(struct pg_source *ps)
 			goto out;
 		}
 		PQclear(r);
-		rc_info(PG_COMP,
-			"source %s: created publication %s for %d "
-			"table(s)",
-			ps->base.name, ps->publication, ps->nwant);
+		rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+			  "created publication %s for %d "
+			  "table(s)",
+			  ps->publication, ps->nwant);
 		rc = SESS_STOP;
 		goto out;
 	}
@@ -754,10 +757,10 @@ ensure_slot(struct pg_source *ps, uint64_t confirmed)
 			return SESS_RETRY;
 		}
 		if (!confirmed)
-			rc_warn(PG_COMP,
-				"source %s: no checkpoint, resuming from "
-				"slot %s at %s",
-				ps->base.name, ps->slot, PQgetvalue(r, 0, 3));
+			rc_warn_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+				  "no checkpoint, resuming from "
+				  "slot %s at %s",
+				  ps->slot, PQgetvalue(r, 0, 3));
 		PQclear(r);
 		return SESS_STOP;
 	}
@@ -787,8 +790,9 @@ create_slot(struct pg_source *ps)
 		PQclear(r);
 		return failed_outcome(ps, ps->repl);
 	}
-	rc_info(PG_COMP, "source %s: created replication slot %s at %s",
-		ps->base.name, ps->slot, PQgetvalue(r, 0, 1));
+	rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+		  "created replication slot %s at %s", ps->slot,
+		  PQgetvalue(r, 0, 1));
 	PQclear(r);
 	return SESS_STOP;
 }
@@ -1015,10 +1019,13 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	} else {
 		if (rel->tbl) {
 			tbl->version = rel->tbl->version + 1;
-			rc_info(PG_COMP,
-				"table %s.%s changed shape: schema "
-				"version %u, %d columns",
-				w->c.schema, w->c.name, tbl->version, tbl->ncols);
+			rc_info_c(PG_COMP,
+				  RC_LOG_TBL(ps->base.name, w->c.schema,
+					     w->c.name),
+				  "table %s.%s changed shape: schema "
+				  "version %u, %d columns",
+				  w->c.schema, w->c.name, tbl->version,
+				  tbl->ncols);
 		}
 		rc_table_unref(rel->tbl);
 		rel->tbl = tbl;
@@ -1068,13 +1075,16 @@ all_binary_ok(struct pg_source *ps)
 				    atoi(PQgetvalue(r, row, 1)), lookup_type,
 				    ps, &m);
 			if (!pg_binary_ok(&m)) {
-				rc_info(PG_COMP,
-					"source %s: column %s.%s.%s (%s) "
-					"has no binary decoder: streaming "
-					"text values",
-					ps->base.name, ps->want[i].c.schema,
-					ps->want[i].c.name, PQgetvalue(r, row, 2),
-					m.db_type);
+				rc_info_c(PG_COMP,
+					  RC_LOG_TBL(ps->base.name,
+						     ps->want[i].c.schema,
+						     ps->want[i].c.name),
+					  "column %s.%s.%s (%s) "
+					  "has no binary decoder: streaming "
+					  "text values",
+					  ps->want[i].c.schema,
+					  ps->want[i].c.name,
+					  PQgetvalue(r, row, 2), m.db_type);
 				PQclear(r);
 				return 0;
 			}
@@ -1523,10 +1533,10 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 		return failed_outcome(ps, ps->repl);
 	}
 	PQclear(r);
-	rc_info(PG_COMP,
-		"source %s: streaming from slot %s at %X/%X (%s values)",
-		ps->base.name, ps->slot, (unsigned)(start_lsn >> 32),
-		(unsigned)start_lsn, ps->binary ? "binary" : "text");
+	rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+		  "streaming from slot %s at %X/%X (%s values)", ps->slot,
+		  (unsigned)(start_lsn >> 32), (unsigned)start_lsn,
+		  ps->binary ? "binary" : "text");
 	ps->last_status_ms = rc_mono_ms();
 
 	for (;;) {
@@ -1749,8 +1759,9 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl,
 			;
 		if (rc_mono_ms() - began > 60000)
 			backoff = 1000;
-		rc_warn(PG_COMP, "source %s: %s; reconnecting in %.1fs",
-			src->name, src->lasterr, (double)backoff / 1000.0);
+		rc_warn_c(PG_COMP, RC_LOG_SRC(src->name),
+			  "%s; reconnecting in %.1fs", src->lasterr,
+			  (double)backoff / 1000.0);
 		backoff_sleep(ps, backoff);
 		backoff *= 2;
 		if (backoff > ps->max_backoff_ms)
@@ -1804,20 +1815,20 @@ static void
 check_capacity(struct pg_source *ps, struct rc_check *chk, int *can_repl)
 {
 	const char *params[1] = {ps->slot};
-	PGresult *r = query(
-		ps, ps->sql,
-		"SELECT current_setting('max_replication_slots')::int,"
-		" (SELECT count(*) FROM pg_replication_slots),"
-		" (SELECT count(*) FROM pg_replication_slots"
-		"   WHERE slot_name = $1),"
-		" current_setting('max_wal_senders')::int,"
-		" (SELECT count(*) FROM pg_stat_activity"
-		"   WHERE backend_type = 'walsender'),"
-		" r.rolreplication, r.rolsuper, current_user,"
-		" (SELECT setting FROM pg_settings"
-		"   WHERE name = 'max_slot_wal_keep_size')"
-		" FROM pg_roles r WHERE r.rolname = current_user",
-		1, params);
+	PGresult *r =
+		query(ps, ps->sql,
+		      "SELECT current_setting('max_replication_slots')::int,"
+		      " (SELECT count(*) FROM pg_replication_slots),"
+		      " (SELECT count(*) FROM pg_replication_slots"
+		      "   WHERE slot_name = $1),"
+		      " current_setting('max_wal_senders')::int,"
+		      " (SELECT count(*) FROM pg_stat_activity"
+		      "   WHERE backend_type = 'walsender'),"
+		      " r.rolreplication, r.rolsuper, current_user,"
+		      " (SELECT setting FROM pg_settings"
+		      "   WHERE name = 'max_slot_wal_keep_size')"
+		      " FROM pg_roles r WHERE r.rolname = current_user",
+		      1, params);
 	char fix[RC_ERRLEN];
 	int max_slots, used, own, max_send, senders;
 	const char *keep, *role;
@@ -1853,8 +1864,10 @@ check_capacity(struct pg_source *ps, struct rc_check *chk, int *can_repl)
 	}
 
 	if (own)
-		rc_check_ok(chk, "replication slots: %d of %d in use (%s is "
-			    "one of them)", used, max_slots, ps->slot);
+		rc_check_ok(chk,
+			    "replication slots: %d of %d in use (%s is "
+			    "one of them)",
+			    used, max_slots, ps->slot);
 	else if (used >= max_slots)
 		rc_check_add(chk, RC_CHECK_FAIL,
 			     "raise max_replication_slots in postgresql.conf "
@@ -1864,8 +1877,10 @@ check_capacity(struct pg_source *ps, struct rc_check *chk, int *can_repl)
 			     "use",
 			     ps->slot, used, max_slots);
 	else
-		rc_check_ok(chk, "replication slots: %d of %d in use, room for "
-			    "%s", used, max_slots, ps->slot);
+		rc_check_ok(chk,
+			    "replication slots: %d of %d in use, room for "
+			    "%s",
+			    used, max_slots, ps->slot);
 
 	if (senders >= max_send)
 		rc_check_add(chk, RC_CHECK_FAIL,
@@ -2000,8 +2015,8 @@ check_table_more(struct pg_source *ps, struct pg_want *w, int in_pub,
 				 "%s%s", i ? ", " : "", w->pk[i]);
 		rc_check_ok(chk, "table %s.%s: %s%s%s, replica identity %s",
 			    w->c.schema, w->c.name,
-			    w->npk ? "primary key (" : "key from [table]",
-			    pk, w->npk ? ")" : "",
+			    w->npk ? "primary key (" : "key from [table]", pk,
+			    w->npk ? ")" : "",
 			    ident == 'f'   ? "full"
 			    : ident == 'i' ? "index"
 					   : "default");
@@ -2025,8 +2040,8 @@ check_publication(struct pg_source *ps, int *present, struct rc_check *chk)
 
 	if (!r) {
 		rc_check_add(chk, RC_CHECK_FAIL, NULL,
-			     "cannot read publication %s: %s",
-			     ps->publication, ps->base.lasterr);
+			     "cannot read publication %s: %s", ps->publication,
+			     ps->base.lasterr);
 		return;
 	}
 	if (PQntuples(r) == 0) {
@@ -2036,7 +2051,8 @@ check_publication(struct pg_source *ps, int *present, struct rc_check *chk)
 			  "'CREATE')",
 			  0, NULL);
 		if (r && PQgetvalue(r, 0, 0)[0] == 't') {
-			rc_check_ok(chk, "publication %s does not exist yet: "
+			rc_check_ok(chk,
+				    "publication %s does not exist yet: "
 				    "rowcast creates it for %d table(s)",
 				    ps->publication, ps->nwant);
 		} else {
@@ -2120,9 +2136,11 @@ check_slot(struct pg_source *ps, const struct rc_pos *start,
 		if (start && start->lsn)
 			slot_missing(ps, start->lsn);
 		else
-			rc_check_ok(chk, "replication slot %s does not exist "
+			rc_check_ok(chk,
+				    "replication slot %s does not exist "
 				    "yet: rowcast creates it at the first "
-				    "start", ps->slot);
+				    "start",
+				    ps->slot);
 		return;
 	}
 	plugin = PQgetvalue(r, 0, 0);
@@ -2130,7 +2148,8 @@ check_slot(struct pg_source *ps, const struct rc_pos *start,
 	status = PQgetisnull(r, 0, 3) ? "" : PQgetvalue(r, 0, 3);
 	if (strcmp(plugin, "pgoutput") != 0 || strcmp(db, ps->dbname) != 0) {
 		snprintf(fix, sizeof(fix),
-			 "give this source its own slot = in [source %s] (%s:%d)",
+			 "give this source its own slot = in [source %s] "
+			 "(%s:%d)",
 			 ps->base.name, ps->base.cfg->path, ps->base.sec->line);
 		rc_check_add(chk, RC_CHECK_FAIL, fix,
 			     "replication slot %s is for plugin '%s' in "
@@ -2165,7 +2184,8 @@ check_slot(struct pg_source *ps, const struct rc_pos *start,
 			     "(a running rowcast?)",
 			     ps->slot, PQgetvalue(r, 0, 2));
 	} else {
-		rc_check_ok(chk, "replication slot %s exists (pgoutput, "
+		rc_check_ok(chk,
+			    "replication slot %s exists (pgoutput, "
 			    "confirmed up to %s%s%s)",
 			    ps->slot, PQgetvalue(r, 0, 4),
 			    status[0] ? ", wal_status " : "", status);
@@ -2198,8 +2218,8 @@ check_replication_connection(struct pg_source *ps, struct rc_check *chk)
 				 "restart PostgreSQL");
 		else if (strstr(msg, "replication role") ||
 			 strstr(msg, "permission denied"))
-			snprintf(fix, sizeof(fix),
-				 "ALTER ROLE %s REPLICATION", PQuser(c));
+			snprintf(fix, sizeof(fix), "ALTER ROLE %s REPLICATION",
+				 PQuser(c));
 		else
 			snprintf(fix, sizeof(fix),
 				 "see the server's log for the reason");
@@ -2250,8 +2270,7 @@ pg_check(struct rc_source *src, const struct rc_pos *start,
 	}
 	rc_check_ok(chk, "connected as %s to PostgreSQL %s; conninfo %s",
 		    PQuser(ps->sql),
-		    PQparameterStatus(ps->sql, "server_version"),
-		    ps->conninfo);
+		    PQparameterStatus(ps->sql, "server_version"), ps->conninfo);
 
 	rc = check_server(ps);
 	if (rc == SESS_STOP)

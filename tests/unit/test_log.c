@@ -39,7 +39,8 @@ test_redact_conninfo(void)
 	REDACTS("Access denied for user 'rc'@'h' (using password: YES)",
 		"Access denied for user 'rc'@'h' (using password: YES)");
 	/* where a secret is, not the secret */
-	REDACTS("password_file = /etc/rowcast/pw", "password_file = /etc/rowcast/pw");
+	REDACTS("password_file = /etc/rowcast/pw",
+		"password_file = /etc/rowcast/pw");
 	REDACTS("password_env=PGPW", "password_env=PGPW");
 	/* a key that only ends like one */
 	REDACTS("nopassword=1", "nopassword=***");
@@ -54,7 +55,8 @@ test_redact_properties(void)
 	REDACTS("sasl.password=hunter2,x", "sasl.password=***");
 	REDACTS("ssl.key.password=k sasl.oauthbearer.client.secret=c",
 		"ssl.key.password=*** sasl.oauthbearer.client.secret=***");
-	REDACTS("schema_registry_password = pw", "schema_registry_password = ***");
+	REDACTS("schema_registry_password = pw",
+		"schema_registry_password = ***");
 	REDACTS("pwd=x;uid=y", "pwd=***");
 }
 
@@ -98,17 +100,15 @@ test_text_line(void)
 	char buf[512];
 	size_t n;
 
-	n = rc_log_format_line(buf, sizeof(buf), RC_LOG_TEXT, &ts0,
-			       RC_LOG_INFO, "postgresql", NULL, "shop",
-			       "hello");
+	n = rc_log_format_line(buf, sizeof(buf), RC_LOG_TEXT, &ts0, RC_LOG_INFO,
+			       "postgresql", NULL, "shop", "hello");
 	buf[n] = '\0';
 	CU_ASSERT_STRING_EQUAL(buf,
 			       "2026-01-02T03:04:05.678Z INFO  [postgresql] "
 			       "hello\n");
-	n = rc_log_format_line(buf, sizeof(buf), RC_LOG_TEXT, &ts0,
-			       RC_LOG_WARN, "postgresql",
-			       RC_LOG_TBL("shop", "public", "t"), NULL,
-			       "added public.t");
+	n = rc_log_format_line(buf, sizeof(buf), RC_LOG_TEXT, &ts0, RC_LOG_WARN,
+			       "postgresql", RC_LOG_TBL("shop", "public", "t"),
+			       NULL, "added public.t");
 	buf[n] = '\0';
 	CU_ASSERT_STRING_EQUAL(buf,
 			       "2026-01-02T03:04:05.678Z WARN  [postgresql] "
@@ -133,8 +133,8 @@ test_json_line(void)
 	size_t n;
 	json_t *o;
 
-	n = rc_log_format_line(buf, sizeof(buf), RC_LOG_JSON, &ts0,
-			       RC_LOG_INFO, "postgresql",
+	n = rc_log_format_line(buf, sizeof(buf), RC_LOG_JSON, &ts0, RC_LOG_INFO,
+			       "postgresql",
 			       RC_LOG_TBL("shop", "public", "customers"), NULL,
 			       "added \"x\"\\ \n\t\x01 caf\xc3\xa9 \xff!");
 	buf[n] = '\0';
@@ -184,7 +184,8 @@ test_json_cut(void)
 		json_t *o;
 
 		for (size_t i = 0; i < sizeof(msg) - 1; i++)
-			msg[i] = "\"\xc3\xa9\n\\ab\x02"[(i + (size_t)shift) % 8];
+			msg[i] =
+				"\"\xc3\xa9\n\\ab\x02"[(i + (size_t)shift) % 8];
 		msg[sizeof(msg) - 1] = '\0';
 		n = rc_log_format_line(buf, sizeof(buf), RC_LOG_JSON, &ts0,
 				       RC_LOG_INFO, "c", RC_LOG_SRC("s"), NULL,
