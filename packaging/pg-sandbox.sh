@@ -2,7 +2,11 @@
 # pg-sandbox.sh -- a throwaway PostgreSQL 15 for tests, benchmarks and the
 # quick start: logical decoding on, durability off, one database "cdc".
 #
-#   pg-sandbox.sh start DIR PORT   initdb DIR/data, start on 127.0.0.1:PORT
+#   pg-sandbox.sh start DIR PORT [NAME=VALUE...]
+#                                  initdb DIR/data, start on 127.0.0.1:PORT;
+#                                  each NAME=VALUE is a postgresql.conf line
+#                                  after the defaults (so it wins), e.g.
+#                                  wal_level=replica
 #   pg-sandbox.sh stop DIR         immediate stop, then rm -rf DIR
 #   pg-sandbox.sh status DIR       exit 0 if the server in DIR is running
 #
@@ -20,7 +24,7 @@ me=$(basename "$0")
 
 die() { echo "$me: $*" >&2; exit 1; }
 usage() {
-    echo "usage: $me start DIR PORT | stop DIR | status DIR" >&2
+    echo "usage: $me start DIR PORT [NAME=VALUE...] | stop DIR | status DIR" >&2
     exit 2
 }
 
@@ -61,9 +65,16 @@ abspath() {
 }
 
 cmd_start() {
-    [ $# -eq 2 ] || usage
+    [ $# -ge 2 ] || usage
     dir=$(abspath "$1")
     port=$2
+    shift 2
+    for kv in "$@"; do
+        case "$kv" in
+            *=*) ;;
+            *) die "extra settings are NAME=VALUE, got '$kv'" ;;
+        esac
+    done
     case "$port" in
         ''|*[!0-9]*) die "PORT must be a number, got '$port'" ;;
     esac
@@ -128,6 +139,11 @@ checkpoint_timeout = 30min
 log_min_messages = warning
 log_line_prefix = '%m [%p] %q%a '
 CONF
+    if [ $# -gt 0 ]; then
+        for kv in "$@"; do
+            printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
+        done | as_owner sh -c "cat >>'$dir/data/postgresql.conf'"
+    fi
 
     if ! as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 30 start >/dev/null 2>&1; then
         tail -n 20 "$dir/pg.log" >&2 || true

@@ -48,6 +48,10 @@ static const struct rc_conf_key rc_global_keys[] = {
 	{"log_level", RC_CONF_ENUM, "info", 0,
 	 "least severe level of the messages logged", "error|warn|info|debug",
 	 0, 0},
+	{"log_format", RC_CONF_ENUM, "text", 0,
+	 "log lines as text (time, level, [component], message) or as JSON "
+	 "objects (ts, level, component, source, table, msg), one per line",
+	 "text|json", 0, 0},
 	{"queue_max_bytes", RC_CONF_SIZE, "16M", 0,
 	 "bytes of events held between a source and its sinks", NULL, 65536, 0},
 	{"checkpoint_interval", RC_CONF_DURATION, "1s", 0,

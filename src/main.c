@@ -3,6 +3,7 @@
  *
  *   rowcast -c FILE        run the agent in the foreground (systemd runs it so)
  *   rowcast -n -c FILE     check the configuration file and exit
+ *   rowcast check -c FILE  connect to every source and sink: what to fix
  *   rowcast --man 5|8      write rowcast.conf(5) or rowcast(8) (the build's)
  *   rowcast --version
  *   rowcast --help         usage and every configuration key
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "check.h"
 #include "checkpoint.h"
 #include "http.h"
 #include "log.h"
@@ -29,6 +31,7 @@
 #include "manpage.h"
 #include "pipeline.h"
 #include "plugins.h"
+#include "redact.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG  2
@@ -63,6 +66,33 @@ static const struct rc_cli_option options[] = {
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]) - 1)
 
+/* The subcommands: --help, the SYNOPSIS and rowcast(8) are made from this. */
+static const struct rc_cli_command commands[] = {
+	{"check", "-c FILE",
+	 "connect to every source and sink and say what to fix",
+	 "A preflight: load the file as a start would, then connect to every "
+	 "source and sink and print one line per finding, OK, WARN or FAIL, "
+	 "each WARN and FAIL with what to change. PostgreSQL: wal_level, free "
+	 "replication slots and WAL senders, the role's REPLICATION right and "
+	 "SELECT grants, each table's existence, primary key and replica "
+	 "identity (and TOASTable columns under REPLICA IDENTITY DEFAULT), the "
+	 "publication, the slot (its plugin, whether another process holds "
+	 "it, whether it was invalidated, whether it still exists for a "
+	 "checkpoint), max_slot_wal_keep_size. MySQL and MariaDB: log_bin, "
+	 "binlog_format, binlog_row_image, binlog_row_metadata, "
+	 "binlog_row_value_options, GTID mode, binlog retention, the user's "
+	 "grants, each table's existence and primary key, whether the "
+	 "checkpoint's binlog file is still on the server. Kafka: the brokers "
+	 "answer a metadata request (with the kafka.* properties: TLS, SASL), "
+	 "the topics exist, the schema registry answers and takes the "
+	 "credentials. File sinks: the path can be written. The state "
+	 "directory can be written and every checkpoint can be read. Nothing "
+	 "is created on the servers, so it is safe next to a running rowcast. "
+	 "Passwords are printed as ***. Exit 0 when rowcast can run (warnings "
+	 "allowed), 2 when a finding is a FAIL."},
+	{NULL, NULL, NULL, NULL},
+};
+
 struct rc_runner {
 	struct rc_pipeline *pl;
 	pthread_t thread;
@@ -78,6 +108,9 @@ usage(FILE *out)
 		"Usage: rowcast -c FILE       run the agent in the foreground\n"
 		"       rowcast -n -c FILE    check the configuration and "
 		"exit\n"
+		"       rowcast check -c FILE connect to every source and sink "
+		"and say\n"
+		"                             what to fix (exit 2 on a FAIL)\n"
 		"       rowcast --version\n"
 		"       rowcast --help\n"
 		"\n"
@@ -140,12 +173,36 @@ validate_sources(const struct rc_config *cfg)
 		err[0] = '\0';
 		src = ops->create(cfg, sec, err, sizeof(err));
 		if (!src) {
-			fprintf(stderr, "rowcast: %s\n", err);
+			char clean[RC_ERRLEN + 64];
+
+			fprintf(stderr, "rowcast: %s\n",
+				rc_redact(err, clean, sizeof(clean)));
 			return EXIT_CONFIG;
 		}
 		ops->destroy(src);
 	}
 	return 0;
+}
+
+/*
+ * rowcast check: the findings on standard output, one per line (log lines
+ * go to standard error, only WARN and worse unless -l says otherwise). 0
+ * when rowcast can run, EXIT_CONFIG when a finding is a FAIL.
+ */
+static int
+run_check(const struct rc_config *cfg)
+{
+	struct rc_check chk;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	rc_check_init(&chk);
+	rc_check_run(cfg, &chk);
+	rc_check_print(&chk, stdout);
+	fflush(stdout);
+	rc = rc_check_worst(&chk) == RC_CHECK_FAIL ? EXIT_CONFIG : 0;
+	rc_check_free(&chk);
+	return rc;
 }
 
 /* mkdir -p for the state directory; 0 or -1 with errno. */
@@ -305,7 +362,7 @@ run_agent(struct rc_config *cfg)
 		}
 		src = ops->create(cfg, sec, err, sizeof(err));
 		if (!src) {
-			rc_error("rowcast", "%s", err);
+			rc_error_c("rowcast", RC_LOG_SRC(sec->name), "%s", err);
 			exit_rc = EXIT_CONFIG;
 			goto out;
 		}
@@ -316,7 +373,7 @@ run_agent(struct rc_config *cfg)
 		have = rc_checkpoint_load(state_dir, src, &start, err,
 					  sizeof(err));
 		if (have < 0) {
-			rc_error("rowcast", "%s", err);
+			rc_error_c("rowcast", RC_LOG_SRC(sec->name), "%s", err);
 			ops->destroy(src);
 			exit_rc = EXIT_CONFIG;
 			goto out;
@@ -324,7 +381,7 @@ run_agent(struct rc_config *cfg)
 		err[0] = '\0';
 		sinks = open_sinks(cfg, sec, &nsinks, err, sizeof(err));
 		if (!sinks && err[0]) {
-			rc_error("rowcast", "%s", err);
+			rc_error_c("rowcast", RC_LOG_SRC(sec->name), "%s", err);
 			ops->destroy(src);
 			rc_pos_clear(&start);
 			exit_rc = EXIT_CONFIG;
@@ -345,19 +402,16 @@ run_agent(struct rc_config *cfg)
 					have ? &start : NULL, err, sizeof(err));
 		rc_pos_clear(&start);
 		if (!runners[nrun].pl) {
-			rc_error("rowcast", "%s", err);
+			rc_error_c("rowcast", RC_LOG_SRC(sec->name), "%s", err);
 			exit_rc = EXIT_RUNTIME;
 			goto out;
 		}
-		if (have) {
-			rc_info("rowcast",
-				"source %s resumes from its checkpoint",
-				sec->name);
-		} else {
-			rc_info("rowcast",
-				"source %s has no checkpoint: first run",
-				sec->name);
-		}
+		if (have)
+			rc_info_c("rowcast", RC_LOG_SRC(sec->name),
+				  "resumes from its checkpoint");
+		else
+			rc_info_c("rowcast", RC_LOG_SRC(sec->name),
+				  "has no checkpoint: first run");
 		nrun++;
 	}
 
@@ -464,7 +518,7 @@ main(int argc, char **argv)
 	const char *path = NULL, *level = NULL;
 	struct rc_config *cfg;
 	char err[RC_ERRLEN];
-	int c, rc, validate = 0;
+	int c, rc, validate = 0, check = 0;
 	size_t n = 0;
 
 	/* getopt's tables from options[] */
@@ -498,7 +552,7 @@ main(int argc, char **argv)
 			if (strcmp(optarg, "5") == 0) {
 				rc = rc_config_print_man(stdout);
 			} else if (strcmp(optarg, "8") == 0) {
-				rc = rc_man_rowcast(stdout, options);
+				rc = rc_man_rowcast(stdout, commands, options);
 			} else {
 				fprintf(stderr,
 					"rowcast: bad --man '%s'; expected 5 "
@@ -523,9 +577,17 @@ main(int argc, char **argv)
 			return EXIT_CONFIG;
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "check") == 0) {
+		check = 1;
+		optind++;
+	}
 	if (optind < argc) {
 		fprintf(stderr, "rowcast: unexpected argument '%s'\n",
 			argv[optind]);
+		return EXIT_CONFIG;
+	}
+	if (check && validate) {
+		fprintf(stderr, "rowcast: check and -n do not go together\n");
 		return EXIT_CONFIG;
 	}
 	if (!path) {
@@ -542,14 +604,29 @@ main(int argc, char **argv)
 	}
 	cfg = rc_config_load(path, err, sizeof(err));
 	if (!cfg) {
-		fprintf(stderr, "rowcast: %s\n", err);
+		char clean[RC_ERRLEN + 64];
+
+		rc_redact(err, clean, sizeof(clean));
+		if (check)
+			printf("FAIL  config: %s (fix: correct the file)\n"
+			       "rowcast check: 1 failed: rowcast cannot run "
+			       "until the failures are fixed\n",
+			       clean);
+		else
+			fprintf(stderr, "rowcast: %s\n", clean);
 		return EXIT_CONFIG;
 	}
+	rc_log_set_format((enum rc_log_format)rc_log_format_parse(
+		rc_conf_str(&cfg->global, "log_format")));
 	rc_log_set_level((enum rc_log_level)rc_log_level_parse(
 		rc_conf_str(&cfg->global, "log_level")));
 	if (level)
 		rc_log_set_level((enum rc_log_level)rc_log_level_parse(level));
-	if (validate) {
+	else if (check && rc_log_get_level() > RC_LOG_WARN)
+		rc_log_set_level(RC_LOG_WARN); /* the findings say it all */
+	if (check) {
+		rc = run_check(cfg);
+	} else if (validate) {
 		rc = validate_sources(cfg);
 		if (rc == 0)
 			printf("%s: configuration OK\n", path);

@@ -231,7 +231,10 @@ static const char rc_man8_description[] =
 static const char rc_man8_running[] =
 	"rowcast runs in the foreground and logs to standard error, one line "
 	"per message with its time, level and component, as a service manager "
-	"expects. The Debian package runs it as the system user rowcast from "
+	"expects (with log_format = json in rowcast.conf, one JSON object per "
+	"line with the source and table it is about). Passwords in connection "
+	"strings and URLs are replaced with *** in every line. The Debian "
+	"package runs it as the system user rowcast from "
 	"the systemd unit rowcast.service, which is installed but not enabled: "
 	"edit /etc/rowcast/rowcast.conf, check it with rowcast -n, then run "
 	"systemctl enable --now rowcast. The unit makes the whole file system "
@@ -261,7 +264,8 @@ static const char rc_man8_exit[] =
 	".B 0\n"
 	"Stopped cleanly (SIGTERM or SIGINT: the queue drained, the sinks "
 	"flushed, the final checkpoint written), or the option asked for was "
-	"done (\\-\\-validate found no problem, \\-\\-version, \\-\\-help).\n"
+	"done (\\-\\-validate found no problem, rowcast check found no "
+	"failure, \\-\\-version, \\-\\-help).\n"
 	".TP\n"
 	".B 1\n"
 	"Runtime failure: a sink failed, the shutdown timed out, a server sent "
@@ -272,7 +276,8 @@ static const char rc_man8_exit[] =
 	"names the file, the line and what was expected), a bad option, "
 	"wal_level not logical, a missing table, a table that cannot publish "
 	"its updates, a missing replication slot with an existing checkpoint, "
-	"a corrupt checkpoint, a failed login. The systemd unit does not "
+	"a corrupt checkpoint, a failed login; for rowcast check, at least "
+	"one FAIL. The systemd unit does not "
 	"restart rowcast after it (RestartPreventExitStatus=2).\n";
 
 static const char rc_man8_files[] =
@@ -306,7 +311,8 @@ static const char rc_man8_environment[] =
  * table main.c parses; everything else describes main.c's behaviour.
  */
 static void
-rc_man_rowcast_page(FILE *out, const struct rc_cli_option *opts)
+rc_man_rowcast_page(FILE *out, const struct rc_cli_command *cmds,
+		    const struct rc_cli_option *opts)
 {
 	rc_roff_th(out, "rowcast", 8, "System Administration");
 	fputs(".SH NAME\n"
@@ -321,8 +327,25 @@ rc_man_rowcast_page(FILE *out, const struct rc_cli_option *opts)
 	      ".br\n"
 	      ".B rowcast \\-n \\-c\n"
 	      ".I FILE\n"
-	      ".br\n"
-	      ".B rowcast \\-\\-man\n"
+	      ".br\n",
+	      out);
+	for (const struct rc_cli_command *c = cmds; c && c->name; c++) {
+		fputs(".B rowcast ", out);
+		rc_roff_inline(out, RC_ROFF_LITERAL, c->name);
+		fputc('\n', out);
+		/* "-c FILE": the option bold, its argument italic */
+		if (c->args && strncmp(c->args, "-c ", 3) == 0) {
+			fputs(".B \\-c\n.I ", out);
+			rc_roff_inline(out, RC_ROFF_LITERAL, c->args + 3);
+			fputc('\n', out);
+		} else if (c->args) {
+			fputs(".I ", out);
+			rc_roff_inline(out, RC_ROFF_LITERAL, c->args);
+			fputc('\n', out);
+		}
+		fputs(".br\n", out);
+	}
+	fputs(".B rowcast \\-\\-man\n"
 	      ".RB { 5 | 8 }\n"
 	      ".br\n"
 	      ".B rowcast\n"
@@ -345,6 +368,23 @@ rc_man_rowcast_page(FILE *out, const struct rc_cli_option *opts)
 	      "described in\n.BR rowcast.conf (5).\n",
 	      out);
 
+	fputs(".SH COMMANDS\n", out);
+	for (const struct rc_cli_command *c = cmds; c && c->name; c++) {
+		fputs(".TP\n\\fB", out);
+		rc_roff_inline(out, RC_ROFF_LITERAL, c->name);
+		fputs("\\fR", out);
+		if (c->args) {
+			fputs(" \\fI", out);
+			rc_roff_inline(out, RC_ROFF_LITERAL, c->args);
+			fputs("\\fR", out);
+		}
+		fputc('\n', out);
+		rc_roff_lines(out, RC_ROFF_PROSE, c->help);
+		if (c->detail) {
+			fputs(".br\n", out);
+			rc_roff_lines(out, RC_ROFF_PROSE, c->detail);
+		}
+	}
 	fputs(".SH OPTIONS\n", out);
 	for (const struct rc_cli_option *o = opts; o && o->name; o++) {
 		fputs(".TP\n", out);
@@ -386,7 +426,8 @@ rc_man_rowcast_page(FILE *out, const struct rc_cli_option *opts)
 }
 
 int
-rc_man_rowcast(FILE *out, const struct rc_cli_option *opts)
+rc_man_rowcast(FILE *out, const struct rc_cli_command *cmds,
+	       const struct rc_cli_option *opts)
 {
 	char *page = NULL;
 	size_t len = 0;
@@ -395,7 +436,7 @@ rc_man_rowcast(FILE *out, const struct rc_cli_option *opts)
 
 	if (!mem)
 		return -1;
-	rc_man_rowcast_page(mem, opts);
+	rc_man_rowcast_page(mem, cmds, opts);
 	if (fclose(mem) == 0) {
 		rc_roff_raw(out, page);
 		rc = 0;

@@ -27,6 +27,16 @@ struct rc_cli_option {
 	const char *detail; /* more for the man page, or NULL */
 };
 
+/* One subcommand ("rowcast check -c FILE"): --help, the SYNOPSIS and the
+ * COMMANDS section of rowcast(8) are made from an array of these ({NULL}
+ * ended). */
+struct rc_cli_command {
+	const char *name;   /* the word after "rowcast" */
+	const char *args;   /* its arguments as typed ("-c FILE") */
+	const char *help;   /* one short line for --help */
+	const char *detail; /* more for the man page, or NULL */
+};
+
 /* Long options have no short letter past this value. */
 #define RC_OPT_LONG_ONLY 256
 
@@ -68,10 +78,11 @@ void rc_roff_raw(FILE *out, const char *roff);
 void rc_roff_th(FILE *out, const char *title, int section, const char *manual);
 
 /*
- * Write rowcast(8) to out: synopsis, description, the options of opts,
- * signals, exit status, environment, files, see also. 0, or -1 when out of
- * memory (nothing written).
+ * Write rowcast(8) to out: synopsis, description, the commands of cmds, the
+ * options of opts, signals, exit status, environment, files, see also. 0,
+ * or -1 when out of memory (nothing written).
  */
-int rc_man_rowcast(FILE *out, const struct rc_cli_option *opts);
+int rc_man_rowcast(FILE *out, const struct rc_cli_command *cmds,
+		   const struct rc_cli_option *opts);
 
 #endif

@@ -673,6 +673,7 @@ source_thread(void *arg)
 	struct rc_pipeline *pl = arg;
 	int rc;
 
+	rc_log_set_thread_source(pl->src->name);
 	rc = pl->src->ops->run(pl->src, pl, pl->have_start ? &pl->start : NULL);
 	pl->src_rc = rc;
 	rc_pipeline_set_state(pl, rc == 0 ? RC_SRC_STOPPED : RC_SRC_FAILED);
@@ -696,6 +697,7 @@ rc_pipeline_run(struct rc_pipeline *pl)
 	int64_t stop_deadline = 0;
 	int n;
 
+	rc_log_set_thread_source(pl->src->name);
 	if (pthread_create(&pl->src_thread, NULL, source_thread, pl) != 0) {
 		rc_error("pipeline", "cannot start the source thread");
 		return 1;

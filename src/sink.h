@@ -23,6 +23,7 @@
 #include "event.h"
 #include "limits.h"
 
+struct rc_check;
 struct rc_encoder;
 struct rc_pipeline;
 struct rc_sink;
@@ -53,6 +54,17 @@ struct rc_sink_ops {
 	int (*flush)(struct rc_sink *snk);
 
 	void (*close)(struct rc_sink *snk);
+
+	/*
+	 * Optional, for `rowcast check` (check.h): can the destination of
+	 * section sec take events? Works from the section, without open
+	 * (which may recover files or hold locks); topics are the topics of
+	 * the sources that send to this sink (NULL-terminated). Adds its
+	 * findings to chk (subject already set); creates nothing that stays.
+	 */
+	void (*check)(const struct rc_config *cfg,
+		      const struct rc_conf_section *sec,
+		      const char *const *topics, struct rc_check *chk);
 };
 
 /* Counters a sink keeps (pipeline thread writes; logs and metrics read). */

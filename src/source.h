@@ -15,6 +15,7 @@
 #include "limits.h"
 #include "position.h"
 
+struct rc_check;
 struct rc_pipeline;
 struct rc_source;
 
@@ -51,6 +52,18 @@ struct rc_source_ops {
 			 char *err, size_t errlen);
 
 	void (*destroy)(struct rc_source *src);
+
+	/*
+	 * Optional, for `rowcast check` (check.h): connect, look at the
+	 * server's settings, the rights and the tables, and add one finding
+	 * per thing to chk (subject already set), each FAIL and WARN with
+	 * what to change. start is the checkpoint's position, NULL when
+	 * there is none. Reads only: creates nothing on the server. Also
+	 * notes the topics it would write (rc_check_topic()).
+	 * @locality the main thread, before or instead of run
+	 */
+	void (*check)(struct rc_source *src, const struct rc_pos *start,
+		      struct rc_check *chk);
 };
 
 #define RC_SOURCE_CONFIG (-2)

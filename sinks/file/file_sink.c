@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "check.h"
 #include "encoder.h"
 #include "file_ocf.h"
 #include "limits.h"
@@ -1238,6 +1239,38 @@ file_close(struct rc_sink *snk)
 	free(fs);
 }
 
+/*
+ * rowcast check: path exists and takes a file (a probe file, created and
+ * removed), or it can be created. Nothing else is touched: open() would
+ * recover the files of a stopped run and take the directory's lock.
+ */
+static void
+file_check(const struct rc_config *cfg, const struct rc_conf_section *sec,
+	   const char *const *topics, struct rc_check *chk)
+{
+	const char *path = rc_conf_str(sec, "path");
+	char why[RC_ERRLEN], fix[RC_ERRLEN];
+	int ntopics = 0;
+
+	while (topics && topics[ntopics])
+		ntopics++;
+	switch (rc_check_dir_writable(path, why, sizeof(why))) {
+	case 1:
+		rc_check_ok(chk, "%s is writable (%d topic director%s)", path,
+			    ntopics, ntopics == 1 ? "y" : "ies");
+		break;
+	case 2:
+		rc_check_ok(chk, "%s", why);
+		break;
+	default:
+		snprintf(fix, sizeof(fix),
+			 "create %s and let the user rowcast runs as write in "
+			 "it, or set path in [sink %s] (%s:%d)",
+			 path, sec->name, cfg->path, rc_conf_line(sec, "path"));
+		rc_check_add(chk, RC_CHECK_FAIL, fix, "%s", why);
+	}
+}
+
 static const struct rc_conf_key file_keys[] = {
 	{"path", RC_CONF_STRING, NULL, RC_CONF_REQUIRED,
 	 "directory that receives one subdirectory of .avro files per table",
@@ -1266,4 +1299,5 @@ const struct rc_sink_ops rc_file_sink_ops = {
 	.poll = file_poll,
 	.flush = file_flush,
 	.close = file_close,
+	.check = file_check,
 };

@@ -453,6 +453,58 @@ reg_post(struct kafka_registry *reg, const char *subject, const char *body,
 	return 0;
 }
 
+/*
+ * GET {url}/subjects, once, without retries: does the registry answer and
+ * take the credentials? For `rowcast check`.
+ */
+int
+kafka_registry_ping(struct kafka_registry *reg, int *nsubjects, char *err,
+		    size_t errlen)
+{
+	char url[REG_PATH], msg[256];
+	CURLcode cc;
+	long status = 0;
+	json_t *root;
+	int n;
+
+	n = snprintf(url, sizeof(url), "%s/subjects", reg->url);
+	if (n < 0 || (size_t)n >= sizeof(url)) {
+		snprintf(err, errlen, "schema registry URL too long");
+		return -1;
+	}
+	rc_buf_reset(&reg->resp);
+	reg->too_big = 0;
+	reg->curl_err[0] = 0;
+	curl_easy_setopt(reg->curl, CURLOPT_URL, url);
+	curl_easy_setopt(reg->curl, CURLOPT_HTTPGET, 1L);
+	reg->requests++;
+	cc = curl_easy_perform(reg->curl);
+	if (cc != CURLE_OK && !reg->too_big) {
+		snprintf(err, errlen, "%s",
+			 reg->curl_err[0] ? reg->curl_err
+					  : curl_easy_strerror(cc));
+		return -1;
+	}
+	curl_easy_getinfo(reg->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 401 || status == 403) {
+		snprintf(err, errlen,
+			 "HTTP %ld (%s): the registry refuses the credentials",
+			 status, status == 401 ? "unauthorized" : "forbidden");
+		return -2;
+	}
+	if (status != 200) {
+		reg_error_message(reg, msg, sizeof(msg));
+		snprintf(err, errlen, "HTTP %ld on GET /subjects: %s", status,
+			 msg);
+		return -1;
+	}
+	root = json_loadb(reg->resp.data ? reg->resp.data : "", reg->resp.len,
+			  0, NULL);
+	*nsubjects = json_is_array(root) ? (int)json_array_size(root) : -1;
+	json_decref(root);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Registration                                                       */
 /* ------------------------------------------------------------------ */

@@ -74,6 +74,14 @@ enum kafka_registry_rc kafka_registry_id(struct kafka_registry *reg,
 					 int (*stop)(void *), void *arg,
 					 int32_t *id, char *err, size_t errlen);
 
+/*
+ * One GET {url}/subjects without retries (rowcast check): 0 with
+ * *nsubjects (-1 when the answer was not a list), -2 when the registry
+ * refused the credentials (401, 403), -1 otherwise; err says why.
+ */
+int kafka_registry_ping(struct kafka_registry *reg, int *nsubjects, char *err,
+			size_t errlen);
+
 /* HTTP requests made so far (tests). */
 uint64_t kafka_registry_requests(const struct kafka_registry *reg);
 

@@ -87,6 +87,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "buf.h"
+#include "check.h"
 #include "clock.h"
 #include "encoder.h"
 #include "kafka_registry.h"
@@ -954,6 +956,60 @@ kafka_stopics_load(struct kafka_sink *ks, const struct rc_config *cfg)
 	return 0;
 }
 
+/*
+ * The producer configuration of section sec: rowcast's defaults, brokers,
+ * then every kafka.* property. NULL with err set (FILE:LINE of the bad
+ * property); the caller owns the result (rd_kafka_new takes it, or
+ * rd_kafka_conf_destroy).
+ */
+static rd_kafka_conf_t *
+kafka_conf_new(const struct rc_config *cfg, const struct rc_conf_section *sec,
+	       char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[RC_ERRLEN];
+
+	if (!conf) {
+		snprintf(err, errlen, "kafka: out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(kafka_defaults) / sizeof(*kafka_defaults);
+	     i++)
+		if (rd_kafka_conf_set(conf, kafka_defaults[i][0],
+				      kafka_defaults[i][1], errstr,
+				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+			snprintf(err, errlen, "kafka: default %s=%s: %s",
+				 kafka_defaults[i][0], kafka_defaults[i][1],
+				 errstr);
+			goto fail;
+		}
+	if (rd_kafka_conf_set(conf, "bootstrap.servers",
+			      rc_conf_str(sec, "brokers"), errstr,
+			      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+		snprintf(err, errlen, "%s:%d: brokers: %s", cfg->path,
+			 rc_conf_line(sec, "brokers"), errstr);
+		goto fail;
+	}
+	for (int i = 0; i < sec->nentries; i++) {
+		const struct rc_conf_entry *e = &sec->entries[i];
+		const char *prop;
+
+		if (!e->key || !(e->key->flags & RC_CONF_PREFIX))
+			continue;
+		prop = e->name + strlen(e->key->name);
+		if (rd_kafka_conf_set(conf, prop, e->value, errstr,
+				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+			snprintf(err, errlen, "%s:%d: %s: %s", cfg->path,
+				 e->line, e->name, errstr);
+			goto fail;
+		}
+	}
+	return conf;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
 static struct rc_sink *
 kafka_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	   char *err, size_t errlen)
@@ -1004,38 +1060,8 @@ kafka_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 		}
 	}
 
-	conf = rd_kafka_conf_new();
-	for (size_t i = 0; i < sizeof(kafka_defaults) / sizeof(*kafka_defaults);
-	     i++)
-		if (rd_kafka_conf_set(conf, kafka_defaults[i][0],
-				      kafka_defaults[i][1], errstr,
-				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-			snprintf(err, errlen, "kafka: default %s=%s: %s",
-				 kafka_defaults[i][0], kafka_defaults[i][1],
-				 errstr);
-			goto fail;
-		}
-	if (rd_kafka_conf_set(conf, "bootstrap.servers",
-			      rc_conf_str(sec, "brokers"), errstr,
-			      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "%s:%d: brokers: %s", cfg->path,
-			 rc_conf_line(sec, "brokers"), errstr);
+	if (!(conf = kafka_conf_new(cfg, sec, err, errlen)))
 		goto fail;
-	}
-	for (int i = 0; i < sec->nentries; i++) {
-		const struct rc_conf_entry *e = &sec->entries[i];
-		const char *prop;
-
-		if (!e->key || !(e->key->flags & RC_CONF_PREFIX))
-			continue;
-		prop = e->name + strlen(e->key->name);
-		if (rd_kafka_conf_set(conf, prop, e->value, errstr,
-				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-			snprintf(err, errlen, "%s:%d: %s: %s", cfg->path,
-				 e->line, e->name, errstr);
-			goto fail;
-		}
-	}
 	rd_kafka_conf_set_opaque(conf, ks);
 	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr_cb);
 	rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
@@ -1761,6 +1787,194 @@ kafka_close(struct rc_sink *snk)
 	free(ks);
 }
 
+/* ------------------------------------------------------------------ */
+/* rowcast check                                                      */
+/* ------------------------------------------------------------------ */
+
+/* How long a check waits for the brokers' metadata. */
+#define KAFKA_CHECK_WAIT_MS 5000
+
+/* The last error librdkafka reported while checking. @locality any */
+struct kafka_probe {
+	pthread_mutex_t lock;
+	char err[RC_ERRLEN];
+};
+
+static void
+kafka_probe_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_probe *p = opaque;
+
+	(void)rk;
+	pthread_mutex_lock(&p->lock);
+	snprintf(p->err, sizeof(p->err), "%s: %s",
+		 rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void
+kafka_probe_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+		   const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf; /* the findings say what matters */
+}
+
+/* The registry answers and takes the credentials? */
+static void
+kafka_check_registry(const struct rc_config *cfg,
+		     const struct rc_conf_section *sec, struct rc_check *chk)
+{
+	struct kafka_registry_opts o = {
+		.url = rc_conf_str(sec, "schema_registry"),
+		.user = rc_conf_str(sec, "schema_registry_user"),
+		.password = rc_conf_str(sec, "schema_registry_password"),
+		.ca = rc_conf_str(sec, "schema_registry_ca"),
+		.state_dir = NULL,
+		.timeout_ms = rc_conf_ms(sec, "schema_registry_timeout"),
+		.log_name = sec->name,
+	};
+	struct kafka_registry *reg;
+	char err[RC_ERRLEN], fix[RC_ERRLEN];
+	int n = 0, rc;
+
+	reg = kafka_registry_new(&o, err, sizeof(err));
+	if (!reg) {
+		snprintf(fix, sizeof(fix), "correct schema_registry (%s:%d)",
+			 cfg->path, rc_conf_line(sec, "schema_registry"));
+		rc_check_add(chk, RC_CHECK_FAIL, fix, "schema registry: %s",
+			     err);
+		return;
+	}
+	rc = kafka_registry_ping(reg, &n, err, sizeof(err));
+	if (rc == 0) {
+		rc_check_ok(chk, "schema registry %s answers (%d subject(s))%s",
+			    o.url, n,
+			    o.user ? " and takes the credentials" : "");
+	} else if (rc == -2) {
+		snprintf(fix, sizeof(fix),
+			 "check schema_registry_user and "
+			 "schema_registry_password (%s:%d)",
+			 cfg->path,
+			 rc_conf_line(sec, o.user ? "schema_registry_user"
+						  : "schema_registry"));
+		rc_check_add(chk, RC_CHECK_FAIL, fix, "schema registry %s: %s",
+			     o.url, err);
+	} else {
+		snprintf(fix, sizeof(fix),
+			 "check that the registry runs and that "
+			 "schema_registry (%s:%d) is its base URL",
+			 cfg->path, rc_conf_line(sec, "schema_registry"));
+		rc_check_add(chk, RC_CHECK_FAIL, fix,
+			     "schema registry %s does not answer: %s", o.url,
+			     err);
+	}
+	kafka_registry_free(reg);
+}
+
+/*
+ * rowcast check for a Kafka sink: a producer built from the section (so
+ * TLS and SASL properties count) asks for the cluster's metadata; the
+ * sources' topics should exist (or the brokers create them); the schema
+ * registry, when set, answers and takes the credentials.
+ */
+static void
+kafka_check(const struct rc_config *cfg, const struct rc_conf_section *sec,
+	    const char *const *topics, struct rc_check *chk)
+{
+	struct kafka_probe probe = {PTHREAD_MUTEX_INITIALIZER, ""};
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	rd_kafka_resp_err_t rerr;
+	char err[RC_ERRLEN], fix[RC_ERRLEN];
+	struct rc_buf missing;
+	int nmissing = 0, ntopics = 0;
+
+	if (!(conf = kafka_conf_new(cfg, sec, err, sizeof(err)))) {
+		rc_check_add(chk, RC_CHECK_FAIL, "correct the property", "%s",
+			     err);
+		return;
+	}
+	rd_kafka_conf_set_opaque(conf, &probe);
+	rd_kafka_conf_set_error_cb(conf, kafka_probe_error_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_probe_log_cb);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (!rk) {
+		rd_kafka_conf_destroy(conf);
+		rc_check_add(chk, RC_CHECK_FAIL,
+			     "correct the kafka.* properties",
+			     "%s:%d: kafka: %s", cfg->path, sec->line, err);
+		return;
+	}
+	/* all topics: asking for some would auto-create them */
+	rerr = rd_kafka_metadata(rk, 1, NULL, &md, KAFKA_CHECK_WAIT_MS);
+	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		pthread_mutex_lock(&probe.lock);
+		snprintf(fix, sizeof(fix),
+			 "check brokers (%s:%d): the brokers must run and be "
+			 "reachable from here; with TLS or SASL, the "
+			 "kafka.security.protocol, kafka.ssl.* and "
+			 "kafka.sasl.* properties",
+			 cfg->path, rc_conf_line(sec, "brokers"));
+		rc_check_add(chk, RC_CHECK_FAIL, fix,
+			     "brokers %s do not answer in %d s: %s%s%s",
+			     rc_conf_str(sec, "brokers"),
+			     KAFKA_CHECK_WAIT_MS / 1000, rd_kafka_err2str(rerr),
+			     probe.err[0] ? "; last error " : "", probe.err);
+		pthread_mutex_unlock(&probe.lock);
+		goto done;
+	}
+	rc_check_ok(chk, "brokers %s answer (%d broker(s), %d topic(s))",
+		    rc_conf_str(sec, "brokers"), md->broker_cnt, md->topic_cnt);
+
+	rc_buf_init(&missing, 64 * 1024);
+	for (int i = 0; topics && topics[i]; i++) {
+		int found = 0;
+
+		ntopics++;
+		for (int t = 0; t < md->topic_cnt && !found; t++) {
+			if (strcmp(md->topics[t].topic, topics[i]) != 0)
+				continue;
+			found = 1;
+			if (md->topics[t].err ==
+			    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+				rc_check_add(chk, RC_CHECK_FAIL,
+					     "grant the producer's principal "
+					     "WRITE and DESCRIBE on it",
+					     "topic %s: not authorised",
+					     topics[i]);
+		}
+		if (!found) {
+			rc_buf_printf(&missing, "%s%s", nmissing ? ", " : "",
+				      topics[i]);
+			nmissing++;
+		}
+	}
+	if (nmissing) {
+		rc_buf_putc(&missing, '\0');
+		rc_check_add(chk, RC_CHECK_WARN,
+			     "create them (kafka-topics.sh --create), or let "
+			     "the brokers create topics "
+			     "(auto.create.topics.enable=true)",
+			     "%d of %d topic(s) do not exist yet: %s; the "
+			     "first event creates them only if the brokers "
+			     "allow it",
+			     nmissing, ntopics,
+			     missing.data ? missing.data : "?");
+	} else if (ntopics) {
+		rc_check_ok(chk, "the %d topic(s) exist", ntopics);
+	}
+	rc_buf_free(&missing);
+	rd_kafka_metadata_destroy(md);
+done:
+	rd_kafka_destroy(rk);
+	if (rc_conf_is_set(sec, "schema_registry"))
+		kafka_check_registry(cfg, sec, chk);
+}
+
 static const struct rc_conf_key kafka_keys[] = {
 	{"brokers", RC_CONF_STRING, NULL, RC_CONF_REQUIRED,
 	 "bootstrap brokers, host:port[,host:port...]", NULL, 0, 0},
@@ -1807,4 +2021,5 @@ const struct rc_sink_ops rc_kafka_sink_ops = {
 	.poll = kafka_poll,
 	.flush = kafka_flush,
 	.close = kafka_close,
+	.check = kafka_check,
 };

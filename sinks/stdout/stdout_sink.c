@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "check.h"
 #include "encoder.h"
 #include "limits.h"
 #include "sink.h"
@@ -199,6 +200,17 @@ stdout_close(struct rc_sink *snk)
 	free(ss);
 }
 
+/* rowcast check: standard output takes anything. */
+static void
+stdout_check(const struct rc_config *cfg, const struct rc_conf_section *sec,
+	     const char *const *topics, struct rc_check *chk)
+{
+	(void)cfg;
+	(void)sec;
+	(void)topics;
+	rc_check_ok(chk, "writes JSON lines to standard output");
+}
+
 static const struct rc_conf_key stdout_keys[] = {
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
 };
@@ -213,4 +225,5 @@ const struct rc_sink_ops rc_stdout_sink_ops = {
 	.poll = stdout_poll,
 	.flush = stdout_flush,
 	.close = stdout_close,
+	.check = stdout_check,
 };

@@ -391,27 +391,32 @@ my_conn_server_version(const struct my_conn *c)
 /* Checks                                                             */
 /* ------------------------------------------------------------------ */
 
-static void add_finding(struct my_finding *out, size_t max, size_t *n,
-			int fatal, const char *what, const char *fixfmt, ...)
-	__attribute__((format(printf, 6, 7)));
+static struct my_finding *add_finding(struct my_finding *out, size_t max,
+				      size_t *n, const char *area, int fatal,
+				      const char *what, const char *fixfmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
-static void
-add_finding(struct my_finding *out, size_t max, size_t *n, int fatal,
-	    const char *what, const char *fixfmt, ...)
+/* Add a finding to out; it, or NULL when out is full (only counted). */
+static struct my_finding *
+add_finding(struct my_finding *out, size_t max, size_t *n, const char *area,
+	    int fatal, const char *what, const char *fixfmt, ...)
 {
 	va_list ap;
 	struct my_finding *f;
 
 	if (*n >= max) {
 		(*n)++;
-		return;
+		return NULL;
 	}
 	f = &out[(*n)++];
+	f->area = area;
 	f->fatal = fatal;
+	f->advice = 0;
 	snprintf(f->what, sizeof(f->what), "%s", what);
 	va_start(ap, fixfmt);
 	vsnprintf(f->fix, sizeof(f->fix), fixfmt, ap);
 	va_end(ap);
+	return f;
 }
 
 /* What SHOW GRANTS gave the current user. */
@@ -540,9 +545,12 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 	static const char *vars =
 		"SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', "
 		"'binlog_format', 'binlog_row_image', 'binlog_row_metadata', "
-		"'gtid_mode')";
+		"'gtid_mode', 'binlog_row_value_options', "
+		"'binlog_expire_logs_seconds', 'expire_logs_days')";
 	char log_bin[16] = "", format[32] = "", image[32] = "";
-	char metadata[32] = "", gtid_mode[32] = "";
+	char metadata[32] = "", gtid_mode[32] = "", value_opts[64] = "";
+	double expire_s = -1, expire_days = -1, keep;
+	struct my_finding *f;
 	int has_metadata = 0;
 	struct my_grants g = {0};
 	char who[256], what[256];
@@ -570,11 +578,17 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 			has_metadata = 1;
 		} else if (strcasecmp(k, "gtid_mode") == 0)
 			snprintf(gtid_mode, sizeof(gtid_mode), "%s", v);
+		else if (strcasecmp(k, "binlog_row_value_options") == 0)
+			snprintf(value_opts, sizeof(value_opts), "%s", v);
+		else if (strcasecmp(k, "binlog_expire_logs_seconds") == 0)
+			expire_s = strtod(v, NULL);
+		else if (strcasecmp(k, "expire_logs_days") == 0)
+			expire_days = strtod(v, NULL);
 	}
 	mysql_free_result(res);
 
 	if (strcasecmp(log_bin, "ON") != 0 && strcmp(log_bin, "1") != 0)
-		add_finding(out, max, n, 1,
+		add_finding(out, max, n, "binlog", 1,
 			    "log_bin is OFF: the server writes no binary log",
 			    c->mariadb
 				    ? "put log_bin=mysql-bin and server_id=<a "
@@ -589,7 +603,7 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 			 "binlog_format is %s: row changes are not logged as "
 			 "rows",
 			 format[0] ? format : "unknown");
-		add_finding(out, max, n, 1, what,
+		add_finding(out, max, n, "binlog", 1, what,
 			    "set binlog_format=ROW in %s of my.cnf and restart "
 			    "the server (or SET GLOBAL binlog_format=ROW, "
 			    "which only new sessions follow)",
@@ -600,7 +614,7 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 			 "binlog_row_image is %s: updates and deletes do not "
 			 "carry whole rows",
 			 image);
-		add_finding(out, max, n, 1, what,
+		add_finding(out, max, n, "binlog", 1, what,
 			    "set binlog_row_image=FULL in %s of my.cnf and "
 			    "restart the server (or SET GLOBAL "
 			    "binlog_row_image=FULL, which only new sessions "
@@ -612,7 +626,7 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 			 "binlog_row_metadata is %s: table maps carry no "
 			 "column names or primary key",
 			 metadata[0] ? metadata : "unknown");
-		add_finding(out, max, n, 1, what,
+		add_finding(out, max, n, "binlog", 1, what,
 			    "set binlog_row_metadata=FULL in %s of my.cnf and "
 			    "restart the server (or SET GLOBAL "
 			    "binlog_row_metadata=FULL)",
@@ -622,19 +636,63 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 			 "%s %s has no binlog_row_metadata: table maps carry "
 			 "no column names",
 			 c->mariadb ? "MariaDB" : "MySQL", c->version);
-		add_finding(out, max, n, 1, what,
+		add_finding(out, max, n, "binlog", 1, what,
 			    "upgrade to %s and set binlog_row_metadata=FULL "
 			    "in %s of my.cnf",
 			    c->mariadb ? "MariaDB 10.5 or later"
 				       : "MySQL 8.0.1 or later",
 			    cnf);
 	}
+	if (strcasestr(value_opts, "PARTIAL_JSON"))
+		add_finding(out, max, n, "binlog", 1,
+			    "binlog_row_value_options is PARTIAL_JSON: updates "
+			    "of JSON columns are logged as patches, which "
+			    "rowcast cannot turn into whole documents",
+			    "set binlog_row_value_options='' in %s of my.cnf "
+			    "and restart the server (or SET GLOBAL "
+			    "binlog_row_value_options='')",
+			    cnf);
+	/* retention: binlog_expire_logs_seconds wins where both exist and it
+	 * is set (MySQL 8, MariaDB 10.6); 0 and 0 = never purged */
+	keep = expire_s > 0	 ? expire_s
+	       : expire_days > 0 ? expire_days * 86400.0
+				 : 0;
+	if (expire_s < 0 && expire_days < 0) {
+		/* neither variable: nothing to say */
+	} else if (keep == 0) {
+		f = add_finding(
+			out, max, n, "retention", 0,
+			"binlogs are never purged "
+			"(binlog_expire_logs_seconds = 0, "
+			"expire_logs_days = 0): they fill the disk "
+			"unless something else purges them",
+			"set binlog_expire_logs_seconds in %s of my.cnf "
+			"(e.g. 604800, a week: longer than rowcast may "
+			"be stopped)",
+			cnf);
+		if (f)
+			f->advice = 1;
+	} else if (keep < 86400) {
+		snprintf(what, sizeof(what),
+			 "binlogs are purged after %.0f s: a rowcast stopped "
+			 "for longer finds its position gone and must start "
+			 "over",
+			 keep);
+		f = add_finding(
+			out, max, n, "retention", 0, what,
+			"raise binlog_expire_logs_seconds in %s of my.cnf "
+			"to cover the longest outage to ride out (e.g. "
+			"604800, a week)",
+			cnf);
+		if (f)
+			f->advice = 1;
+	}
 	if (want_gtid && !c->mariadb && strcasecmp(gtid_mode, "ON") != 0) {
 		snprintf(what, sizeof(what),
 			 "gtid_mode is %s: transactions have no GTIDs to "
 			 "resume from",
 			 gtid_mode[0] ? gtid_mode : "not available");
-		add_finding(out, max, n, 1, what,
+		add_finding(out, max, n, "gtid", 1, what,
 			    "set gtid_mode=ON and enforce_gtid_consistency=ON "
 			    "in %s of my.cnf and restart the server (online: "
 			    "SET GLOBAL enforce_gtid_consistency=ON, then "
@@ -653,7 +711,7 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 	mysql_free_result(res);
 	current_user(c, who, sizeof(who));
 	if (!g.repl_slave)
-		add_finding(out, max, n, 1,
+		add_finding(out, max, n, "grants", 1,
 			    g.roles ? "the user has no REPLICATION SLAVE "
 				      "privilege (rights given through roles "
 				      "are not checked)"
@@ -662,7 +720,7 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 				      "the binlog",
 			    "GRANT REPLICATION SLAVE ON *.* TO %s", who);
 	if (!g.repl_client)
-		add_finding(out, max, n, 1,
+		add_finding(out, max, n, "grants", 1,
 			    c->mariadb ? "the user has no BINLOG MONITOR "
 					 "privilege: SHOW MASTER STATUS and "
 					 "SHOW BINARY LOGS are refused"
@@ -675,14 +733,14 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 				    : "REPLICATION CLIENT",
 			    who);
 	if (!g.select_all && !g.select_some)
-		add_finding(out, max, n, 1,
+		add_finding(out, max, n, "grants", 1,
 			    "the user has no SELECT privilege: tables cannot "
 			    "be looked up or snapshotted",
 			    "GRANT SELECT ON *.* TO %s (or GRANT SELECT ON "
 			    "<db>.<table> for each table rowcast reads)",
 			    who);
 	else if (!g.select_all)
-		add_finding(out, max, n, 0,
+		add_finding(out, max, n, "grants", 0,
 			    "SELECT is granted on some databases or tables "
 			    "only",
 			    "make sure every table rowcast reads is covered, "
@@ -697,6 +755,50 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 /* ------------------------------------------------------------------ */
 /* Server state                                                       */
 /* ------------------------------------------------------------------ */
+
+/* information_schema.STATISTICS, not TABLE_CONSTRAINTS: MariaDB shows a
+ * user with SELECT only the former. */
+int
+my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
+		     char *err, size_t errlen)
+{
+	struct rc_buf sql;
+	char *edb = NULL, *etbl = NULL;
+	MYSQL_RES *res = NULL;
+	int rc = -1;
+
+	rc_buf_init(&sql, 4 * RC_MAX_NAME + 256);
+	if (strlen(db) > RC_MAX_NAME || strlen(table) > RC_MAX_NAME) {
+		seterr(err, errlen, "table name %s.%s is too long", db, table);
+		goto out;
+	}
+	edb = malloc(2 * strlen(db) + 1);
+	etbl = malloc(2 * strlen(table) + 1);
+	if (!edb || !etbl) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	mysql_real_escape_string(c->m, edb, db, strlen(db));
+	mysql_real_escape_string(c->m, etbl, table, strlen(table));
+	if (rc_buf_printf(&sql,
+			  "SELECT 1 FROM information_schema.STATISTICS "
+			  "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' "
+			  "AND INDEX_NAME = 'PRIMARY' LIMIT 1",
+			  edb, etbl)) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	res = query(c, sql.data, err, errlen);
+	if (!res)
+		goto out;
+	rc = mysql_num_rows(res) > 0;
+out:
+	mysql_free_result(res);
+	free(edb);
+	free(etbl);
+	rc_buf_free(&sql);
+	return rc;
+}
 
 int
 my_conn_table_exists(struct my_conn *c, const char *db, const char *table,

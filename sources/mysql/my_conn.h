@@ -64,14 +64,19 @@ int my_conn_error_is_transient(unsigned server_errno);
 
 /* One finding of the start-up checks. */
 struct my_finding {
+	const char *area; /* "binlog", "gtid", "grants" or "retention" */
 	int fatal;	 /* rowcast cannot run until it is fixed */
+	int advice;	 /* about operating it, not streaming: only
+			  * `rowcast check` reports it */
 	char what[256];	 /* "binlog_format is STATEMENT" */
 	char fix[512];	 /* "set binlog_format=ROW in [mysqld] and ..." */
 };
 
 /*
  * Check the server for streaming: log_bin on, binlog_format=ROW,
- * binlog_row_image=FULL, binlog_row_metadata=FULL, the user's REPLICATION
+ * binlog_row_image=FULL, binlog_row_metadata=FULL, binlog_row_value_options
+ * without PARTIAL_JSON, binlog retention (advice: never purged, or purged
+ * within a day), the user's REPLICATION
  * SLAVE and REPLICATION CLIENT/BINLOG MONITOR and SELECT grants, and, when
  * want_gtid, GTID mode (MySQL gtid_mode=ON). Findings go to out (up to
  * max), *n gets how many. Returns 0 when no finding is fatal, 1 when one
@@ -84,6 +89,10 @@ int my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
  * user has some privilege on)? 1 exists, 0 does not, -1 error. */
 int my_conn_table_exists(struct my_conn *c, const char *db,
 			 const char *table, char *err, size_t errlen);
+
+/* Does the table have a primary key? 1 yes, 0 no, -1 error. */
+int my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
+			 char *err, size_t errlen);
 
 /* The server's current binlog file and position (SHOW MASTER STATUS, or
  * SHOW BINARY LOG STATUS on MySQL 8.4+). 0 or -1. */

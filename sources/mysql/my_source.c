@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "check.h"
 #include "clock.h"
 #include "event.h"
 #include "limits.h"
@@ -59,6 +60,19 @@
 #define SESS_RETRY  1
 #define SESS_CONFIG (-2)
 #define SESS_FATAL  (-1)
+
+/* The checkpoint's binlog file is gone from the server: why, and what to
+ * do. */
+#define MY_PURGED                                                              \
+	"is no longer on the server: it was purged before rowcast read it, "   \
+	"so the changes in it cannot be streamed"
+#define MY_FIX_PURGED                                                          \
+	"keep binlogs longer with binlog_expire_logs_seconds / "               \
+	"expire_logs_days; to go on, re-snapshot the tables or remove the "    \
+	"checkpoint in state_dir to start from the current position"
+
+/* What to do about a configured table that does not exist. */
+#define MY_FIX_NO_TABLE "create it, or remove it from tables ="
 
 /* ER_MASTER_FATAL_ERROR_READING_BINLOG: the server cannot send from there */
 #define MY_ER_BINLOG_READ 1236
@@ -597,11 +611,11 @@ handle_table_map(struct my_source *ms, const struct my_event *ev)
 	} else {
 		if (shape->tbl) {
 			tbl->version = shape->tbl->version + 1;
-			rc_info(MY_COMP,
-				"source %s: table %s.%s changed shape: schema "
-				"version %u, %d columns",
-				ms->base.name, tm->db, tm->table, tbl->version,
-				tbl->ncols);
+			rc_info_c(MY_COMP,
+				  RC_LOG_TBL(ms->base.name, tm->db, tm->table),
+				  "table %s.%s changed shape: schema "
+				  "version %u, %d columns",
+				  tm->db, tm->table, tbl->version, tbl->ncols);
 		}
 		rc_table_unref(shape->tbl);
 		shape->tbl = rc_table_ref(tbl);
@@ -821,9 +835,9 @@ handle_query(struct my_source *ms, const struct my_event *ev, uint64_t at,
 		return 0;
 	}
 	/* DDL */
-	rc_info(MY_COMP, "source %s: DDL in %s at %" PRIu64 ": %.*s",
-		ms->base.name, ms->file, at,
-		(int)(q.sql_len > 200 ? 200 : q.sql_len), q.sql);
+	rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+		  "DDL in %s at %" PRIu64 ": %.*s", ms->file, at,
+		  (int)(q.sql_len > 200 ? 200 : q.sql_len), q.sql);
 	if (!ms->in_group)
 		start_group(ms, at, ev->timestamp);
 	if (sql_is(q.sql, q.sql_len, "TRUNCATE") &&
@@ -905,8 +919,8 @@ handle_event(struct my_source *ms, const struct my_event *ev, uint64_t at,
 			return -1;
 		}
 		if (strcmp(name, ms->file) != 0)
-			rc_info(MY_COMP, "source %s: binlog %s at %" PRIu64,
-				ms->base.name, name, pos);
+			rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+				  "binlog %s at %" PRIu64, name, pos);
 		snprintf(ms->file, sizeof(ms->file), "%s", name);
 		ms->pos = pos;
 		return 0;
@@ -1099,15 +1113,15 @@ check_server(struct my_source *ms)
 		set_err(ms, "cannot check the server: %s", err);
 		return SESS_RETRY;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!f[i].fatal)
-			rc_warn(MY_COMP, "source %s: %s (%s)", ms->base.name,
-				f[i].what, f[i].fix);
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (!f[i].fatal && !f[i].advice)
+			rc_warn_c(MY_COMP, RC_LOG_SRC(ms->base.name), "%s (%s)",
+				  f[i].what, f[i].fix);
 	if (r == 1) {
 		struct rc_buf b;
 
 		rc_buf_init(&b, sizeof(ms->base.lasterr));
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n && i < 16; i++)
 			if (f[i].fatal)
 				rc_buf_printf(&b, "%s%s (fix: %s)",
 					      b.len ? "; " : "", f[i].what,
@@ -1125,11 +1139,9 @@ check_server(struct my_source *ms)
 			return SESS_RETRY;
 		}
 		if (r == 0) {
-			set_err(ms,
-				"table %s.%s does not exist (fix: create it, "
-				"or remove it from tables = in [source %s])",
+			set_err(ms, "table %s.%s does not exist (fix: %s)",
 				ms->tables[i].schema, ms->tables[i].name,
-				ms->base.name);
+				MY_FIX_NO_TABLE);
 			return SESS_CONFIG;
 		}
 	}
@@ -1170,14 +1182,8 @@ start_position(struct my_source *ms)
 		if (r == 0) {
 			set_err(ms,
 				"binlog %s, where rowcast stopped (offset "
-				"%" PRIu64 "), is no longer on the server: it "
-				"was purged before rowcast read it, so the "
-				"changes in it cannot be streamed (fix: keep "
-				"binlogs longer with binlog_expire_logs_seconds"
-				" / expire_logs_days; to go on, re-snapshot "
-				"the tables or remove the checkpoint in "
-				"state_dir to start from the current position)",
-				ms->file, ms->pos);
+				"%" PRIu64 "), %s (fix: %s)",
+				ms->file, ms->pos, MY_PURGED, MY_FIX_PURGED);
 			return SESS_CONFIG;
 		}
 		return SESS_STOP;
@@ -1190,10 +1196,10 @@ start_position(struct my_source *ms)
 		return SESS_RETRY;
 	}
 	ms->gtids = my_conn_gtid_executed(ms->conn, err, sizeof(err));
-	rc_info(MY_COMP,
-		"source %s: no checkpoint: streaming from the current binlog "
-		"position %s:%" PRIu64,
-		ms->base.name, ms->file, ms->pos);
+	rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+		  "no checkpoint: streaming from the current binlog "
+		  "position %s:%" PRIu64,
+		  ms->file, ms->pos);
 	if (make_pos(ms, ms->pos, &pos) < 0) {
 		set_err(ms, "out of memory");
 		return SESS_FATAL;
@@ -1244,10 +1250,11 @@ session(struct my_source *ms)
 		return transient ? SESS_RETRY : SESS_CONFIG;
 	}
 	rc_pipeline_set_state(ms->pl, RC_SRC_STREAMING);
-	rc_info(MY_COMP, "source %s: streaming %s %s from %s:%" PRIu64 "%s%s",
-		ms->base.name, my_conn_is_mariadb(ms->conn) ? "MariaDB" : "MySQL",
-		my_conn_server_version(ms->conn), ms->file, ms->pos,
-		ms->use_gtid ? " by GTID" : "", "");
+	rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+		  "streaming %s %s from %s:%" PRIu64 "%s%s",
+		  my_conn_is_mariadb(ms->conn) ? "MariaDB" : "MySQL",
+		  my_conn_server_version(ms->conn), ms->file, ms->pos,
+		  ms->use_gtid ? " by GTID" : "", "");
 	return stream(ms);
 }
 
@@ -1406,8 +1413,9 @@ my_run_sessions(struct my_source *ms, struct rc_pipeline *pl)
 			;
 		if (rc_mono_ms() - began > 60000)
 			backoff = 1000;
-		rc_warn(MY_COMP, "source %s: %s; reconnecting in %.1fs",
-			src->name, src->lasterr, (double)backoff / 1000.0);
+		rc_warn_c(MY_COMP, RC_LOG_SRC(src->name),
+			  "%s; reconnecting in %.1fs", src->lasterr,
+			  (double)backoff / 1000.0);
 		backoff_sleep(ms, backoff);
 		backoff *= 2;
 		if (backoff > ms->max_backoff_ms)
@@ -1416,6 +1424,155 @@ my_run_sessions(struct my_source *ms, struct rc_pipeline *pl)
 			return 0;
 		rc_pipeline_count_reconnect(pl);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* rowcast check                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Findings of my_conn_check in area, or an OK line when there are none. */
+static void
+check_area(struct rc_check *chk, const struct my_finding *f, size_t n,
+	   const char *area, const char *ok)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(f[i].area, area) != 0)
+			continue;
+		rc_check_add(chk, f[i].fatal ? RC_CHECK_FAIL : RC_CHECK_WARN,
+			     f[i].fix, "%s", f[i].what);
+		found = 1;
+	}
+	if (!found && ok)
+		rc_check_ok(chk, "%s", ok);
+}
+
+/*
+ * rowcast check for one MySQL/MariaDB source: what session() would meet
+ * (my_conn_check, the tables, the checkpoint's binlog), told as findings,
+ * plus advice (binlog retention, tables without primary key). Registers no
+ * replica and reads no binlog.
+ */
+static void
+my_check(struct rc_source *src, const struct rc_pos *start,
+	 struct rc_check *chk)
+{
+	struct my_source *ms = (struct my_source *)src;
+	struct my_finding f[32];
+	char err[RC_ERRLEN], fix[RC_ERRLEN], where[RC_MAX_NAME + 16];
+	struct my_conn *c;
+	size_t n = 0;
+	int transient = 1, r;
+
+	for (int i = 0; i < ms->ntables; i++) {
+		char topic[3 * RC_MAX_NAME + 4];
+
+		if (ms->tables[i].topic)
+			snprintf(topic, sizeof(topic), "%s",
+				 ms->tables[i].topic);
+		else
+			snprintf(topic, sizeof(topic), "%s.%s.%s", ms->prefix,
+				 ms->tables[i].schema, ms->tables[i].name);
+		rc_check_topic(chk, src->name, topic);
+	}
+	if (ms->socket && (!ms->host || !strcmp(ms->host, "localhost")))
+		snprintf(where, sizeof(where), "%s", ms->socket);
+	else
+		snprintf(where, sizeof(where), "%s:%u",
+			 ms->host ? ms->host : "127.0.0.1", ms->opts.port);
+
+	c = my_conn_open(&ms->opts, &transient, err, sizeof(err));
+	if (!c) {
+		rc_check_add(chk, RC_CHECK_FAIL,
+			     transient ? "check that the server runs and that "
+					 "host and port reach it"
+				       : "check user and password "
+					 "(password_file), the user's host in "
+					 "the server's grants, and ssl_mode",
+			     "cannot connect to %s as %s: %s", where, ms->user,
+			     err);
+		return;
+	}
+	rc_check_ok(chk, "connected to %s %s at %s as %s",
+		    my_conn_is_mariadb(c) ? "MariaDB" : "MySQL",
+		    my_conn_server_version(c), where, ms->user);
+
+	r = my_conn_check(c, ms->use_gtid, f, sizeof(f) / sizeof(*f), &n, err,
+			  sizeof(err));
+	if (r < 0) {
+		rc_check_add(chk, RC_CHECK_FAIL, NULL,
+			     "cannot check the server: %s", err);
+		goto out;
+	}
+	if (n > sizeof(f) / sizeof(*f))
+		n = sizeof(f) / sizeof(*f);
+	check_area(chk, f, n, "binlog",
+		   "binlog: log_bin on, binlog_format ROW, binlog_row_image "
+		   "FULL, binlog_row_metadata FULL");
+	check_area(chk, f, n, "gtid",
+		   ms->use_gtid ? "GTIDs are on (gtid_resume)" : NULL);
+	check_area(chk, f, n, "retention",
+		   "binlogs are kept for a day or more before they are "
+		   "purged");
+	check_area(chk, f, n, "grants",
+		   "the user has REPLICATION SLAVE, REPLICATION CLIENT (BINLOG "
+		   "MONITOR) and SELECT");
+
+	for (int i = 0; i < ms->ntables; i++) {
+		const struct rc_tablecfg *tc = &ms->tables[i];
+
+		r = my_conn_table_exists(c, tc->schema, tc->name, err,
+					 sizeof(err));
+		if (r == 1)
+			r = my_conn_table_has_pk(c, tc->schema, tc->name, err,
+						 sizeof(err)) == 1
+				    ? 1
+				    : 2;
+		if (r < 0) {
+			rc_check_add(chk, RC_CHECK_FAIL, NULL,
+				     "cannot look up table %s.%s: %s",
+				     tc->schema, tc->name, err);
+		} else if (r == 0) {
+			rc_check_add(chk, RC_CHECK_FAIL, MY_FIX_NO_TABLE,
+				     "table %s.%s does not exist (or the user "
+				     "has no right on it)",
+				     tc->schema, tc->name);
+		} else if (r == 2 && !tc->key) {
+			snprintf(fix, sizeof(fix),
+				 "add a primary key, or name the key columns "
+				 "in [table %s.%s] key = ...",
+				 tc->schema, tc->name);
+			rc_check_add(chk, RC_CHECK_WARN, fix,
+				     "table %s.%s has no primary key: its "
+				     "events have no key (Kafka spreads them "
+				     "over partitions without order)",
+				     tc->schema, tc->name);
+		} else {
+			rc_check_ok(
+				chk, "table %s.%s: %s", tc->schema, tc->name,
+				r == 1 ? "primary key" : "key from [table]");
+		}
+	}
+
+	if (start && start->file) {
+		r = my_conn_binlog_exists(c, start->file, err, sizeof(err));
+		if (r < 0)
+			rc_check_add(chk, RC_CHECK_FAIL, NULL,
+				     "cannot list the binlogs: %s", err);
+		else if (r == 0)
+			rc_check_add(chk, RC_CHECK_FAIL, MY_FIX_PURGED,
+				     "binlog %s of the checkpoint (offset "
+				     "%" PRIu64 ") %s",
+				     start->file, start->offset, MY_PURGED);
+		else
+			rc_check_ok(chk,
+				    "binlog %s of the checkpoint is on "
+				    "the server",
+				    start->file);
+	}
+out:
+	my_conn_close(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1472,4 +1629,5 @@ const struct rc_source_ops rc_my_source_ops = {
 	.format_pos = my_format_pos,
 	.parse_pos = my_parse_pos,
 	.destroy = my_destroy,
+	.check = my_check,
 };

@@ -26,6 +26,7 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "check.h"
 #include "checkpoint.h"
 #include "encoder.h"
 #include "clock.h"
@@ -93,6 +94,7 @@ struct pg_source {
 	PGconn *sql;  /* normal connection */
 	PGconn *repl; /* replication connection */
 	char *dbname;
+	int server_version; /* server_version_num */
 	struct pg_parser parser;
 	struct pg_rel *rels;
 	int nrels;
@@ -111,6 +113,7 @@ struct pg_source {
 	/* the slot's lag in bytes, asked on sql without waiting */
 	int lag_pending;
 	int64_t last_lag_ms;
+	struct rc_check *chk; /* set while `rowcast check` runs (pg_check) */
 };
 
 static void set_err(struct pg_source *ps, const char *fmt, ...)
@@ -124,6 +127,34 @@ set_err(struct pg_source *ps, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ps->base.lasterr, sizeof(ps->base.lasterr), fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * A problem only the user can fix, with what to change (fix may be NULL).
+ * Under `rowcast check` (ps->chk set) it is a FAIL finding; else it is the
+ * session's error, "what (fix: fix)". Returns SESS_CONFIG either way.
+ */
+static int user_fix(struct pg_source *ps, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+user_fix(struct pg_source *ps, const char *fix, const char *fmt, ...)
+{
+	char what[RC_ERRLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (ps->chk) {
+		rc_check_add(ps->chk, RC_CHECK_FAIL, fix, "%s", what);
+		ps->base.lasterr[0] = '\0';
+	} else if (fix) {
+		set_err(ps, "%s (fix: %s)", what, fix);
+	} else {
+		set_err(ps, "%s", what);
+	}
+	return SESS_CONFIG;
 }
 
 /* libpq messages end with a newline; drop it for our one-line logs. */
@@ -395,13 +426,17 @@ check_columns(struct pg_source *ps, struct pg_want *w)
 					found = 1;
 			if (!found ||
 			    (k == 0 && rc_name_in_list(w->c.exclude, list[i]))) {
-				set_err(ps, "%s:%d: %s = %s: table %s.%s %s",
+				rc = user_fix(
+					ps,
+					found ? "take it out of exclude"
+					      : "name a column of the table",
+					"%s:%d: %s = %s: table %s.%s %s",
 					ps->base.cfg->path,
-					rc_conf_line(w->c.tsec, keys[k]), keys[k],
-					list[i], w->c.schema, w->c.name,
+					rc_conf_line(w->c.tsec, keys[k]),
+					keys[k], list[i], w->c.schema,
+					w->c.name,
 					found ? "cannot exclude a key column"
 					      : "has no such column");
-				rc = SESS_CONFIG;
 			}
 		}
 	}
@@ -440,25 +475,23 @@ check_table(struct pg_source *ps, struct pg_want *w)
 	if (!r)
 		return failed_outcome(ps, ps->sql);
 	if (PQntuples(r) == 0) {
-		set_err(ps,
-			"table %s.%s (tables = ..., %s:%d) does not exist in "
-			"database %s; create it or remove it from the list",
-			w->c.schema, w->c.name, ps->base.cfg->path, ps->tables_line,
-			ps->dbname);
 		PQclear(r);
-		return SESS_CONFIG;
+		return user_fix(ps, "create it, or remove it from tables =",
+				"table %s.%s (tables = ..., %s:%d) does not "
+				"exist in database %s",
+				w->c.schema, w->c.name, ps->base.cfg->path,
+				ps->tables_line, ps->dbname);
 	}
 	kind = PQgetvalue(r, 0, 0)[0];
 	ident = PQgetvalue(r, 0, 1)[0];
 	has_ident_index =
 		!PQgetisnull(r, 0, 2) && PQgetvalue(r, 0, 2)[0] == 't';
 	if (kind != 'r' && kind != 'p') {
-		set_err(ps,
-			"%s.%s is not a table (relkind '%c'); only tables can "
-			"be published",
-			w->c.schema, w->c.name, kind);
 		PQclear(r);
-		return SESS_CONFIG;
+		return user_fix(ps, "list the table(s) behind it instead",
+				"%s.%s is not a table (relkind '%c'); only "
+				"tables can be published",
+				w->c.schema, w->c.name, kind);
 	}
 	/* primary key columns: text[] literal {a,b} (names are simple or
 	 * quoted; quoted ones are unquoted here) */
@@ -508,20 +541,21 @@ check_table(struct pg_source *ps, struct pg_want *w)
 
 	if (ident == 'n' || (ident == 'd' && !has_pk) ||
 	    (ident == 'i' && !has_ident_index)) {
-		set_err(ps,
+		char fix[2 * RC_MAX_NAME + 96];
+
+		snprintf(fix, sizeof(fix),
+			 "ALTER TABLE %s.%s REPLICA IDENTITY FULL; or add a "
+			 "primary key",
+			 w->c.schema, w->c.name);
+		return user_fix(
+			ps, fix,
 			"table %s.%s has %s, so PostgreSQL cannot publish its "
 			"UPDATEs and DELETEs (adding it to a publication would "
-			"make the application's own UPDATE and DELETE fail). "
-			"Fix: "
-			"ALTER TABLE %s.%s REPLICA IDENTITY FULL; or add a "
-			"primary "
-			"key",
+			"make the application's own UPDATE and DELETE fail)",
 			w->c.schema, w->c.name,
 			ident == 'n'   ? "REPLICA IDENTITY NOTHING"
 			: ident == 'i' ? "a replica identity index that is gone"
-				       : "no primary key",
-			w->c.schema, w->c.name);
-		return SESS_CONFIG;
+				       : "no primary key");
 	}
 	return SESS_STOP;
 }
@@ -560,9 +594,11 @@ alter_publication(struct pg_source *ps, const char *verb, const char *schema,
 	if (!r)
 		return failed_outcome(ps, ps->sql);
 	PQclear(r);
-	rc_info(PG_COMP, "source %s: %s %s.%s %s publication %s", ps->base.name,
-		verb[0] == 'A' ? "added" : "removed (no longer configured)",
-		schema, table, verb[0] == 'A' ? "to" : "from", ps->publication);
+	rc_info_c(PG_COMP, RC_LOG_TBL(ps->base.name, schema, table),
+		  "%s %s.%s %s publication %s",
+		  verb[0] == 'A' ? "added" : "removed (no longer configured)",
+		  schema, table, verb[0] == 'A' ? "to" : "from",
+		  ps->publication);
 	return SESS_STOP;
 }
 
@@ -612,10 +648,10 @@ sync_publication(struct pg_source *ps)
 			goto out;
 		}
 		PQclear(r);
-		rc_info(PG_COMP,
-			"source %s: created publication %s for %d "
-			"table(s)",
-			ps->base.name, ps->publication, ps->nwant);
+		rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+			  "created publication %s for %d "
+			  "table(s)",
+			  ps->publication, ps->nwant);
 		rc = SESS_STOP;
 		goto out;
 	}
@@ -664,6 +700,27 @@ out:
 	return rc;
 }
 
+/* The slot is gone but a checkpoint says rowcast confirmed up to confirmed:
+ * the changes since are no longer on the server. SESS_CONFIG. */
+static int
+slot_missing(struct pg_source *ps, uint64_t confirmed)
+{
+	char lsn[32], path[1024], fix[1200];
+
+	rc_lsn_format(confirmed, lsn, sizeof(lsn));
+	rc_checkpoint_path(rc_conf_str(&ps->base.cfg->global, "state_dir"),
+			   ps->base.name, path, sizeof(path));
+	snprintf(fix, sizeof(fix),
+		 "to start over from now (the changes since %s are then not "
+		 "sent), remove %s",
+		 lsn, path);
+	return user_fix(ps, fix,
+			"replication slot %s does not exist, but the "
+			"checkpoint says rowcast confirmed up to %s: the "
+			"changes since then are no longer on the server",
+			ps->slot, lsn);
+}
+
 /*
  * Find or create the slot. A missing slot while a checkpoint exists means
  * the server no longer holds the changes since that checkpoint: stop and
@@ -675,7 +732,6 @@ ensure_slot(struct pg_source *ps, uint64_t confirmed)
 {
 	const char *params[1] = {ps->slot};
 	PGresult *r;
-	char lsn[32], path[1024];
 
 	r = query(ps, ps->sql,
 		  "SELECT plugin, database, active_pid, confirmed_flush_lsn "
@@ -706,29 +762,16 @@ ensure_slot(struct pg_source *ps, uint64_t confirmed)
 			return SESS_RETRY;
 		}
 		if (!confirmed)
-			rc_warn(PG_COMP,
-				"source %s: no checkpoint, resuming from "
-				"slot %s at %s",
-				ps->base.name, ps->slot, PQgetvalue(r, 0, 3));
+			rc_warn_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+				  "no checkpoint, resuming from "
+				  "slot %s at %s",
+				  ps->slot, PQgetvalue(r, 0, 3));
 		PQclear(r);
 		return SESS_STOP;
 	}
 	PQclear(r);
-	if (confirmed) {
-		rc_lsn_format(confirmed, lsn, sizeof(lsn));
-		rc_checkpoint_path(
-			rc_conf_str(&ps->base.cfg->global, "state_dir"),
-			ps->base.name, path, sizeof(path));
-		set_err(ps,
-			"replication slot %s does not exist, but the "
-			"checkpoint "
-			"says rowcast confirmed up to %s: the changes since "
-			"then "
-			"are no longer on the server. To start over from now, "
-			"remove %s",
-			ps->slot, lsn, path);
-		return SESS_CONFIG;
-	}
+	if (confirmed)
+		return slot_missing(ps, confirmed);
 	return SESS_STOP + 10; /* create it on the replication connection */
 }
 
@@ -752,8 +795,9 @@ create_slot(struct pg_source *ps)
 		PQclear(r);
 		return failed_outcome(ps, ps->repl);
 	}
-	rc_info(PG_COMP, "source %s: created replication slot %s at %s",
-		ps->base.name, ps->slot, PQgetvalue(r, 0, 1));
+	rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+		  "created replication slot %s at %s", ps->slot,
+		  PQgetvalue(r, 0, 1));
 	PQclear(r);
 	return SESS_STOP;
 }
@@ -762,6 +806,7 @@ create_slot(struct pg_source *ps)
 static int
 check_server(struct pg_source *ps)
 {
+	int rc;
 	PGresult *r = query(ps, ps->sql,
 			    "SELECT current_setting('wal_level'), "
 			    "current_database(), "
@@ -772,21 +817,25 @@ check_server(struct pg_source *ps)
 		return failed_outcome(ps, ps->sql);
 	free(ps->dbname);
 	ps->dbname = strdup(PQgetvalue(r, 0, 1));
-	if (strcmp(PQgetvalue(r, 0, 0), "logical") != 0) {
-		set_err(ps,
-			"the server runs with wal_level=%s; logical decoding "
-			"needs wal_level=logical (ALTER SYSTEM SET wal_level = "
-			"logical; then restart PostgreSQL)",
-			PQgetvalue(r, 0, 0));
+	ps->server_version = atoi(PQgetvalue(r, 0, 2));
+	if (ps->server_version < 100000) {
+		rc = user_fix(ps, "upgrade PostgreSQL",
+			      "PostgreSQL %s is too old: pgoutput needs 10 or "
+			      "later",
+			      PQgetvalue(r, 0, 2));
 		PQclear(r);
-		return SESS_CONFIG;
+		return rc;
 	}
-	if (atoi(PQgetvalue(r, 0, 2)) < 100000) {
-		set_err(ps,
-			"PostgreSQL %s is too old: pgoutput needs 10 or later",
-			PQgetvalue(r, 0, 2));
+	if (strcmp(PQgetvalue(r, 0, 0), "logical") != 0) {
+		rc = user_fix(ps,
+			      "set wal_level = logical in postgresql.conf (or "
+			      "ALTER SYSTEM SET wal_level = logical) and "
+			      "restart PostgreSQL",
+			      "the server runs with wal_level=%s; logical "
+			      "decoding needs wal_level=logical",
+			      PQgetvalue(r, 0, 0));
 		PQclear(r);
-		return SESS_CONFIG;
+		return rc;
 	}
 	PQclear(r);
 	return SESS_STOP;
@@ -1045,10 +1094,13 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	} else {
 		if (rel->tbl) {
 			tbl->version = rel->tbl->version + 1;
-			rc_info(PG_COMP,
-				"table %s.%s changed shape: schema "
-				"version %u, %d columns",
-				w->c.schema, w->c.name, tbl->version, tbl->ncols);
+			rc_info_c(PG_COMP,
+				  RC_LOG_TBL(ps->base.name, w->c.schema,
+					     w->c.name),
+				  "table %s.%s changed shape: schema "
+				  "version %u, %d columns",
+				  w->c.schema, w->c.name, tbl->version,
+				  tbl->ncols);
 		}
 		rc_table_unref(rel->tbl);
 		rel->tbl = tbl;
@@ -1098,13 +1150,16 @@ all_binary_ok(struct pg_source *ps)
 				    atoi(PQgetvalue(r, row, 1)), lookup_type,
 				    ps, &m);
 			if (!pg_binary_ok(&m)) {
-				rc_info(PG_COMP,
-					"source %s: column %s.%s.%s (%s) "
-					"has no binary decoder: streaming "
-					"text values",
-					ps->base.name, ps->want[i].c.schema,
-					ps->want[i].c.name, PQgetvalue(r, row, 2),
-					m.db_type);
+				rc_info_c(PG_COMP,
+					  RC_LOG_TBL(ps->base.name,
+						     ps->want[i].c.schema,
+						     ps->want[i].c.name),
+					  "column %s.%s.%s (%s) "
+					  "has no binary decoder: streaming "
+					  "text values",
+					  ps->want[i].c.schema,
+					  ps->want[i].c.name,
+					  PQgetvalue(r, row, 2), m.db_type);
 				PQclear(r);
 				return 0;
 			}
@@ -1555,10 +1610,10 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 	PQclear(r);
 	rc_pipeline_set_state(ps->pl, RC_SRC_STREAMING);
 	ps->last_lag_ms = 0; /* measure at once */
-	rc_info(PG_COMP,
-		"source %s: streaming from slot %s at %X/%X (%s values)",
-		ps->base.name, ps->slot, (unsigned)(start_lsn >> 32),
-		(unsigned)start_lsn, ps->binary ? "binary" : "text");
+	rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+		  "streaming from slot %s at %X/%X (%s values)", ps->slot,
+		  (unsigned)(start_lsn >> 32), (unsigned)start_lsn,
+		  ps->binary ? "binary" : "text");
 	ps->last_status_ms = rc_mono_ms();
 
 	for (;;) {
@@ -1791,8 +1846,9 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl,
 			;
 		if (rc_mono_ms() - began > 60000)
 			backoff = 1000;
-		rc_warn(PG_COMP, "source %s: %s; reconnecting in %.1fs",
-			src->name, src->lasterr, (double)backoff / 1000.0);
+		rc_warn_c(PG_COMP, RC_LOG_SRC(src->name),
+			  "%s; reconnecting in %.1fs", src->lasterr,
+			  (double)backoff / 1000.0);
 		backoff_sleep(ps, backoff);
 		backoff *= 2;
 		if (backoff > ps->max_backoff_ms)
@@ -1836,6 +1892,512 @@ pg_parse_pos(const char *key, const char *value, struct rc_pos *pos, char *err,
 }
 
 /* ------------------------------------------------------------------ */
+/* rowcast check                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Replication slots and WAL senders: is there room for rowcast's? The
+ * role's REPLICATION right; max_slot_wal_keep_size. Needs ps->sql.
+ */
+static void
+check_capacity(struct pg_source *ps, struct rc_check *chk, int *can_repl)
+{
+	const char *params[1] = {ps->slot};
+	PGresult *r =
+		query(ps, ps->sql,
+		      "SELECT current_setting('max_replication_slots')::int,"
+		      " (SELECT count(*) FROM pg_replication_slots),"
+		      " (SELECT count(*) FROM pg_replication_slots"
+		      "   WHERE slot_name = $1),"
+		      " current_setting('max_wal_senders')::int,"
+		      " (SELECT count(*) FROM pg_stat_activity"
+		      "   WHERE backend_type = 'walsender'),"
+		      " r.rolreplication, r.rolsuper, current_user,"
+		      " (SELECT setting FROM pg_settings"
+		      "   WHERE name = 'max_slot_wal_keep_size')"
+		      " FROM pg_roles r WHERE r.rolname = current_user",
+		      1, params);
+	char fix[RC_ERRLEN];
+	int max_slots, used, own, max_send, senders;
+	const char *keep, *role;
+
+	*can_repl = 0;
+	if (!r || PQntuples(r) != 1) {
+		rc_check_add(chk, RC_CHECK_FAIL, NULL,
+			     "cannot read the server's settings: %s",
+			     r ? "no row for the current role"
+			       : ps->base.lasterr);
+		PQclear(r);
+		return;
+	}
+	max_slots = atoi(PQgetvalue(r, 0, 0));
+	used = atoi(PQgetvalue(r, 0, 1));
+	own = atoi(PQgetvalue(r, 0, 2));
+	max_send = atoi(PQgetvalue(r, 0, 3));
+	senders = atoi(PQgetvalue(r, 0, 4));
+	role = PQgetvalue(r, 0, 7);
+	keep = PQgetisnull(r, 0, 8) ? NULL : PQgetvalue(r, 0, 8);
+
+	if (PQgetvalue(r, 0, 5)[0] == 't' || PQgetvalue(r, 0, 6)[0] == 't') {
+		rc_check_ok(chk, "role %s has the REPLICATION right%s", role,
+			    PQgetvalue(r, 0, 6)[0] == 't' ? " (superuser)"
+							  : "");
+		*can_repl = 1;
+	} else {
+		snprintf(fix, sizeof(fix), "ALTER ROLE %s REPLICATION", role);
+		rc_check_add(chk, RC_CHECK_FAIL, fix,
+			     "role %s has no REPLICATION right: it cannot "
+			     "open a replication connection",
+			     role);
+	}
+
+	if (own)
+		rc_check_ok(chk,
+			    "replication slots: %d of %d in use (%s is "
+			    "one of them)",
+			    used, max_slots, ps->slot);
+	else if (used >= max_slots)
+		rc_check_add(chk, RC_CHECK_FAIL,
+			     "raise max_replication_slots in postgresql.conf "
+			     "and restart PostgreSQL, or drop a slot nobody "
+			     "uses (SELECT pg_drop_replication_slot('name'))",
+			     "no free replication slot for %s: %d of %d in "
+			     "use",
+			     ps->slot, used, max_slots);
+	else
+		rc_check_ok(chk,
+			    "replication slots: %d of %d in use, room for "
+			    "%s",
+			    used, max_slots, ps->slot);
+
+	if (senders >= max_send)
+		rc_check_add(chk, RC_CHECK_FAIL,
+			     "raise max_wal_senders in postgresql.conf and "
+			     "restart PostgreSQL",
+			     "no free WAL sender: %d of max_wal_senders = %d "
+			     "busy",
+			     senders, max_send);
+	else
+		rc_check_ok(chk, "WAL senders: %d of %d busy", senders,
+			    max_send);
+
+	if (!keep) {
+		/* PostgreSQL before 13: no limit at all */
+		rc_check_add(chk, RC_CHECK_WARN,
+			     "watch the slot's retained WAL (pg_replication_"
+			     "slots) and the disk; PostgreSQL 13 and later can "
+			     "cap it with max_slot_wal_keep_size",
+			     "PostgreSQL keeps every WAL file the slot needs: "
+			     "a rowcast stopped for long can fill the disk");
+	} else if (atoll(keep) < 0) {
+		rc_check_add(chk, RC_CHECK_WARN,
+			     "set max_slot_wal_keep_size in postgresql.conf "
+			     "(e.g. 50GB, sized for the longest outage to ride "
+			     "out) and reload",
+			     "max_slot_wal_keep_size = -1 (no limit): while "
+			     "rowcast is stopped or behind, its slot keeps "
+			     "every WAL file until the disk is full");
+	} else if (atoll(keep) < 1024) {
+		rc_check_add(chk, RC_CHECK_WARN,
+			     "raise max_slot_wal_keep_size in postgresql.conf "
+			     "to cover the longest outage to ride out",
+			     "max_slot_wal_keep_size = %s MB: a rowcast "
+			     "stopped for a while loses its slot (invalidated) "
+			     "and must start over",
+			     keep);
+	} else {
+		rc_check_ok(chk, "max_slot_wal_keep_size = %s MB", keep);
+	}
+	PQclear(r);
+}
+
+/*
+ * Beyond check_table: SELECT right, ownership (to add the table to the
+ * publication), TOASTable columns under REPLICA IDENTITY DEFAULT, and a
+ * table without primary key. in_pub: the table is in the publication.
+ */
+static void
+check_table_more(struct pg_source *ps, struct pg_want *w, int in_pub,
+		 struct rc_check *chk)
+{
+	static const char sql[] =
+		"SELECT c.relreplident,"
+		"  has_table_privilege(c.oid, 'SELECT'),"
+		"  pg_has_role(c.relowner, 'USAGE'),"
+		"  (SELECT string_agg(quote_ident(a.attname), ', '"
+		"     ORDER BY a.attnum) FROM pg_attribute a"
+		"    WHERE a.attrelid = c.oid AND a.attnum > 0"
+		"    AND NOT a.attisdropped AND a.attstorage <> 'p')"
+		" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+		" WHERE n.nspname = $1 AND c.relname = $2";
+	const char *params[2] = {w->c.schema, w->c.name};
+	PGresult *r = query(ps, ps->sql, sql, 2, params);
+	char fix[RC_ERRLEN];
+	char ident;
+	int warned = 0;
+
+	if (!r || PQntuples(r) != 1) {
+		rc_check_add(chk, RC_CHECK_FAIL, NULL,
+			     "table %s.%s: cannot read the catalog: %s",
+			     w->c.schema, w->c.name,
+			     r ? "gone" : ps->base.lasterr);
+		PQclear(r);
+		return;
+	}
+	ident = PQgetvalue(r, 0, 0)[0];
+	if (PQgetvalue(r, 0, 1)[0] != 't') {
+		snprintf(fix, sizeof(fix), "GRANT SELECT ON %s.%s TO %s",
+			 w->c.schema, w->c.name, PQuser(ps->sql));
+		rc_check_add(chk, RC_CHECK_WARN, fix,
+			     "table %s.%s: role %s has no SELECT on it "
+			     "(streaming works without, but nothing else "
+			     "can read the table as rowcast)",
+			     w->c.schema, w->c.name, PQuser(ps->sql));
+		warned = 1;
+	}
+	if (!in_pub && PQgetvalue(r, 0, 2)[0] != 't') {
+		snprintf(fix, sizeof(fix),
+			 "as the table's owner: ALTER PUBLICATION %s ADD TABLE "
+			 "%s.%s (or CREATE PUBLICATION %s FOR TABLE ...), or "
+			 "run rowcast as the owner",
+			 ps->publication, w->c.schema, w->c.name,
+			 ps->publication);
+		rc_check_add(chk, RC_CHECK_FAIL, fix,
+			     "table %s.%s is not in publication %s, and only "
+			     "its owner can add it (role %s does not own it)",
+			     w->c.schema, w->c.name, ps->publication,
+			     PQuser(ps->sql));
+		warned = 1;
+	}
+	if (ident != 'f' && !PQgetisnull(r, 0, 3)) {
+		snprintf(fix, sizeof(fix),
+			 "ALTER TABLE %s.%s REPLICA IDENTITY FULL, for "
+			 "complete before images (more WAL per update)",
+			 w->c.schema, w->c.name);
+		rc_check_add(chk, RC_CHECK_WARN, fix,
+			     "table %s.%s has TOASTable columns (%s) and "
+			     "REPLICA IDENTITY %s: before images of updates "
+			     "and deletes carry only the key, and an update "
+			     "does not carry the unchanged TOASTed values",
+			     w->c.schema, w->c.name, PQgetvalue(r, 0, 3),
+			     ident == 'd' ? "DEFAULT" : "USING INDEX");
+		warned = 1;
+	}
+	if (w->npk == 0 && !w->c.key) {
+		snprintf(fix, sizeof(fix),
+			 "add a primary key, or name the key columns in "
+			 "[table %s.%s] key = ...",
+			 w->c.schema, w->c.name);
+		rc_check_add(chk, RC_CHECK_WARN, fix,
+			     "table %s.%s has no primary key: its events have "
+			     "no key (Kafka spreads them over partitions "
+			     "without order)",
+			     w->c.schema, w->c.name);
+		warned = 1;
+	}
+	if (!warned) {
+		char pk[512] = "";
+
+		for (int i = 0; i < w->npk; i++)
+			snprintf(pk + strlen(pk), sizeof(pk) - strlen(pk),
+				 "%s%s", i ? ", " : "", w->pk[i]);
+		rc_check_ok(chk, "table %s.%s: %s%s%s, replica identity %s",
+			    w->c.schema, w->c.name,
+			    w->npk ? "primary key (" : "key from [table]", pk,
+			    w->npk ? ")" : "",
+			    ident == 'f'   ? "full"
+			    : ident == 'i' ? "index"
+					   : "default");
+	}
+	PQclear(r);
+}
+
+/* Which tables are in the publication: present[i] for ps->want[i]. The
+ * publication's state as a finding. */
+static void
+check_publication(struct pg_source *ps, int *present, struct rc_check *chk)
+{
+	const char *params[1] = {ps->publication};
+	PGresult *r = query(ps, ps->sql,
+			    "SELECT puballtables,"
+			    " has_database_privilege(current_database(), "
+			    "'CREATE')"
+			    " FROM pg_publication WHERE pubname = $1",
+			    1, params);
+	int in = 0;
+
+	if (!r) {
+		rc_check_add(chk, RC_CHECK_FAIL, NULL,
+			     "cannot read publication %s: %s", ps->publication,
+			     ps->base.lasterr);
+		return;
+	}
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		r = query(ps, ps->sql,
+			  "SELECT has_database_privilege(current_database(), "
+			  "'CREATE')",
+			  0, NULL);
+		if (r && PQgetvalue(r, 0, 0)[0] == 't') {
+			rc_check_ok(chk,
+				    "publication %s does not exist yet: "
+				    "rowcast creates it for %d table(s)",
+				    ps->publication, ps->nwant);
+		} else {
+			char fix[RC_ERRLEN];
+
+			snprintf(fix, sizeof(fix),
+				 "GRANT CREATE ON DATABASE %s TO %s, or create "
+				 "it as the tables' owner: CREATE PUBLICATION "
+				 "%s FOR TABLE ...",
+				 ps->dbname, PQuser(ps->sql), ps->publication);
+			rc_check_add(chk, RC_CHECK_FAIL, fix,
+				     "publication %s does not exist, and role "
+				     "%s may not create it (no CREATE on "
+				     "database %s)",
+				     ps->publication, PQuser(ps->sql),
+				     ps->dbname);
+		}
+		PQclear(r);
+		return;
+	}
+	if (PQgetvalue(r, 0, 0)[0] == 't') {
+		PQclear(r);
+		for (int i = 0; i < ps->nwant; i++)
+			present[i] = 1;
+		rc_check_add(chk, RC_CHECK_WARN,
+			     "nothing, if that is meant; else drop it and let "
+			     "rowcast create its own",
+			     "publication %s is FOR ALL TABLES: rowcast uses "
+			     "it as it is",
+			     ps->publication);
+		return;
+	}
+	PQclear(r);
+	r = query(ps, ps->sql,
+		  "SELECT schemaname, tablename FROM pg_publication_tables "
+		  "WHERE pubname = $1",
+		  1, params);
+	for (int row = 0; r && row < PQntuples(r); row++)
+		for (int i = 0; i < ps->nwant; i++)
+			if (!strcmp(ps->want[i].c.schema,
+				    PQgetvalue(r, row, 0)) &&
+			    !strcmp(ps->want[i].c.name, PQgetvalue(r, row, 1)))
+				present[i] = 1;
+	PQclear(r);
+	for (int i = 0; i < ps->nwant; i++)
+		in += present[i];
+	rc_check_ok(chk, "publication %s exists with %d of the %d table(s)%s",
+		    ps->publication, in, ps->nwant,
+		    in < ps->nwant ? "; rowcast adds the others at start" : "");
+}
+
+/* The slot: exists (for a checkpoint it must), its plugin and database,
+ * who holds it, whether it was invalidated. */
+static void
+check_slot(struct pg_source *ps, const struct rc_pos *start,
+	   struct rc_check *chk)
+{
+	const char *params[1] = {ps->slot};
+	PGresult *r = query(ps, ps->sql,
+			    ps->server_version >= 130000
+				    ? "SELECT plugin, database, active_pid, "
+				      "wal_status, confirmed_flush_lsn FROM "
+				      "pg_replication_slots WHERE slot_name = "
+				      "$1"
+				    : "SELECT plugin, database, active_pid, "
+				      "NULL, confirmed_flush_lsn FROM "
+				      "pg_replication_slots WHERE slot_name = "
+				      "$1",
+			    1, params);
+	char fix[RC_ERRLEN];
+	const char *plugin, *db, *status;
+
+	if (!r) {
+		rc_check_add(chk, RC_CHECK_FAIL, NULL,
+			     "cannot read replication slot %s: %s", ps->slot,
+			     ps->base.lasterr);
+		return;
+	}
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		if (start && start->lsn)
+			slot_missing(ps, start->lsn);
+		else
+			rc_check_ok(chk,
+				    "replication slot %s does not exist "
+				    "yet: rowcast creates it at the first "
+				    "start",
+				    ps->slot);
+		return;
+	}
+	plugin = PQgetvalue(r, 0, 0);
+	db = PQgetvalue(r, 0, 1);
+	status = PQgetisnull(r, 0, 3) ? "" : PQgetvalue(r, 0, 3);
+	if (strcmp(plugin, "pgoutput") != 0 || strcmp(db, ps->dbname) != 0) {
+		snprintf(fix, sizeof(fix),
+			 "give this source its own slot = in [source %s] "
+			 "(%s:%d)",
+			 ps->base.name, ps->base.cfg->path, ps->base.sec->line);
+		rc_check_add(chk, RC_CHECK_FAIL, fix,
+			     "replication slot %s is for plugin '%s' in "
+			     "database '%s'; rowcast needs pgoutput in '%s'",
+			     ps->slot, plugin, db, ps->dbname);
+	} else if (strcmp(status, "lost") == 0) {
+		snprintf(fix, sizeof(fix),
+			 "drop it (SELECT pg_drop_replication_slot('%s')) and "
+			 "remove the checkpoint to start over from now; raise "
+			 "max_slot_wal_keep_size so that it does not happen "
+			 "again",
+			 ps->slot);
+		rc_check_add(chk, RC_CHECK_FAIL, fix,
+			     "replication slot %s was invalidated (wal_status "
+			     "lost): the WAL since its position was removed",
+			     ps->slot);
+	} else if (strcmp(status, "unreserved") == 0) {
+		rc_check_add(chk, RC_CHECK_WARN,
+			     "start rowcast soon, or raise "
+			     "max_slot_wal_keep_size",
+			     "replication slot %s is about to be invalidated "
+			     "(wal_status unreserved)",
+			     ps->slot);
+	} else if (!PQgetisnull(r, 0, 2)) {
+		snprintf(fix, sizeof(fix),
+			 "nothing if it is this source's rowcast; else stop "
+			 "the other reader, or give this source its own slot "
+			 "= in [source %s]",
+			 ps->base.name);
+		rc_check_add(chk, RC_CHECK_WARN, fix,
+			     "replication slot %s is in use by process %s "
+			     "(a running rowcast?)",
+			     ps->slot, PQgetvalue(r, 0, 2));
+	} else {
+		rc_check_ok(chk,
+			    "replication slot %s exists (pgoutput, "
+			    "confirmed up to %s%s%s)",
+			    ps->slot, PQgetvalue(r, 0, 4),
+			    status[0] ? ", wal_status " : "", status);
+	}
+	PQclear(r);
+}
+
+/* Can a replication connection open (pg_hba.conf, the right, a free WAL
+ * sender)? Opens one and closes it at once. */
+static void
+check_replication_connection(struct pg_source *ps, struct rc_check *chk)
+{
+	PGconn *c = pg_connect(ps, 1);
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		rc_check_ok(chk, "a replication connection opens");
+	} else {
+		const char *msg = pq_msg(c);
+		char fix[RC_ERRLEN];
+
+		if (strstr(msg, "pg_hba.conf"))
+			snprintf(fix, sizeof(fix),
+				 "allow it in pg_hba.conf (a line with "
+				 "database \"replication\" or the database "
+				 "name for role %s) and reload",
+				 PQuser(c));
+		else if (strstr(msg, "max_wal_senders"))
+			snprintf(fix, sizeof(fix),
+				 "raise max_wal_senders in postgresql.conf and "
+				 "restart PostgreSQL");
+		else if (strstr(msg, "replication role") ||
+			 strstr(msg, "permission denied"))
+			snprintf(fix, sizeof(fix), "ALTER ROLE %s REPLICATION",
+				 PQuser(c));
+		else
+			snprintf(fix, sizeof(fix),
+				 "see the server's log for the reason");
+		rc_check_add(chk, RC_CHECK_FAIL, fix,
+			     "cannot open a replication connection: %s", msg);
+	}
+	PQfinish(c);
+}
+
+/*
+ * rowcast check for one PostgreSQL source: what session() would meet, told
+ * as findings, and more (room for the slot, TOAST, the slot's state). Only
+ * reads: the publication and the slot are left as they are.
+ */
+static void
+pg_check(struct rc_source *src, const struct rc_pos *start,
+	 struct rc_check *chk)
+{
+	struct pg_source *ps = (struct pg_source *)src;
+	int *present = NULL, can_repl = 0, rc;
+
+	for (int i = 0; i < ps->nwant; i++) {
+		char topic[3 * RC_MAX_NAME + 4];
+
+		if (ps->want[i].c.topic)
+			snprintf(topic, sizeof(topic), "%s",
+				 ps->want[i].c.topic);
+		else
+			snprintf(topic, sizeof(topic), "%s.%s.%s", ps->prefix,
+				 ps->want[i].c.schema, ps->want[i].c.name);
+		rc_check_topic(chk, src->name, topic);
+	}
+
+	ps->chk = chk;
+	ps->sql = pg_connect(ps, 0);
+	if (PQstatus(ps->sql) != CONNECTION_OK) {
+		const char *msg = pq_msg(ps->sql);
+
+		rc_check_add(chk, RC_CHECK_FAIL,
+			     needs_user(msg)
+				     ? "check conninfo (user, dbname) and the "
+				       "password, and the server's pg_hba.conf"
+				     : "check that the server runs and that "
+				       "conninfo's host and port reach it",
+			     "cannot connect: %s; conninfo %s", msg,
+			     ps->conninfo);
+		goto out;
+	}
+	rc_check_ok(chk, "connected as %s to PostgreSQL %s; conninfo %s",
+		    PQuser(ps->sql),
+		    PQparameterStatus(ps->sql, "server_version"), ps->conninfo);
+
+	rc = check_server(ps);
+	if (rc == SESS_STOP)
+		rc_check_ok(chk, "wal_level = logical");
+	else if (rc != SESS_CONFIG) {
+		rc_check_add(chk, RC_CHECK_FAIL, NULL, "%s", src->lasterr);
+		goto out;
+	}
+	if (!ps->dbname)
+		goto out; /* too old a server: nothing more to ask */
+	check_capacity(ps, chk, &can_repl);
+
+	present = calloc((size_t)ps->nwant + 1, sizeof(*present));
+	if (!present) {
+		chk->oom = 1;
+		goto out;
+	}
+	check_publication(ps, present, chk);
+	for (int i = 0; i < ps->nwant; i++) {
+		rc = check_table(ps, &ps->want[i]);
+		if (rc == SESS_STOP)
+			check_table_more(ps, &ps->want[i], present[i], chk);
+		else if (rc != SESS_CONFIG)
+			rc_check_add(chk, RC_CHECK_FAIL, NULL,
+				     "table %s.%s: %s", ps->want[i].c.schema,
+				     ps->want[i].c.name, src->lasterr);
+	}
+	check_slot(ps, start, chk);
+	if (can_repl)
+		check_replication_connection(ps, chk);
+out:
+	free(present);
+	ps->chk = NULL;
+	if (ps->sql)
+		PQfinish(ps->sql);
+	ps->sql = NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Descriptor                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -1873,4 +2435,5 @@ const struct rc_source_ops rc_pg_source_ops = {
 	.format_pos = pg_format_pos,
 	.parse_pos = pg_parse_pos,
 	.destroy = pg_destroy,
+	.check = pg_check,
 };

@@ -191,7 +191,9 @@ for _ in range(200):
 EOF
 }
 
-# Start the sandbox in $WORK/pg; sets PGPORT, DSN, CONNINFO.
+# pg_start [NAME=VALUE...]: start the sandbox in $WORK/pg, with extra
+# postgresql.conf settings that win over the sandbox's (e.g.
+# wal_level=replica); sets PGPORT, DSN, CONNINFO.
 pg_start() {
     local tries=0 rc
     PGDIR=$WORK/pg
@@ -199,7 +201,7 @@ pg_start() {
         PGPORT=$(pick_port)
         [ -n "$PGPORT" ] || fail "no free TCP port found"
         rc=0
-        "$SANDBOX" start "$PGDIR" "$PGPORT" >"$WORK/sandbox.log" 2>&1 || rc=$?
+        "$SANDBOX" start "$PGDIR" "$PGPORT" "$@" >"$WORK/sandbox.log" 2>&1 || rc=$?
         [ "$rc" -eq 0 ] && break
         [ "$rc" -eq 3 ] && skip "$(cat "$WORK/sandbox.log")"
         tries=$((tries + 1))

@@ -135,6 +135,18 @@ my_conn_table_exists(struct my_conn *c, const char *db, const char *table,
 }
 
 int
+my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
+		     char *err, size_t errlen)
+{
+	(void)c;
+	(void)db;
+	(void)table;
+	(void)err;
+	(void)errlen;
+	return 1;
+}
+
+int
 my_conn_binlog_head(struct my_conn *c, char *file, size_t filelen,
 		    uint64_t *pos, char *err, size_t errlen)
 {
