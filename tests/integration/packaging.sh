@@ -198,7 +198,7 @@ info "$nkeys keys in --help"
 missing=""
 while read -r key; do
     re=$(printf '%s' "$key" | sed 's/[.[\*^$]/\\&/g')
-    grep -qE "^ +$re(<property>)? = " "$WORK/rowcast.conf.5.txt" || missing="$missing $key"
+    grep -qE "^ +$re(<property>)? =( |$)" "$WORK/rowcast.conf.5.txt" || missing="$missing $key"
 done <"$WORK/help-keys.txt"
 [ -z "$missing" ] || check_fail "keys of --help missing from rowcast.conf(5):$missing"
 grep -q '_file = PATH' "$WORK/rowcast.conf.5.txt" || check_fail "rowcast.conf(5) lacks the KEY_file form of secrets"
