@@ -859,3 +859,68 @@ rc_pipeline_free(struct rc_pipeline *pl)
 	pthread_cond_destroy(&pl->drained_cv);
 	free(pl);
 }
+
+/* ------------------------------------------------------------------ */
+/* The sessions of a source                                           */
+/* ------------------------------------------------------------------ */
+
+/* Sleep ms in small steps, returning early when asked to stop. */
+static void
+backoff_sleep(struct rc_pipeline *pl, int64_t ms)
+{
+	int64_t end = rc_mono_ms() + ms;
+
+	while (!rc_pipeline_stopping(pl) && rc_mono_ms() < end) {
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int
+rc_pipeline_run_sessions(struct rc_pipeline *pl, struct rc_source *src,
+			 const char *comp, int64_t max_backoff_ms,
+			 int (*session)(void *ctx),
+			 void (*close_session)(void *ctx), void *ctx,
+			 int *in_txn)
+{
+	int64_t backoff = 1000;
+
+	for (;;) {
+		int64_t began = rc_mono_ms();
+		int rc = session(ctx);
+
+		if (rc == RC_SESS_STOP) {
+			close_session(ctx);
+			return 0;
+		}
+		if (rc == RC_SESS_CONFIG || rc == RC_SESS_FATAL) {
+			close_session(ctx);
+			return rc == RC_SESS_CONFIG ? RC_SOURCE_CONFIG : -1;
+		}
+		rc_pipeline_set_state(pl, RC_SRC_RECONNECTING);
+		rc_pipeline_count_error(pl, RC_ERR_CONNECTION);
+		rc_pipeline_set_lag_bytes(pl, -1);
+		if (*in_txn) {
+			while (rc_pipeline_abort(pl, 100) == 0)
+				;
+			*in_txn = 0;
+		}
+		close_session(ctx);
+		if (rc_pipeline_stopping(pl))
+			return 0;
+		while (rc_pipeline_wait_drained(pl, 1000) == 0 &&
+		       !rc_pipeline_stopping(pl))
+			;
+		if (rc_mono_ms() - began > 60000)
+			backoff = 1000;
+		rc_warn_c(comp, RC_LOG_SRC(src->name), "%s; reconnecting in %.1fs",
+			  src->lasterr, (double)backoff / 1000.0);
+		backoff_sleep(pl, backoff);
+		backoff *= 2;
+		if (backoff > max_backoff_ms)
+			backoff = max_backoff_ms;
+		if (rc_pipeline_stopping(pl))
+			return 0;
+		rc_pipeline_count_reconnect(pl);
+	}
+}

@@ -67,6 +67,30 @@ int rc_pipeline_stopping(struct rc_pipeline *pl);
  */
 int rc_pipeline_wait_drained(struct rc_pipeline *pl, int timeout_ms);
 
+/*
+ * The loop of a source that connects, streams and reconnects. session()
+ * runs one session and returns RC_SESS_*; after RC_SESS_RETRY the loop
+ * aborts the open transaction (when *in_txn), calls close_session(),
+ * waits until the pipeline has made everything received durable (so the
+ * next session asks the server for the rest only), logs src->lasterr and
+ * waits 1 s, doubling up to max_backoff_ms (back to 1 s after a session
+ * that lasted a minute). Returns 0 on a stop, RC_SOURCE_CONFIG or -1 as a
+ * source's run() does; close_session() has been called on every return.
+ * @locality source thread
+ */
+enum rc_session_outcome {
+	RC_SESS_STOP = 0,    /* asked to stop, drained */
+	RC_SESS_RETRY = 1,   /* connection lost: reconnect with backoff */
+	RC_SESS_FATAL = -1,  /* an error no retry will fix */
+	RC_SESS_CONFIG = -2, /* the user must fix something */
+};
+struct rc_source;
+int rc_pipeline_run_sessions(struct rc_pipeline *pl, struct rc_source *src,
+			     const char *comp, int64_t max_backoff_ms,
+			     int (*session)(void *ctx),
+			     void (*close_session)(void *ctx), void *ctx,
+			     int *in_txn);
+
 /* The source failed for good: stop the pipeline. @locality any thread */
 void rc_pipeline_source_failed(struct rc_pipeline *pl);
 

@@ -56,10 +56,10 @@
 #define PUSH_WAIT_MS 100
 
 /* Session outcomes (as in the PostgreSQL source). */
-#define SESS_STOP   0
-#define SESS_RETRY  1
-#define SESS_CONFIG (-2)
-#define SESS_FATAL  (-1)
+#define SESS_STOP   RC_SESS_STOP
+#define SESS_RETRY  RC_SESS_RETRY
+#define SESS_CONFIG RC_SESS_CONFIG
+#define SESS_FATAL  RC_SESS_FATAL
 
 /* The checkpoint's binlog file is gone from the server: why, and what to
  * do. */
@@ -1266,15 +1266,16 @@ close_session(struct my_source *ms)
 	free_maps(ms);
 }
 
-static void
-backoff_sleep(struct my_source *ms, int64_t ms_to_wait)
+static int
+session_cb(void *ctx)
 {
-	int64_t end = rc_mono_ms() + ms_to_wait;
+	return session(ctx);
+}
 
-	while (!rc_pipeline_stopping(ms->pl) && rc_mono_ms() < end) {
-		struct timespec ts = {0, 50 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
+static void
+close_cb(void *ctx)
+{
+	close_session(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1356,12 +1357,11 @@ lag_join(struct my_source *ms)
 }
 
 /*
- * The source thread: sessions until asked to stop. A lost connection
- * aborts the open transaction, lets the pipeline drain, and reconnects
- * with exponential backoff from the confirmed position.
+ * The source thread: sessions until asked to stop (rc_pipeline_run_
+ * sessions: a lost connection aborts the open transaction, lets the
+ * pipeline drain, and reconnects with backoff from the confirmed
+ * position), with the lag thread of the metrics beside it.
  */
-static int my_run_sessions(struct my_source *ms, struct rc_pipeline *pl);
-
 static int
 my_run(struct rc_source *src, struct rc_pipeline *pl,
        const struct rc_pos *start)
@@ -1375,55 +1375,10 @@ my_run(struct rc_source *src, struct rc_pipeline *pl,
 		rc_pipeline_declare_table(pl, ms->tables[i].schema,
 					  ms->tables[i].name);
 	lag_start(ms);
-	rc = my_run_sessions(ms, pl);
+	rc = rc_pipeline_run_sessions(pl, &ms->base, MY_COMP, ms->max_backoff_ms,
+				      session_cb, close_cb, ms, &ms->in_txn);
 	lag_join(ms);
 	return rc;
-}
-
-static int
-my_run_sessions(struct my_source *ms, struct rc_pipeline *pl)
-{
-	struct rc_source *src = &ms->base;
-	int64_t backoff = 1000;
-
-	for (;;) {
-		int64_t began = rc_mono_ms();
-		int rc = session(ms);
-
-		if (rc == SESS_STOP) {
-			close_session(ms);
-			return 0;
-		}
-		if (rc == SESS_CONFIG || rc == SESS_FATAL) {
-			close_session(ms);
-			return rc == SESS_CONFIG ? RC_SOURCE_CONFIG : -1;
-		}
-		rc_pipeline_set_state(pl, RC_SRC_RECONNECTING);
-		rc_pipeline_count_error(pl, RC_ERR_CONNECTION);
-		if (ms->in_txn) {
-			while (rc_pipeline_abort(pl, PUSH_WAIT_MS) == 0)
-				;
-			ms->in_txn = 0;
-		}
-		close_session(ms);
-		if (rc_pipeline_stopping(pl))
-			return 0;
-		while (rc_pipeline_wait_drained(pl, 1000) == 0 &&
-		       !rc_pipeline_stopping(pl))
-			;
-		if (rc_mono_ms() - began > 60000)
-			backoff = 1000;
-		rc_warn_c(MY_COMP, RC_LOG_SRC(src->name),
-			  "%s; reconnecting in %.1fs", src->lasterr,
-			  (double)backoff / 1000.0);
-		backoff_sleep(ms, backoff);
-		backoff *= 2;
-		if (backoff > ms->max_backoff_ms)
-			backoff = ms->max_backoff_ms;
-		if (rc_pipeline_stopping(pl))
-			return 0;
-		rc_pipeline_count_reconnect(pl);
-	}
 }
 
 /* ------------------------------------------------------------------ */

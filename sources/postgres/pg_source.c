@@ -51,10 +51,10 @@ static const char pg_session_options[] =
 	"-c client_encoding=UTF8";
 
 /* Session outcomes. */
-#define SESS_STOP   0	 /* asked to stop, drained */
-#define SESS_RETRY  1	 /* connection lost: reconnect with backoff */
-#define SESS_CONFIG (-2) /* the user must fix something */
-#define SESS_FATAL  (-1)
+#define SESS_STOP   RC_SESS_STOP   /* asked to stop, drained */
+#define SESS_RETRY  RC_SESS_RETRY  /* connection lost: reconnect with backoff */
+#define SESS_CONFIG RC_SESS_CONFIG /* the user must fix something */
+#define SESS_FATAL  RC_SESS_FATAL
 
 /* A configured table and what the catalog says about it. */
 struct pg_want {
@@ -1787,16 +1787,16 @@ close_session(struct pg_source *ps)
 	ps->nrels = 0;
 }
 
-/* Sleep ms in small steps, returning early when asked to stop. */
-static void
-backoff_sleep(struct pg_source *ps, int64_t ms)
+static int
+session_cb(void *ctx)
 {
-	int64_t end = rc_mono_ms() + ms;
+	return session(ctx);
+}
 
-	while (!rc_pipeline_stopping(ps->pl) && rc_mono_ms() < end) {
-		struct timespec ts = {0, 50 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
+static void
+close_cb(void *ctx)
+{
+	close_session(ctx);
 }
 
 /*
@@ -1810,53 +1810,14 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl,
        const struct rc_pos *start)
 {
 	struct pg_source *ps = (struct pg_source *)src;
-	int64_t backoff = 1000;
 
 	(void)start; /* the pipeline starts confirmed at the checkpoint */
 	ps->pl = pl;
 	for (int i = 0; i < ps->nwant; i++)
 		rc_pipeline_declare_table(pl, ps->want[i].c.schema,
 					  ps->want[i].c.name);
-	for (;;) {
-		int64_t began = rc_mono_ms();
-		int rc = session(ps);
-
-		if (rc == SESS_STOP) {
-			close_session(ps);
-			return 0;
-		}
-		if (rc == SESS_CONFIG || rc == SESS_FATAL) {
-			close_session(ps);
-			return rc == SESS_CONFIG ? RC_SOURCE_CONFIG : -1;
-		}
-		/* SESS_RETRY */
-		rc_pipeline_set_state(pl, RC_SRC_RECONNECTING);
-		rc_pipeline_count_error(pl, RC_ERR_CONNECTION);
-		rc_pipeline_set_lag_bytes(pl, -1);
-		if (ps->in_txn) {
-			while (rc_pipeline_abort(pl, PUSH_WAIT_MS) == 0)
-				;
-			ps->in_txn = 0;
-		}
-		close_session(ps);
-		if (rc_pipeline_stopping(pl))
-			return 0;
-		while (rc_pipeline_wait_drained(pl, 1000) == 0 &&
-		       !rc_pipeline_stopping(pl))
-			;
-		if (rc_mono_ms() - began > 60000)
-			backoff = 1000;
-		rc_warn_c(PG_COMP, RC_LOG_SRC(src->name),
-			  "%s; reconnecting in %.1fs", src->lasterr,
-			  (double)backoff / 1000.0);
-		backoff_sleep(ps, backoff);
-		backoff *= 2;
-		if (backoff > ps->max_backoff_ms)
-			backoff = ps->max_backoff_ms;
-		if (rc_pipeline_stopping(pl))
-			return 0;
-		rc_pipeline_count_reconnect(pl);
-	}
+	return rc_pipeline_run_sessions(pl, src, PG_COMP, ps->max_backoff_ms,
+					session_cb, close_cb, ps, &ps->in_txn);
 }
 
 /* ------------------------------------------------------------------ */
