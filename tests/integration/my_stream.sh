@@ -173,4 +173,22 @@ compare "after the restart"
 n=$($PY "$MYCOMPARE" count --dir "$WORK/out")
 [ "$n" -eq 23 ] || fail "expected exactly 23 events after a clean restart (no duplicates), got $n"
 info "23 events: nothing lost, nothing repeated"
+
+step "resume by GTID (gtid_resume = true): the checkpoint's GTID set, not its offset"
+gtid=$(sed -n 's/^gtid = //p' "$WORK/state/$SOURCE_NAME.checkpoint")
+[ -n "$gtid" ] || fail "the checkpoint holds no GTID set"
+info "checkpoint GTID set: $gtid (server: $(my_val 'SELECT @@gtid_binlog_pos'))"
+my_sql "FLUSH BINARY LOGS; INSERT INTO nums (id, i) VALUES (30, 30); UPDATE nums SET i = 31 WHERE id = 30;"
+my_rc_config "$CONF" "$TABLES" "gtid_resume = true"
+rc_start "$CONF"
+wait_streaming
+grep -q "by GTID" "$RC_LOG.err" || fail "rowcast did not say it resumes by GTID"
+_enough3() { rc_check_alive "after the GTID restart"; [ "$($PY "$MYCOMPARE" count --dir "$WORK/out")" -ge 25 ]; }
+wait_for 30 "the changes after the GTID restart" _enough3
+sleep 1
+rc_stop
+compare "after the GTID restart"
+n=$($PY "$MYCOMPARE" count --dir "$WORK/out")
+[ "$n" -eq 25 ] || fail "expected exactly 25 events after the GTID restart, got $n"
+info "25 events: resumed from the GTID set, across a binlog rotation"
 rc_finish
