@@ -4,6 +4,8 @@
 #include "event.h"
 #include "limits.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,10 +168,117 @@ inline_arena(const struct rc_event *ev)
 	return (char *)(ev + 1);
 }
 
+/*
+ * Recycling. Events are made by a source thread and freed by the pipeline
+ * thread; with malloc, each free of a block from the other thread's arena
+ * takes that arena's lock, which the source thread takes too for every
+ * malloc. So a freed event (with only its inline arena) goes to a list of
+ * the freeing thread, which joins a process-wide pool 256 at a time; a
+ * thread that needs an event takes from its own list, else the whole pool
+ * at once. The pool is capped (RC_EVENT_POOL_MAX); a thread's list joins the
+ * pool when the thread exits (a pthread key's destructor), so no event is
+ * ever only reachable from a dead thread.
+ */
+#define RC_EVENT_POOL_BATCH 256
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rc_event *pool_head; /* linked through ev->tbl */
+static size_t pool_n;
+static atomic_size_t pool_avail; /* pool_n, for a look without the lock */
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static __thread struct rc_event *tl_head;
+static __thread size_t tl_n;
+static __thread int tl_keyed;
+
+/* Give the thread's list to the pool (or free what does not fit). */
+static void
+tl_flush(void)
+{
+	struct rc_event *ev = tl_head, *next;
+
+	pthread_mutex_lock(&pool_lock);
+	while (ev && pool_n < RC_EVENT_POOL_MAX) {
+		next = (struct rc_event *)ev->tbl;
+		ev->tbl = (struct rc_table *)pool_head;
+		pool_head = ev;
+		pool_n++;
+		ev = next;
+	}
+	atomic_store_explicit(&pool_avail, pool_n, memory_order_relaxed);
+	pthread_mutex_unlock(&pool_lock);
+	while (ev) {
+		next = (struct rc_event *)ev->tbl;
+		free(ev);
+		ev = next;
+	}
+	tl_head = NULL;
+	tl_n = 0;
+}
+
+static void
+tl_exit(void *unused)
+{
+	(void)unused;
+	tl_flush();
+}
+
+static void
+pool_init(void)
+{
+	pthread_key_create(&pool_key, tl_exit);
+}
+
+/* The thread's list is given back at thread exit (once it holds any). */
+static void
+tl_key(void)
+{
+	if (!tl_keyed) {
+		pthread_once(&pool_once, pool_init);
+		pthread_setspecific(pool_key, (void *)1);
+		tl_keyed = 1;
+	}
+}
+
+static struct rc_event *
+event_alloc(void)
+{
+	struct rc_event *ev;
+
+	if (!tl_head &&
+	    atomic_load_explicit(&pool_avail, memory_order_relaxed) > 0) {
+		tl_key();
+		pthread_mutex_lock(&pool_lock);
+		tl_head = pool_head;
+		tl_n = pool_n;
+		pool_head = NULL;
+		pool_n = 0;
+		atomic_store_explicit(&pool_avail, 0, memory_order_relaxed);
+		pthread_mutex_unlock(&pool_lock);
+	}
+	if (tl_head) {
+		ev = tl_head;
+		tl_head = (struct rc_event *)ev->tbl;
+		tl_n--;
+		return ev;
+	}
+	return malloc(sizeof(*ev) + RC_EVENT_INLINE);
+}
+
+static void
+event_release(struct rc_event *ev)
+{
+	tl_key();
+	ev->tbl = (struct rc_table *)tl_head;
+	tl_head = ev;
+	if (++tl_n >= RC_EVENT_POOL_BATCH)
+		tl_flush();
+}
+
 struct rc_event *
 rc_event_new(char op, struct rc_table *tbl)
 {
-	struct rc_event *ev = malloc(sizeof(*ev) + RC_EVENT_INLINE);
+	struct rc_event *ev = event_alloc();
 
 	if (!ev)
 		return NULL;
@@ -190,9 +299,12 @@ rc_event_free(struct rc_event *ev)
 	if (!ev)
 		return;
 	rc_table_unref(ev->tbl);
-	if (ev->arena != inline_arena(ev))
+	if (ev->arena != inline_arena(ev)) {
 		free(ev->arena);
-	free(ev);
+		free(ev);
+		return;
+	}
+	event_release(ev);
 }
 
 size_t

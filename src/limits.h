@@ -15,6 +15,10 @@
 /* One event's arena: the decoded values of a row, before and after. */
 #define RC_MAX_EVENT_BYTES (1024u * 1024u * 1024u)
 
+/* Freed events kept for reuse, process-wide (each about 0.5 KiB: their
+ * inline arena; event.c says why). */
+#define RC_EVENT_POOL_MAX 8192
+
 /* Columns in one table (PostgreSQL's own limit is 1600). */
 #define RC_MAX_COLUMNS 4096
 
