@@ -55,7 +55,9 @@ static const struct rc_conf_key rc_global_keys[] = {
 	{"queue_max_bytes", RC_CONF_SIZE, "16M", 0,
 	 "bytes of events held between a source and its sinks", NULL, 65536, 0},
 	{"checkpoint_interval", RC_CONF_DURATION, "1s", 0,
-	 "how often the durable position is written to state_dir", NULL, 10, 0},
+	 "how often, at most, the durable position is written to state_dir "
+	 "while events flow (at once when the source has caught up)",
+	 NULL, 10, 0},
 	{"shutdown_timeout", RC_CONF_DURATION, "30s", 0,
 	 "longest wait for the sinks to make everything durable on stop", NULL,
 	 100, 0},

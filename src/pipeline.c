@@ -114,7 +114,8 @@ push(struct rc_pipeline *pl, struct rc_item *it, size_t bytes, int timeout_ms)
 
 	if (atomic_load(&pl->stopping) && atomic_load(&pl->failed))
 		return -1;
-	it->read_ms = rc_mono_ms();
+	/* only a commit's read time is used (delivery latency) */
+	it->read_ms = it->kind == RC_ITEM_COMMIT ? rc_mono_ms() : 0;
 	r = rc_queue_push(pl->q, it, bytes, timeout_ms);
 	if (r == 1)
 		atomic_fetch_add(&pl->pushed, 1);

@@ -10,6 +10,9 @@
 #ifndef RC_SOURCE_H
 #define RC_SOURCE_H
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "buf.h"
 #include "config.h"
 #include "limits.h"
@@ -75,5 +78,18 @@ struct rc_source {
 	const struct rc_conf_section *sec;
 	char lasterr[RC_ERRLEN];
 };
+
+/* The source's last error (src->lasterr), formatted. */
+static inline void rc_source_set_err(struct rc_source *src, const char *fmt,
+				     ...) __attribute__((format(printf, 2, 3)));
+static inline void
+rc_source_set_err(struct rc_source *src, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(src->lasterr, sizeof(src->lasterr), fmt, ap);
+	va_end(ap);
+}
 
 #endif

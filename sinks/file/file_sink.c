@@ -1137,10 +1137,10 @@ file_write(struct rc_sink *snk, const struct rc_event *ev,
 			  err[0] ? err : "out of memory");
 		return -1;
 	}
-	now = rc_mono_ms();
 	if (st->count++ == 0)
-		st->since_ms = now;
+		st->since_ms = rc_mono_ms();
 	if (st->block.len >= fs->block_bytes) {
+		now = rc_mono_ms();
 		if (stream_write_block(fs, st, 0) < 0)
 			return -1;
 		if (stream_rotate_due(fs, st, now))
@@ -1281,10 +1281,12 @@ static const struct rc_conf_key file_keys[] = {
 	 "close a file and start the next one when it is this old", NULL, 1000,
 	 0},
 	{"block_bytes", RC_CONF_SIZE, "1M", 0,
-	 "write and fsync a block once it holds this many bytes", NULL, 1024,
+	 "write a block once it holds this many bytes (fdatasync once 8 MiB "
+	 "of blocks wait, or after flush_interval)",
+	 NULL, 1024,
 	 0},
 	{"flush_interval", RC_CONF_DURATION, "200ms", 0,
-	 "longest time an event waits before its block is written and fsynced",
+	 "longest time an event waits before it is written and fdatasynced",
 	 NULL, 1, 0},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
 };

@@ -756,11 +756,13 @@ my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 /* Server state                                                       */
 /* ------------------------------------------------------------------ */
 
-/* information_schema.STATISTICS, not TABLE_CONSTRAINTS: MariaDB shows a
- * user with SELECT only the former. */
-int
-my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
-		     char *err, size_t errlen)
+/*
+ * Does a row exist for db.table in `sql_fmt` (two %s: the escaped database
+ * and table names)? 1 yes, 0 no, -1 with err set.
+ */
+static int
+table_row_exists(struct my_conn *c, const char *sql_fmt, const char *db,
+		 const char *table, char *err, size_t errlen)
 {
 	struct rc_buf sql;
 	char *edb = NULL, *etbl = NULL;
@@ -780,11 +782,7 @@ my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
 	}
 	mysql_real_escape_string(c->m, edb, db, strlen(db));
 	mysql_real_escape_string(c->m, etbl, table, strlen(table));
-	if (rc_buf_printf(&sql,
-			  "SELECT 1 FROM information_schema.STATISTICS "
-			  "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' "
-			  "AND INDEX_NAME = 'PRIMARY' LIMIT 1",
-			  edb, etbl)) {
+	if (rc_buf_printf(&sql, sql_fmt, edb, etbl)) {
 		seterr(err, errlen, "out of memory");
 		goto out;
 	}
@@ -800,45 +798,27 @@ out:
 	return rc;
 }
 
+/* information_schema.STATISTICS, not TABLE_CONSTRAINTS: MariaDB shows a
+ * user with SELECT only the former. */
+int
+my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
+		     char *err, size_t errlen)
+{
+	return table_row_exists(c,
+				"SELECT 1 FROM information_schema.STATISTICS "
+				"WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' "
+				"AND INDEX_NAME = 'PRIMARY' LIMIT 1",
+				db, table, err, errlen);
+}
+
 int
 my_conn_table_exists(struct my_conn *c, const char *db, const char *table,
 		     char *err, size_t errlen)
 {
-	struct rc_buf sql;
-	char *edb = NULL, *etbl = NULL;
-	MYSQL_RES *res = NULL;
-	int rc = -1;
-
-	rc_buf_init(&sql, 4 * RC_MAX_NAME + 256);
-	if (strlen(db) > RC_MAX_NAME || strlen(table) > RC_MAX_NAME) {
-		seterr(err, errlen, "table name %s.%s is too long", db, table);
-		goto out;
-	}
-	edb = malloc(2 * strlen(db) + 1);
-	etbl = malloc(2 * strlen(table) + 1);
-	if (!edb || !etbl) {
-		seterr(err, errlen, "out of memory");
-		goto out;
-	}
-	mysql_real_escape_string(c->m, edb, db, strlen(db));
-	mysql_real_escape_string(c->m, etbl, table, strlen(table));
-	if (rc_buf_printf(&sql,
-			  "SELECT TABLE_TYPE FROM information_schema.TABLES "
-			  "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'",
-			  edb, etbl)) {
-		seterr(err, errlen, "out of memory");
-		goto out;
-	}
-	res = query(c, sql.data, err, errlen);
-	if (!res)
-		goto out;
-	rc = mysql_num_rows(res) > 0;
-out:
-	mysql_free_result(res);
-	free(edb);
-	free(etbl);
-	rc_buf_free(&sql);
-	return rc;
+	return table_row_exists(c,
+				"SELECT TABLE_TYPE FROM information_schema.TABLES "
+				"WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'",
+				db, table, err, errlen);
 }
 
 int

@@ -135,18 +135,8 @@ struct my_source {
 	atomic_int lag_stop;
 };
 
-static void set_err(struct my_source *ms, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-set_err(struct my_source *ms, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ms->base.lasterr, sizeof(ms->base.lasterr), fmt, ap);
-	va_end(ap);
-}
+/* The source's last error (struct rc_source's lasterr). */
+#define set_err(x, ...) rc_source_set_err(&(x)->base, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                      */

@@ -116,18 +116,8 @@ struct pg_source {
 	struct rc_check *chk; /* set while `rowcast check` runs (pg_check) */
 };
 
-static void set_err(struct pg_source *ps, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-set_err(struct pg_source *ps, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ps->base.lasterr, sizeof(ps->base.lasterr), fmt, ap);
-	va_end(ap);
-}
+/* The source's last error (struct rc_source's lasterr). */
+#define set_err(x, ...) rc_source_set_err(&(x)->base, __VA_ARGS__)
 
 /*
  * A problem only the user can fix, with what to change (fix may be NULL).
