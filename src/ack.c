@@ -151,6 +151,7 @@ int
 rc_ack_advance(struct rc_ack *ack, struct rc_pos *pos)
 {
 	int moved = 0;
+	char *keep;
 
 	while (ack->head < ack->next) {
 		struct rc_ack_txn *t = &ack->ring[ack->head & ack->mask];
@@ -160,9 +161,16 @@ rc_ack_advance(struct rc_ack *ack, struct rc_pos *pos)
 		if (t->state == TXN_COMMITTED) {
 			if (t->done < t->sent)
 				break;
+			/* a position without snapshot lines keeps the
+			 * previous ones (snapshot.h) */
+			keep = t->pos.snap ? NULL : pos->snap;
+			if (keep)
+				pos->snap = NULL;
 			rc_pos_clear(pos);
 			*pos = t->pos;
 			rc_pos_disown(&t->pos);
+			if (keep)
+				pos->snap = keep;
 			moved = 1;
 		} else if (t->done < t->sent) {
 			break;

@@ -114,6 +114,18 @@ rc_checkpoint_load(const char *state_dir, const struct rc_source *src,
 			have_type = 1;
 		} else if (strcmp(k, "updated") == 0) {
 			/* informational */
+		} else if (strcmp(k, "snapshot") == 0) {
+			/* snapshot state (snapshot.h), kept as lines */
+			size_t ol = pos->snap ? strlen(pos->snap) : 0;
+			char *g = realloc(pos->snap, ol + strlen(v) + 14);
+
+			if (!g) {
+				snprintf(err, errlen, "%s: out of memory",
+					 path);
+				goto out;
+			}
+			pos->snap = g;
+			sprintf(g + ol, "snapshot = %s\n", v);
 		} else {
 			if (src->ops->parse_pos(k, v, pos, perr, sizeof(perr)) <
 			    0) {
@@ -173,7 +185,8 @@ rc_checkpoint_save(const char *state_dir, const struct rc_source *src,
 			  "format = %s\nsource = %s\ntype = %s\nupdated = %s\n",
 			  CHECKPOINT_FORMAT, src->name, src->ops->name,
 			  when) < 0 ||
-	    src->ops->format_pos(pos, &b) < 0) {
+	    src->ops->format_pos(pos, &b) < 0 ||
+	    (pos->snap && rc_buf_puts(&b, pos->snap) < 0)) {
 		snprintf(err, errlen, "%s/%s: cannot format checkpoint",
 			 state_dir, name);
 		goto out;

@@ -80,6 +80,22 @@ static const struct rc_conf_key rc_source_keys[] = {
 	{"sinks", RC_CONF_LIST, NULL, 0,
 	 "sinks that receive this source's events (default: every sink)", NULL,
 	 0, 0},
+	{"snapshot", RC_CONF_ENUM, "initial", 0,
+	 "rows already in the tables: initial (read every table on the first "
+	 "start, and a table added to `tables` later), never (changes only), "
+	 "when_needed (initial, and every table again when the stream "
+	 "position was lost: slot dropped, binlog purged)",
+	 "initial|never|when_needed", 0, 0},
+	{"snapshot_chunk_size", RC_CONF_INT, "10000", 0,
+	 "rows per snapshot chunk, read in primary-key order; a chunk is the "
+	 "unit of resumption and bounds the memory a snapshot uses",
+	 NULL, 1, 1000000},
+	{"snapshot_max_rows_per_sec", RC_CONF_INT, "0", 0,
+	 "throttle: most rows a snapshot reads per second (0: no limit)", NULL,
+	 0, 1000000000},
+	{"snapshot_progress_interval", RC_CONF_DURATION, "10s", 0,
+	 "how often a running snapshot logs its progress", NULL, 100,
+	 86400000},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
 };
 

@@ -519,6 +519,40 @@ family_tables(struct rc_buf *b, const struct rc_metrics *m, const char *name,
 	return 0;
 }
 
+/* The snapshot gauges of every table that has a snapshot state. */
+static int
+family_snapshot(struct rc_buf *b, const struct rc_metrics *m, const char *name,
+		const char *help, int what)
+{
+	if (rc_prom_family(b, name, "gauge", help) < 0)
+		return -1;
+	for (int i = 0; i < m->nsources; i++) {
+		const struct rc_metrics_source *ms = m->sources[i];
+		unsigned n = atomic_load_explicit(&ms->ntables,
+						  memory_order_acquire);
+
+		for (unsigned t = 0; t < n && t < RC_METRICS_MAX_TABLES; t++) {
+			const struct rc_metrics_table *tb = &ms->tables[t];
+			const char *labels[] = {"source", ms->name, "table",
+						tb->name};
+			int st = atomic_load(&tb->snap_state);
+			double v;
+
+			if (!st)
+				continue;
+			if (what == 0)
+				v = (double)atomic_load(&tb->snap_rows);
+			else if (what == 1)
+				v = (double)atomic_load(&tb->snap_estimate);
+			else
+				v = st - 1 != 0; /* not done */
+			if (rc_prom_sample(b, name, labels, 2, v) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int
 rc_metrics_render(const struct rc_metrics *m, int64_t now_ms, struct rc_buf *b)
 {
@@ -565,6 +599,20 @@ rc_metrics_render(const struct rc_metrics *m, int64_t now_ms, struct rc_buf *b)
 			  "bytes of the decoded change events (their size "
 			  "in the queue), per table and operation",
 			  1) < 0)
+		return -1;
+
+	if (family_snapshot(b, m, "rowcast_snapshot_rows",
+			    "rows the table's current (or last) snapshot "
+			    "emitted",
+			    0) < 0 ||
+	    family_snapshot(b, m, "rowcast_snapshot_rows_estimated",
+			    "rows in the table by the database's statistics "
+			    "when its snapshot started (-1: unknown)",
+			    1) < 0 ||
+	    family_snapshot(b, m, "rowcast_snapshot_running",
+			    "1 while the table is being snapshotted or waits "
+			    "for it, 0 when its snapshot is done",
+			    2) < 0)
 		return -1;
 
 	if (family_per_source(b, m, now_ms, "rowcast_transactions_total",

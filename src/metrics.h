@@ -98,6 +98,11 @@ struct rc_metrics_table {
 	char name[2 * 256 + 2]; /* "schema.table" (RC_MAX_NAME each) */
 	atomic_uint_fast64_t events[RC_METRICS_NOPS];
 	atomic_uint_fast64_t bytes[RC_METRICS_NOPS];
+	/* snapshot (snapshot.h): 0 no snapshot state, else 1 + enum
+	 * rc_snap_state; rows emitted; estimated total (-1 unknown) */
+	atomic_int snap_state;
+	atomic_uint_fast64_t snap_rows;
+	atomic_int_fast64_t snap_estimate;
 };
 
 /* Most tables per source that get their own series; events of further

@@ -439,6 +439,10 @@ advance(struct rc_pipeline *pl)
 	struct rc_pos pos = {0};
 
 	if (rc_ack_advance(pl->ack, &pos)) {
+		if (!pos.snap) { /* unchanged snapshot state */
+			pos.snap = pl->durable.snap;
+			pl->durable.snap = NULL;
+		}
 		rc_pos_clear(&pl->durable);
 		pl->durable = pos;
 		pl->durable_dirty = 1;

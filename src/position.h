@@ -18,6 +18,8 @@ struct rc_pos {
 	uint64_t offset; /* MySQL offset in the binlog file */
 	char *gtid;	 /* MySQL GTID set after the transaction, or NULL */
 	char *file;	 /* MySQL binlog file name, or NULL */
+	char *snap;	 /* snapshot state as checkpoint lines (snapshot.h),
+			  * or NULL: unchanged since the previous position */
 };
 
 /* The strings now belong to someone else (the struct was copied by value
@@ -27,6 +29,7 @@ rc_pos_disown(struct rc_pos *pos)
 {
 	pos->gtid = NULL;
 	pos->file = NULL;
+	pos->snap = NULL;
 }
 
 static inline void
@@ -34,6 +37,7 @@ rc_pos_clear(struct rc_pos *pos)
 {
 	free(pos->gtid);
 	free(pos->file);
+	free(pos->snap);
 	memset(pos, 0, sizeof(*pos));
 }
 
@@ -47,6 +51,8 @@ rc_pos_copy(struct rc_pos *dst, const struct rc_pos *src)
 	if (src->gtid && !(dst->gtid = strdup(src->gtid)))
 		return -1;
 	if (src->file && !(dst->file = strdup(src->file)))
+		return -1;
+	if (src->snap && !(dst->snap = strdup(src->snap)))
 		return -1;
 	return 0;
 }

@@ -547,7 +547,9 @@ test_err_unknown_key(void)
 		     "[sink out]\ntype = stdout\n",
 		     NAME ":4: unknown key 'conninfoo' in [source shop] (type "
 			  "postgresql); expected one of: type, tables, "
-			  "topic_prefix, sinks, conninfo, password, ",
+			  "topic_prefix, sinks, snapshot, snapshot_chunk_size, "
+			  "snapshot_max_rows_per_sec, snapshot_progress_interval, "
+			  "conninfo, password, ",
 		     NULL);
 	expect_error("[rowcast]\nstatedir = /x\n",
 		     NAME ":2: unknown key 'statedir' in [rowcast]; expected one "
