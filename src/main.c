@@ -95,6 +95,7 @@ static const struct rc_cli_command commands[] = {
 
 struct rc_runner {
 	struct rc_pipeline *pl;
+	const char *name; /* the source's name */
 	pthread_t thread;
 	int rc;
 	int done;
@@ -306,6 +307,80 @@ runner_main(void *arg)
 	return NULL;
 }
 
+/* The [source NAME] section of cfg, or NULL. */
+static const struct rc_conf_section *
+source_section(const struct rc_config *cfg, const char *name)
+{
+	const struct rc_conf_section *sec;
+
+	for (int i = 0; (sec = rc_config_section(cfg, RC_SCOPE_SOURCE, i)); i++)
+		if (!strcmp(sec->name, name))
+			return sec;
+	return NULL;
+}
+
+/* "a, b, c" of a list key, for comparing two configurations. */
+static void
+list_text(const struct rc_conf_section *sec, const char *key, char *buf,
+	  size_t len)
+{
+	const char *v = rc_conf_str(sec, key);
+
+	snprintf(buf, len, "%s", v ? v : "");
+}
+
+/*
+ * SIGHUP: read the configuration file again and offer each running source
+ * its new section; the source adds the tables that were added to its
+ * `tables` (and snapshots them). Everything else takes a restart, which
+ * is said. The new configuration is kept until exit: the sources refer to
+ * it.
+ */
+static void
+reload(const struct rc_config *cur, struct rc_runner *runners, int nrun,
+       struct rc_config ***kept, int *nkept)
+{
+	char err[RC_ERRLEN], a[8192], b[8192];
+	struct rc_config *ncfg, **g;
+
+	rc_info("rowcast", "SIGHUP: reading %s again", cur->path);
+	ncfg = rc_config_load(cur->path, err, sizeof(err));
+	if (!ncfg) {
+		rc_error("rowcast",
+			 "%s (the running configuration stays in force)", err);
+		return;
+	}
+	g = realloc(*kept, sizeof(*g) * (size_t)(*nkept + 1));
+	if (!g) {
+		rc_config_free(ncfg);
+		return;
+	}
+	*kept = g;
+	g[(*nkept)++] = ncfg;
+	for (int i = 0; i < nrun; i++) {
+		const struct rc_conf_section *os =
+			source_section(cur, runners[i].name);
+		const struct rc_conf_section *ns =
+			source_section(ncfg, runners[i].name);
+
+		if (!ns) {
+			rc_warn_c("rowcast", RC_LOG_SRC(runners[i].name),
+				  "[source %s] is gone from %s: restart "
+				  "rowcast to stop it",
+				  runners[i].name, cur->path);
+			continue;
+		}
+		list_text(os, "tables", a, sizeof(a));
+		list_text(ns, "tables", b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			rc_pipeline_offer_reload(runners[i].pl, ncfg, ns);
+		else
+			rc_info_c("rowcast", RC_LOG_SRC(runners[i].name),
+				  "no table added; other changes take a "
+				  "restart");
+	}
+}
+
 /*
  * Build one pipeline per source, run each on its own thread, and turn
  * SIGTERM/SIGINT into a graceful stop (a second signal stops at once: the
@@ -323,7 +398,8 @@ run_agent(struct rc_config *cfg)
 	struct rc_http *http = NULL;
 	char err[RC_ERRLEN];
 	const char *state_dir = rc_conf_str(&cfg->global, "state_dir");
-	int nrun = 0, exit_rc = 0, signals = 0;
+	int nrun = 0, exit_rc = 0, signals = 0, nreloaded = 0;
+	struct rc_config **reloaded = NULL;
 	sigset_t set;
 
 	/* Signals are taken by this thread only, with sigtimedwait() below.
@@ -397,6 +473,7 @@ run_agent(struct rc_config *cfg)
 		runners = grown;
 		memset(&runners[nrun], 0, sizeof(runners[nrun]));
 		runners[nrun].lock = &lock;
+		runners[nrun].name = sec->name;
 		runners[nrun].pl =
 			rc_pipeline_new(cfg, src, sinks, nsinks,
 					have ? &start : NULL, err, sizeof(err));
@@ -469,8 +546,7 @@ run_agent(struct rc_config *cfg)
 			break;
 		sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGHUP) {
-			rc_info("rowcast", "SIGHUP ignored: restart rowcast to "
-					   "apply a new configuration");
+			reload(cfg, runners, nrun, &reloaded, &nreloaded);
 		} else if (sig > 0) {
 			if (++signals > 1) {
 				rc_warn("rowcast",
@@ -505,6 +581,9 @@ out:
 	for (int i = 0; i < nrun; i++)
 		rc_pipeline_free(runners[i].pl);
 	free(runners);
+	for (int i = 0; i < nreloaded; i++)
+		rc_config_free(reloaded[i]);
+	free(reloaded);
 	if (exit_rc == 0)
 		rc_info("rowcast", "stopped cleanly");
 	return exit_rc;

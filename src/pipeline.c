@@ -62,6 +62,10 @@ struct rc_pipeline {
 	int64_t shutdown_timeout_ms;
 	struct rc_pos start;
 	int have_start;
+	/* a reloaded configuration for the source (under lock) */
+	const struct rc_config *reload_cfg;
+	const struct rc_conf_section *reload_sec;
+	atomic_int reload_pending;
 
 	/* pipeline thread only */
 	uint64_t cur_seq; /* open transaction, 0 = none */
@@ -195,10 +199,44 @@ rc_pipeline_stopping(struct rc_pipeline *pl)
 	return atomic_load(&pl->stopping);
 }
 
+const char *
+rc_pipeline_state_dir(struct rc_pipeline *pl)
+{
+	return pl->state_dir;
+}
+
 void
 rc_pipeline_request_stop(struct rc_pipeline *pl)
 {
 	atomic_store(&pl->stopping, 1);
+}
+
+void
+rc_pipeline_offer_reload(struct rc_pipeline *pl, const struct rc_config *cfg,
+			 const struct rc_conf_section *sec)
+{
+	pthread_mutex_lock(&pl->lock);
+	pl->reload_cfg = cfg;
+	pl->reload_sec = sec;
+	pthread_mutex_unlock(&pl->lock);
+	atomic_store(&pl->reload_pending, 1);
+}
+
+const struct rc_conf_section *
+rc_pipeline_take_reload(struct rc_pipeline *pl, const struct rc_config **cfg)
+{
+	const struct rc_conf_section *sec;
+
+	if (!atomic_load_explicit(&pl->reload_pending, memory_order_relaxed))
+		return NULL;
+	pthread_mutex_lock(&pl->lock);
+	sec = pl->reload_sec;
+	*cfg = pl->reload_cfg;
+	pl->reload_sec = NULL;
+	pl->reload_cfg = NULL;
+	atomic_store(&pl->reload_pending, 0);
+	pthread_mutex_unlock(&pl->lock);
+	return sec;
 }
 
 void

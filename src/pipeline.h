@@ -23,6 +23,8 @@
 #include "metrics.h"
 #include "position.h"
 
+struct rc_config;
+struct rc_conf_section;
 struct rc_pipeline;
 
 /*
@@ -90,6 +92,22 @@ int rc_pipeline_run_sessions(struct rc_pipeline *pl, struct rc_source *src,
 			     int (*session)(void *ctx),
 			     void (*close_session)(void *ctx), void *ctx,
 			     int *in_txn);
+
+/*
+ * Configuration reload (SIGHUP): main offers the reloaded configuration
+ * and this source's section in it (both stay valid until the pipeline is
+ * freed); the source takes it from its own thread, between transactions,
+ * and starts capturing the tables added to `tables` (snapshotting them
+ * unless snapshot = never). Other changes need a restart.
+ * take returns NULL when nothing new was offered (one atomic load).
+ */
+void rc_pipeline_offer_reload(struct rc_pipeline *pl,
+			      const struct rc_config *cfg,
+			      const struct rc_conf_section *sec);
+const struct rc_conf_section *
+rc_pipeline_take_reload(struct rc_pipeline *pl, const struct rc_config **cfg);
+/* The pipeline's state directory (checkpoints, snapshot requests). */
+const char *rc_pipeline_state_dir(struct rc_pipeline *pl);
 
 /* The source failed for good: stop the pipeline. @locality any thread */
 void rc_pipeline_source_failed(struct rc_pipeline *pl);
