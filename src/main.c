@@ -32,6 +32,8 @@
 #include "pipeline.h"
 #include "plugins.h"
 #include "redact.h"
+#include "snapshot.h"
+#include "tablecfg.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG  2
@@ -90,6 +92,15 @@ static const struct rc_cli_command commands[] = {
 	 "is created on the servers, so it is safe next to a running rowcast. "
 	 "Passwords are printed as ***. Exit 0 when rowcast can run (warnings "
 	 "allowed), 2 when a finding is a FAIL."},
+	{"snapshot", "-c FILE TABLE...",
+	 "ask the running agent to snapshot tables again",
+	 "Asks a running rowcast to read the named tables (schema.table, as "
+	 "in `tables`) again, as `r` events, while their changes keep "
+	 "streaming: the request is written to <state_dir>/<source>.snapshot-"
+	 "request, which the agent picks up within about a second. The "
+	 "snapshot is chunked and online like a table added to the "
+	 "configuration, and resumes after a restart. Exit 2 when a table is "
+	 "not captured by any source."},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -387,6 +398,82 @@ reload(const struct rc_config *cur, struct rc_runner *runners, int nrun,
  * checkpoint on disk is consistent at every moment, so nothing is lost,
  * changes not yet checkpointed are sent again on the next start).
  */
+static int run_agent(struct rc_config *cfg);
+
+/* `rowcast snapshot -c FILE TABLE...`: a request per source. */
+static int
+run_snapshot_request(const struct rc_config *cfg, char **tables, int n)
+{
+	const char *state_dir = rc_conf_str(&cfg->global, "state_dir");
+	const struct rc_conf_section *sec;
+	char err[RC_ERRLEN];
+	int *found = calloc((size_t)n, sizeof(int)), rc = 0;
+
+	if (!found)
+		return EXIT_RUNTIME;
+	for (int i = 0; (sec = rc_config_section(cfg, RC_SCOPE_SOURCE, i));
+	     i++) {
+		struct rc_tablecfg *tcs = NULL;
+		char **mine = calloc((size_t)n, sizeof(char *));
+		int nt = 0, nmine = 0;
+
+		if (!mine || rc_tablecfg_load(cfg, sec,
+					      strcmp(sec->type, "postgresql")
+						      ? NULL
+						      : "public",
+					      &tcs, &nt, err,
+					      sizeof(err)) < 0) {
+			free(mine);
+			continue;
+		}
+		for (int k = 0; k < n; k++) {
+			char name[2 * RC_MAX_NAME + 2];
+
+			for (int j = 0; j < nt; j++) {
+				snprintf(name, sizeof(name), "%s.%s",
+					 tcs[j].schema, tcs[j].name);
+				if (!strcmp(name, tables[k]) ||
+				    (!strchr(tables[k], '.') &&
+				     !strcmp(tcs[j].name, tables[k]) &&
+				     !strcmp(sec->type, "postgresql") &&
+				     !strcmp(tcs[j].schema, "public"))) {
+					if ((mine[nmine] = strdup(name)))
+						nmine++;
+					found[k] = 1;
+					break;
+				}
+			}
+		}
+		if (nmine && rc_snap_write_request(state_dir, sec->name, mine,
+						   nmine, err,
+						   sizeof(err)) < 0) {
+			fprintf(stderr, "rowcast snapshot: %s\n", err);
+			rc = EXIT_RUNTIME;
+		} else {
+			for (int k = 0; k < nmine; k++)
+				printf("source %s: snapshot of %s requested "
+				       "(the running agent picks it up "
+				       "within a second)\n",
+				       sec->name, mine[k]);
+		}
+		rc_tablecfg_free(tcs, nt);
+		for (int k = 0; k < nmine; k++)
+			free(mine[k]);
+		free(mine);
+	}
+	for (int k = 0; k < n; k++)
+		if (!found[k]) {
+			fprintf(stderr,
+				"rowcast snapshot: %s is not a table any "
+				"source of %s captures (expected "
+				"schema.table as in `tables`)\n",
+				tables[k], cfg->path);
+			rc = EXIT_CONFIG;
+		}
+	free(found);
+	return rc;
+}
+
 static int
 run_agent(struct rc_config *cfg)
 {
@@ -597,7 +684,7 @@ main(int argc, char **argv)
 	const char *path = NULL, *level = NULL;
 	struct rc_config *cfg;
 	char err[RC_ERRLEN];
-	int c, rc, validate = 0, check = 0;
+	int c, rc, validate = 0, check = 0, snap_first = 0;
 	size_t n = 0;
 
 	/* getopt's tables from options[] */
@@ -659,6 +746,14 @@ main(int argc, char **argv)
 	if (optind < argc && strcmp(argv[optind], "check") == 0) {
 		check = 1;
 		optind++;
+	} else if (optind < argc && strcmp(argv[optind], "snapshot") == 0) {
+		snap_first = ++optind;
+		if (optind >= argc) {
+			fprintf(stderr, "rowcast snapshot: name the tables "
+					"(schema.table ...)\n");
+			return EXIT_CONFIG;
+		}
+		optind = argc;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "rowcast: unexpected argument '%s'\n",
@@ -705,6 +800,9 @@ main(int argc, char **argv)
 		rc_log_set_level(RC_LOG_WARN); /* the findings say it all */
 	if (check) {
 		rc = run_check(cfg);
+	} else if (snap_first) {
+		rc = run_snapshot_request(cfg, argv + snap_first,
+					  argc - snap_first);
 	} else if (validate) {
 		rc = validate_sources(cfg);
 		if (rc == 0)

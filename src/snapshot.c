@@ -157,7 +157,7 @@ rc_snap_new(const char *source, const struct rc_conf_section *sec)
 				rc_conf_int(sec, "snapshot_max_rows_per_sec");
 		if (rc_conf_str(sec, "snapshot_progress_interval"))
 			s->progress_ms =
-				rc_conf_int(sec, "snapshot_progress_interval");
+				rc_conf_ms(sec, "snapshot_progress_interval");
 	}
 	if (s->chunk_rows < 1)
 		s->chunk_rows = 1;
@@ -928,6 +928,11 @@ rc_snap_chunk_add(struct rc_snap_chunk *c, struct rc_event *ev)
 		c->hash = h;
 		c->cap = nc;
 	}
+	if (!c->npk) { /* no key: nothing to drop by */
+		c->ev[c->n++] = ev;
+		c->live++;
+		return 0;
+	}
 	if ((c->n + 1) * 2 > c->nslots && grow_slots(c) < 0)
 		goto fail;
 	if (rc_snap_key_bytes(c, ev, ev->after, &c->kbuf) < 0)
@@ -970,7 +975,7 @@ drop_image(struct rc_snap_chunk *c, const struct rc_event *ev, int64_t row)
 {
 	uint64_t h;
 
-	if (row < 0 || !c->nslots)
+	if (row < 0 || !c->nslots || !c->npk)
 		return 0;
 	if (rc_snap_key_bytes(c, ev, row, &c->kbuf) < 0)
 		return 0;

@@ -35,6 +35,7 @@
 #include "pg_proto.h"
 #include "pg_types.h"
 #include "pipeline.h"
+#include "snapshot.h"
 #include "source.h"
 #include "tablecfg.h"
 
@@ -114,6 +115,24 @@ struct pg_source {
 	int lag_pending;
 	int64_t last_lag_ms;
 	struct rc_check *chk; /* set while `rowcast check` runs (pg_check) */
+
+	/* snapshots (see "Snapshots" below) */
+	struct rc_snap *snap;
+	struct rc_snap_chunk chunk;
+	int messages;	   /* the stream carries logical messages (PG 14+) */
+	int streaming;	   /* START_REPLICATION went through */
+	int chunk_wait;	   /* a chunk waits for its watermark */
+	uint64_t chunk_no; /* watermark number */
+	uint64_t snap_xmin, snap_xmax; /* the chunk's transaction snapshot */
+	uint64_t *snap_xip;
+	int nsnap_xip, snap_xip_cap;
+	int cur_invisible; /* the streamed transaction is newer than it */
+	uint32_t recent_xids[4096];
+	uint64_t nrecent;
+	int64_t last_request_ms;
+	uint64_t snap_dropped;
+	char snapname[64]; /* exported by a slot just created */
+	uint64_t snap_lsn; /* its consistent point */
 };
 
 /* The source's last error (struct rc_source's lasterr). */
@@ -201,6 +220,9 @@ pg_destroy(struct rc_source *src)
 	}
 	free(ps->want); /* the rc_tablecfg entries were moved in here */
 	pg_parser_free(&ps->parser);
+	rc_snap_chunk_free(&ps->chunk);
+	rc_snap_free(ps->snap);
+	free(ps->snap_xip);
 	free(ps->conninfo);
 	free(ps->password);
 	free(ps->slot);
@@ -262,7 +284,10 @@ pg_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	ps->shutdown_timeout_ms = rc_conf_ms(&cfg->global, "shutdown_timeout");
 	ps->tables_line = rc_conf_line(sec, "tables");
 	pg_parser_init(&ps->parser);
-	if (!ps->conninfo || !ps->slot || !ps->publication || !ps->prefix)
+	rc_snap_chunk_init(&ps->chunk);
+	ps->snap = rc_snap_new(sec->name, sec);
+	if (!ps->conninfo || !ps->slot || !ps->publication || !ps->prefix ||
+	    !ps->snap)
 		goto oom;
 
 	for (const char *p = ps->slot; *p; p++)
@@ -338,9 +363,10 @@ pg_connect(struct pg_source *ps, int replication)
 	if (replication) {
 		keys[n] = "replication";
 		vals[n++] = "database";
-		keys[n] = "options";
-		vals[n++] = pg_session_options;
 	}
+	/* both connections: snapshot rows are read on the normal one */
+	keys[n] = "options";
+	vals[n++] = pg_session_options;
 	keys[n] = "application_name";
 	vals[n++] = "rowcast";
 	keys[n] = "connect_timeout";
@@ -773,10 +799,12 @@ create_slot(struct pg_source *ps)
 	PGresult *r;
 
 	rc_buf_init(&sql, 4096);
+	/* the first start exports its snapshot when tables are to be read */
 	rc_buf_printf(&sql,
 		      "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput "
-		      "(SNAPSHOT 'nothing')",
-		      ps->slot);
+		      "(SNAPSHOT '%s')",
+		      ps->slot, rc_snap_active(ps->snap) ? "export" : "nothing");
+	ps->snapname[0] = '\0';
 	r = PQexec(ps->repl, sql.data);
 	rc_buf_free(&sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -788,6 +816,11 @@ create_slot(struct pg_source *ps)
 	rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
 		  "created replication slot %s at %s", ps->slot,
 		  PQgetvalue(r, 0, 1));
+	if (!PQgetisnull(r, 0, 2) && PQgetlength(r, 0, 2) > 0) {
+		snprintf(ps->snapname, sizeof(ps->snapname), "%s",
+			 PQgetvalue(r, 0, 2));
+		rc_lsn_parse(PQgetvalue(r, 0, 1), &ps->snap_lsn);
+	}
 	PQclear(r);
 	return SESS_STOP;
 }
@@ -1338,6 +1371,8 @@ handle_change(struct pg_source *ps, const struct pg_msg *m, uint64_t lsn)
 			    0)
 			goto fail;
 	}
+	if (ps->cur_invisible)
+		rc_snap_chunk_drop(&ps->chunk, ev);
 	return push_event(ps, ev);
 fail:
 	if (!ps->base.lasterr[0])
@@ -1363,6 +1398,8 @@ handle_truncate(struct pg_source *ps, const struct pg_msg *m, uint64_t lsn)
 			return -1;
 		}
 		fill_source_info(ps, ev, lsn);
+		if (ps->cur_invisible)
+			rc_snap_chunk_drop(&ps->chunk, ev);
 		if ((r = push_event(ps, ev)) < 0)
 			return r;
 	}
@@ -1390,7 +1427,7 @@ send_status(struct pg_source *ps, int reply)
 	    (flushed == ps->last_flushed_sent ||
 	     now - ps->last_status_ms < 100))
 		return 0;
-	if (!ps->repl)
+	if (!ps->repl || !ps->streaming)
 		return 0;
 	pg_build_status_update(msg,
 			       ps->received > flushed ? ps->received : flushed,
@@ -1403,6 +1440,737 @@ send_status(struct pg_source *ps, int reply)
 	ps->last_status_ms = now;
 	ps->last_flushed_sent = flushed;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshots (snapshot.h)                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Two ways to read a chunk, one reader:
+ *
+ * - consistent: on a first start the slot is created with an exported
+ *   snapshot, imported into a REPEATABLE READ transaction on the normal
+ *   connection; every table is read there, chunk after chunk, before the
+ *   stream starts at the slot's consistent point. The rows are exactly the
+ *   state the stream continues from; each chunk goes out at once.
+ *
+ * - online (watermarks): a table added later, a requested snapshot, or the
+ *   rest of a snapshot a crash interrupted. Each chunk is read in its own
+ *   REPEATABLE READ transaction whose snapshot (pg_current_snapshot())
+ *   says which transactions the rows already contain; then a high
+ *   watermark goes into the WAL with pg_logical_emit_message (not
+ *   transactional, so no table of the user's is written). While the stream
+ *   runs on to the watermark, a change made by a transaction the chunk
+ *   cannot see (committed after the chunk was read) drops that key's row
+ *   from the chunk: the stream carries the newer state. At the watermark
+ *   the rows left go out, before anything committed after it. A chunk
+ *   whose snapshot misses a transaction the stream has already passed on
+ *   (a commit in the WAL a moment before it became visible) is read again.
+ */
+
+#define WM_PREFIX "rowcast"
+#define RECENT_XIDS 4096
+
+/* The relation cache entry of a configured table, made from the catalog
+ * when the stream has not sent its Relation message yet. */
+static struct pg_rel *
+snap_rel(struct pg_source *ps, struct pg_want *w)
+{
+	static const char sql[] =
+		"SELECT c.oid, c.relreplident, a.attname, a.atttypid, "
+		"a.atttypmod, "
+		"coalesce(a.attnum = ANY(i.indkey), false) "
+		"FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"JOIN pg_attribute a ON a.attrelid = c.oid "
+		"LEFT JOIN pg_index i ON i.indrelid = c.oid AND "
+		"(CASE c.relreplident WHEN 'd' THEN i.indisprimary "
+		"WHEN 'i' THEN i.indisreplident ELSE false END) "
+		"WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 "
+		"AND NOT a.attisdropped AND a.attgenerated = '' "
+		"ORDER BY a.attnum";
+	const char *params[2] = {w->c.schema, w->c.name};
+	struct pg_column_desc *cols;
+	struct pg_msg m;
+	struct pg_rel *rel;
+	PGresult *r;
+	uint32_t relid;
+	int n, rc;
+
+	for (int i = 0; i < ps->nrels; i++)
+		if (ps->rels[i].want == w && ps->rels[i].tbl)
+			return &ps->rels[i];
+	lag_finish(ps);
+	if (!(r = query(ps, ps->sql, sql, 2, params)))
+		return NULL;
+	n = PQntuples(r);
+	if (n == 0) {
+		set_err(ps, "table %s.%s has no columns or is gone",
+			w->c.schema, w->c.name);
+		PQclear(r);
+		return NULL;
+	}
+	relid = (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
+	if ((rel = find_rel(ps, relid)) && rel->tbl) {
+		PQclear(r);
+		return rel;
+	}
+	if (!(cols = calloc((size_t)n, sizeof(*cols)))) {
+		PQclear(r);
+		set_err(ps, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		cols[i].flags = PQgetvalue(r, i, 5)[0] == 't' ||
+				PQgetvalue(r, 0, 1)[0] == 'f';
+		cols[i].name = PQgetvalue(r, i, 2);
+		cols[i].type_oid =
+			(uint32_t)strtoul(PQgetvalue(r, i, 3), NULL, 10);
+		cols[i].typmod = atoi(PQgetvalue(r, i, 4));
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = 'R';
+	m.u.rel.relid = relid;
+	m.u.rel.nspname = w->c.schema;
+	m.u.rel.relname = w->c.name;
+	m.u.rel.replident = PQgetvalue(r, 0, 1)[0];
+	m.u.rel.ncols = (uint16_t)n;
+	m.u.rel.cols = cols;
+	rc = handle_relation(ps, &m);
+	free(cols);
+	PQclear(r);
+	if (rc < 0)
+		return NULL;
+	return find_rel(ps, relid);
+}
+
+/* The SELECT of one chunk: the Relation's columns, then the key as text
+ * (the cursor), in key order, after the cursor ($1..$n). */
+static int
+chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
+	  int after, struct rc_buf *sql)
+{
+	PGresult *r;
+	static const char types[] =
+		"SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
+		"FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+		"WHERE c.oid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
+		"AND a.attgenerated = '' ORDER BY a.attnum";
+	char oid[16];
+	const char *params[1] = {oid};
+	int nk = w->npk ? w->npk : 1;
+
+	snprintf(oid, sizeof(oid), "%u", rel->relid);
+	if (!(r = query(ps, ps->sql, types, 1, params)))
+		return -1;
+	rc_buf_reset(sql);
+	rc_buf_puts(sql, "SELECT ");
+	for (int i = 0; i < PQntuples(r); i++) {
+		rc_buf_puts(sql, "rc_t.");
+		append_ident(sql, ps->sql, PQgetvalue(r, i, 0));
+		rc_buf_puts(sql, ", ");
+	}
+	for (int k = 0; k < nk; k++) {
+		rc_buf_puts(sql, k ? ", rc_t." : "rc_t.");
+		if (w->npk)
+			append_ident(sql, ps->sql, w->pk[k]);
+		else
+			rc_buf_puts(sql, "ctid");
+		rc_buf_puts(sql, "::text");
+	}
+	rc_buf_puts(sql, " FROM ONLY ");
+	append_ident(sql, ps->sql, w->c.schema);
+	rc_buf_putc(sql, '.');
+	append_ident(sql, ps->sql, w->c.name);
+	rc_buf_puts(sql, " AS rc_t");
+	if (after) {
+		rc_buf_puts(sql, " WHERE (");
+		for (int k = 0; k < nk; k++) {
+			rc_buf_puts(sql, k ? ", rc_t." : "rc_t.");
+			if (w->npk)
+				append_ident(sql, ps->sql, w->pk[k]);
+			else
+				rc_buf_puts(sql, "ctid");
+		}
+		rc_buf_puts(sql, ") > (");
+		for (int k = 0; k < nk; k++) {
+			const char *ty = "tid";
+
+			if (w->npk)
+				for (int i = 0; i < PQntuples(r); i++)
+					if (!strcmp(PQgetvalue(r, i, 0),
+						    w->pk[k]))
+						ty = PQgetvalue(r, i, 1);
+			rc_buf_printf(sql, "%s$%d::%s", k ? ", " : "", k + 1,
+				      ty);
+		}
+		rc_buf_puts(sql, ")");
+	}
+	rc_buf_puts(sql, " ORDER BY ");
+	for (int k = 0; k < nk; k++) {
+		rc_buf_puts(sql, k ? ", rc_t." : "rc_t.");
+		if (w->npk)
+			append_ident(sql, ps->sql, w->pk[k]);
+		else
+			rc_buf_puts(sql, "ctid");
+	}
+	rc_buf_printf(sql, " LIMIT %lld", (long long)ps->snap->chunk_rows);
+	PQclear(r);
+	return 0;
+}
+
+/* One 'r' event from row i of a chunk's result. */
+static struct rc_event *
+snap_event(struct pg_source *ps, struct pg_rel *rel, PGresult *r, int row,
+	   int binary, uint64_t lsn)
+{
+	struct rc_event *ev = rc_event_new('r', rel->tbl);
+	char err[RC_ERRLEN];
+
+	if (!ev || rc_event_alloc_row(ev, &ev->after) < 0) {
+		rc_event_free(ev);
+		set_err(ps, "out of memory");
+		return NULL;
+	}
+	ev->src.connector = "postgresql";
+	ev->src.commit_ts_us = rc_wall_ms() * 1000;
+	ev->src.txid = -1;
+	ev->src.lsn = lsn;
+	for (int i = 0; i < rel->ncols; i++) {
+		int col = rel->colmap[i], rc;
+
+		if (col < 0 || PQgetisnull(r, row, i))
+			continue;
+		if (binary)
+			rc = pg_convert_binary(ev, ev->after, col,
+					       &rel->maps[i],
+					       PQgetvalue(r, row, i),
+					       (size_t)PQgetlength(r, row, i),
+					       err, sizeof(err));
+		else
+			rc = pg_convert_text(ev, ev->after, col, &rel->maps[i],
+					     PQgetvalue(r, row, i),
+					     (size_t)PQgetlength(r, row, i),
+					     err, sizeof(err));
+		if (rc < 0) {
+			set_err(ps, "snapshot of %s.%s, column %s: %s",
+				rel->tbl->schema, rel->tbl->name,
+				rel->tbl->cols[col].name, err);
+			rc_event_free(ev);
+			return NULL;
+		}
+	}
+	return ev;
+}
+
+/* pg_current_snapshot() text "xmin:xmax:xip,..." into ps. */
+static int
+parse_txn_snapshot(struct pg_source *ps, const char *s)
+{
+	char *end;
+
+	ps->nsnap_xip = 0;
+	ps->snap_xmin = strtoull(s, &end, 10);
+	if (*end != ':')
+		return -1;
+	ps->snap_xmax = strtoull(end + 1, &end, 10);
+	if (*end != ':')
+		return -1;
+	s = end + 1;
+	while (*s) {
+		uint64_t x = strtoull(s, &end, 10);
+		if (end == s)
+			return -1;
+		if (ps->nsnap_xip == ps->snap_xip_cap) {
+			int nc = ps->snap_xip_cap ? ps->snap_xip_cap * 2 : 64;
+			uint64_t *g = realloc(ps->snap_xip,
+					      sizeof(*g) * (size_t)nc);
+			if (!g)
+				return -1;
+			ps->snap_xip = g;
+			ps->snap_xip_cap = nc;
+		}
+		ps->snap_xip[ps->nsnap_xip++] = x;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Did the chunk's snapshot see top-level transaction xid (32 bits, as the
+ * stream gives it; the snapshot's are 64-bit with the epoch)? */
+static int
+xid_visible(const struct pg_source *ps, uint32_t xid)
+{
+	/* the stream's xids are within 2^31 of the snapshot's xmax */
+	int32_t diff = (int32_t)(xid - (uint32_t)ps->snap_xmax);
+	uint64_t full = ps->snap_xmax + (uint64_t)(int64_t)diff;
+
+	if (full < ps->snap_xmin)
+		return 1;
+	if (full >= ps->snap_xmax)
+		return 0;
+	for (int i = 0; i < ps->nsnap_xip; i++)
+		if (ps->snap_xip[i] == full)
+			return 0;
+	return 1;
+}
+
+/* Did the stream already pass on a transaction the snapshot misses? */
+static int
+snapshot_misses_seen(const struct pg_source *ps)
+{
+	int n = ps->nrecent < RECENT_XIDS ? ps->nrecent : RECENT_XIDS;
+
+	for (int i = 0; i < n; i++)
+		if (!xid_visible(ps, ps->recent_xids[i]))
+			return 1;
+	return 0;
+}
+
+static int
+emit_cb(void *ctx, struct rc_event *ev)
+{
+	return push_event(ctx, ev);
+}
+
+/* Push the chunk (open, waiting or read in the consistent pass) as one
+ * transaction at lsn, with the snapshot state after it. 0, -1, -2. */
+static int
+push_chunk(struct pg_source *ps, uint64_t lsn)
+{
+	struct rc_snap_chunk *c = &ps->chunk;
+	struct rc_snap_table *t = c->t;
+	struct rc_pos pos = {.lsn = lsn};
+	size_t live = c->live;
+	int r, oom;
+
+	for (;;) {
+		r = rc_pipeline_begin(ps->pl, PUSH_WAIT_MS);
+		if (r == 1)
+			break;
+		if (r < 0)
+			return -1;
+		if (send_status(ps, 0) < 0)
+			return -2;
+	}
+	ps->in_txn = 1;
+	/* the same id when the chunk is read again after a crash */
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ev[i]) {
+			c->ev[i]->src.lsn = lsn;
+			snprintf(c->ev[i]->txn_id, sizeof(c->ev[i]->txn_id),
+				 "snapshot:%s.%s:%llu", t->schema, t->name,
+				 (unsigned long long)t->rows);
+		}
+	if ((r = rc_snap_chunk_emit(c, emit_cb, ps)) < 0)
+		return r;
+	if (c->dropped)
+		rc_debug(PG_COMP,
+			 "snapshot chunk of %s.%s: %llu rows dropped, the "
+			 "stream had newer changes",
+			 t->schema, t->name, (unsigned long long)c->dropped);
+	ps->snap_dropped += c->dropped;
+	if (rc_snap_advance(ps->snap, t, live, c->last_key, c->nlast_key,
+			    c->last) < 0 ||
+	    (pos.snap = rc_snap_take_text(ps->snap, &oom), oom)) {
+		set_err(ps, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		r = rc_pipeline_commit(ps->pl, &pos, PUSH_WAIT_MS);
+		if (r == 1)
+			break;
+		if (r < 0) {
+			rc_pos_clear(&pos);
+			return -1;
+		}
+		if (send_status(ps, 0) < 0) {
+			rc_pos_clear(&pos);
+			return -2;
+		}
+	}
+	ps->in_txn = 0;
+	rc_snap_chunk_reset(c);
+	rc_snap_report(ps->snap, 0);
+	return 0;
+}
+
+/*
+ * Read the next chunk of t into ps->chunk, in the transaction already open
+ * on ps->sql. 0, or -1 with lasterr (connection state tells retry/fatal).
+ */
+static int
+read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
+	   uint64_t lsn)
+{
+	struct rc_snap_chunk *c = &ps->chunk;
+	const char **params = NULL;
+	struct pg_rel *rel;
+	struct rc_buf sql;
+	PGresult *r;
+	int nk = w->npk ? w->npk : 1, n, ncols, rc = -1;
+
+	if (!(rel = snap_rel(ps, w)))
+		return -1;
+	rc_buf_init(&sql, 1 << 20);
+	if (chunk_sql(ps, w, rel, t->ncursor > 0, &sql) < 0)
+		goto out;
+	if (t->ncursor > 0) {
+		if (t->ncursor != nk) {
+			set_err(ps,
+				"snapshot cursor of %s.%s has %d values, the "
+				"key %d columns",
+				t->schema, t->name, t->ncursor, nk);
+			goto out;
+		}
+		params = (const char **)t->cursor;
+	}
+	r = PQexecParams(ps->sql, sql.data, t->ncursor > 0 ? nk : 0, NULL,
+			 params, NULL, NULL, ps->binary);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		set_err(ps, "snapshot of %s.%s: %s", t->schema, t->name,
+			pq_msg(ps->sql));
+		PQclear(r);
+		goto out;
+	}
+	n = PQntuples(r);
+	ncols = PQnfields(r);
+	if (ncols != rel->ncols + nk) {
+		set_err(ps,
+			"snapshot of %s.%s: %d columns read, the relation has "
+			"%d (a concurrent ALTER TABLE?)",
+			t->schema, t->name, ncols - nk, rel->ncols);
+		PQclear(r);
+		goto out;
+	}
+	rc_snap_chunk_begin(c, t, w->pk, w->npk);
+	for (int i = 0; i < n; i++) {
+		struct rc_event *ev =
+			snap_event(ps, rel, r, i, ps->binary, lsn);
+		if (!ev || rc_snap_chunk_add(c, ev) < 0) {
+			if (ev && !ps->base.lasterr[0])
+				set_err(ps, "out of memory");
+			PQclear(r);
+			rc_snap_chunk_reset(c);
+			goto out;
+		}
+	}
+	{
+		char *key[64];
+		int ok = nk <= 64;
+
+		for (int k = 0; ok && k < nk && n > 0; k++)
+			key[k] = PQgetvalue(r, n - 1, rel->ncols + k);
+		if (!ok || rc_snap_chunk_set_end(c, key, n > 0 ? nk : 0,
+						 n < ps->snap->chunk_rows) <
+				   0) {
+			set_err(ps, "out of memory (or a key of more than "
+				    "64 columns)");
+			PQclear(r);
+			goto out;
+		}
+	}
+	PQclear(r);
+	rc_snap_throttle(ps->snap, (uint64_t)n, 1000);
+	rc = 0;
+out:
+	rc_buf_free(&sql);
+	return rc;
+}
+
+static struct pg_want *
+snap_want(struct pg_source *ps, struct rc_snap_table *t)
+{
+	return find_want(ps, t->schema, t->name);
+}
+
+/* Log the start of a table's snapshot and take its estimate. */
+static void
+snap_start_table(struct pg_source *ps, struct rc_snap_table *t)
+{
+	const char *params[2] = {t->schema, t->name};
+	PGresult *r;
+
+	if (t->run_start_ms)
+		return;
+	r = query(ps, ps->sql,
+		  "SELECT CASE WHEN c.reltuples < 0 THEN -1 ELSE "
+		  "c.reltuples::bigint END FROM pg_class c "
+		  "JOIN pg_namespace n ON n.oid = c.relnamespace "
+		  "WHERE n.nspname = $1 AND c.relname = $2",
+		  2, params);
+	if (r && PQntuples(r) == 1)
+		rc_snap_set_estimate(ps->snap, t,
+				     strtoll(PQgetvalue(r, 0, 0), NULL, 10));
+	PQclear(r);
+	t->run_start_ms = rc_mono_ms();
+	t->run_start_rows = t->rows;
+	if (t->state == RC_SNAP_RUNNING)
+		rc_info_c(PG_COMP, RC_LOG_TBL(ps->base.name, t->schema, t->name),
+			  "snapshot of %s.%s resumes after %llu rows", t->schema,
+			  t->name, (unsigned long long)t->rows);
+	else if (t->estimate < 0)
+		rc_info_c(PG_COMP, RC_LOG_TBL(ps->base.name, t->schema, t->name),
+			  "snapshot of %s.%s started (size unknown: the table "
+			  "was never analyzed)",
+			  t->schema, t->name);
+	else
+		rc_info_c(PG_COMP, RC_LOG_TBL(ps->base.name, t->schema, t->name),
+			  "snapshot of %s.%s started (~%lld rows)", t->schema,
+			  t->name, (long long)t->estimate);
+}
+
+/* A table the online reader cannot chunk (no primary key): said once,
+ * and marked done. */
+static void
+snap_skip_table(struct pg_source *ps, struct rc_snap_table *t)
+{
+	rc_warn_c(PG_COMP, RC_LOG_TBL(ps->base.name, t->schema, t->name),
+		  "table %s.%s has no primary key: its rows can only be "
+		  "snapshotted on a first start (snapshot of a new slot); "
+		  "skipped",
+		  t->schema, t->name);
+	rc_snap_advance(ps->snap, t, 0, NULL, 0, 1);
+}
+
+/*
+ * The consistent pass: every table to snapshot, read in the transaction
+ * that imported the slot's exported snapshot, pushed at the slot's
+ * consistent point. SESS_STOP when done (the transaction is closed).
+ */
+static int
+consistent_snapshot(struct pg_source *ps, const char *snapname, uint64_t lsn)
+{
+	struct rc_snap_table *t;
+	struct rc_buf sql;
+	PGresult *r;
+	int rc;
+
+	rc_buf_init(&sql, 4096);
+	rc_buf_puts(&sql, "SET TRANSACTION SNAPSHOT ");
+	{
+		char *lit = PQescapeLiteral(ps->sql, snapname, strlen(snapname));
+		if (lit) {
+			rc_buf_puts(&sql, lit);
+			PQfreemem(lit);
+		}
+	}
+	r = query(ps, ps->sql,
+		  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
+	PQclear(r);
+	if (!r || !(r = query(ps, ps->sql, sql.data, 0, NULL))) {
+		rc_buf_free(&sql);
+		return failed_outcome(ps, ps->sql);
+	}
+	PQclear(r);
+	rc_buf_free(&sql);
+	rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+		  "snapshot: reading the tables in the slot's exported "
+		  "snapshot %s",
+		  snapname);
+	while ((t = rc_snap_next(ps->snap))) {
+		struct pg_want *w = snap_want(ps, t);
+
+		if (rc_pipeline_stopping(ps->pl))
+			break;
+		if (!w) {
+			rc_snap_advance(ps->snap, t, 0, NULL, 0, 1);
+			continue;
+		}
+		snap_start_table(ps, t);
+		if (read_chunk(ps, t, w, lsn) < 0)
+			return failed_outcome(ps, ps->sql);
+		if ((rc = push_chunk(ps, lsn)) < 0)
+			return rc == -2 ? SESS_RETRY : SESS_FATAL;
+	}
+	if (!(r = query(ps, ps->sql, "COMMIT", 0, NULL)))
+		return failed_outcome(ps, ps->sql);
+	PQclear(r);
+	return SESS_STOP;
+}
+
+/*
+ * Online: when no chunk waits, read the next one and write its watermark.
+ * Called between transactions. 0, -1 fatal, -2 connection lost.
+ */
+static int
+snap_step(struct pg_source *ps)
+{
+	struct rc_snap_table *t;
+	struct pg_want *w;
+	struct rc_buf wm;
+	PGresult *r;
+	int64_t now = rc_mono_ms();
+
+	if (now - ps->last_request_ms >= 1000) {
+		ps->last_request_ms = now;
+		rc_snap_poll_requests(ps->snap,
+				      rc_pipeline_state_dir(ps->pl));
+		rc_snap_report(ps->snap, 0);
+	}
+	if (ps->chunk_wait || ps->in_txn || !ps->messages ||
+	    !(t = rc_snap_next(ps->snap)))
+		return 0;
+	if (!(w = snap_want(ps, t))) {
+		rc_snap_advance(ps->snap, t, 0, NULL, 0, 1);
+		return 0;
+	}
+	if (!w->npk) {
+		snap_skip_table(ps, t);
+		return 0;
+	}
+	lag_finish(ps);
+	snap_start_table(ps, t);
+	r = query(ps, ps->sql,
+		  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
+	if (!r)
+		goto failed;
+	PQclear(r);
+	if (!(r = query(ps, ps->sql, "SELECT pg_current_snapshot()::text", 0,
+			NULL)))
+		goto failed;
+	if (parse_txn_snapshot(ps, PQgetvalue(r, 0, 0)) < 0) {
+		set_err(ps, "cannot read the transaction snapshot '%s'",
+			PQgetvalue(r, 0, 0));
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	if (read_chunk(ps, t, w, 0) < 0) {
+		PQclear(PQexec(ps->sql, "ROLLBACK"));
+		goto failed;
+	}
+	if (!(r = query(ps, ps->sql, "COMMIT", 0, NULL)))
+		goto failed;
+	PQclear(r);
+	if (snapshot_misses_seen(ps)) {
+		/* rare: read it again */
+		rc_debug(PG_COMP, "snapshot chunk of %s.%s read again",
+			 t->schema, t->name);
+		rc_snap_chunk_reset(&ps->chunk);
+		return 0;
+	}
+	ps->chunk_no++;
+	rc_buf_init(&wm, 4096);
+	rc_buf_printf(&wm, "%s:%" PRIu64, ps->slot, ps->chunk_no);
+	{
+		const char *params[2] = {WM_PREFIX, wm.data};
+		r = query(ps, ps->sql,
+			  "SELECT pg_logical_emit_message(false, $1, $2)", 2,
+			  params);
+	}
+	rc_buf_free(&wm);
+	if (!r) {
+		rc_snap_chunk_reset(&ps->chunk);
+		goto failed;
+	}
+	PQclear(r);
+	ps->chunk_wait = 1;
+	ps->cur_invisible = 0;
+	return 0;
+failed:
+	return PQstatus(ps->sql) != CONNECTION_OK ? -2 : -1;
+}
+
+/* A logical decoding message: our watermark closes the waiting chunk. */
+static int
+handle_watermark(struct pg_source *ps, const struct pg_msg *m)
+{
+	char want[RC_MAX_NAME + 32];
+	int n;
+
+	if (strcmp(m->u.message.prefix, WM_PREFIX) != 0 || !ps->chunk_wait)
+		return 0;
+	n = snprintf(want, sizeof(want), "%s:%" PRIu64, ps->slot,
+		     ps->chunk_no);
+	if ((uint32_t)n != m->u.message.len ||
+	    memcmp(want, m->u.message.content, (size_t)n) != 0)
+		return 0; /* an older chunk's, or another agent's */
+	if (ps->in_txn) {
+		set_err(ps, "snapshot watermark inside a transaction");
+		return -1;
+	}
+	ps->chunk_wait = 0;
+	return push_chunk(ps, m->u.message.lsn);
+}
+
+/* Remember a committed transaction the stream passed on. */
+static void
+note_xid(struct pg_source *ps, uint32_t xid)
+{
+	ps->recent_xids[ps->nrecent++ % RECENT_XIDS] = xid;
+}
+
+/* A configuration reload: capture the tables added to `tables`. */
+static int
+add_tables(struct pg_source *ps, const struct rc_config *cfg,
+	   const struct rc_conf_section *sec)
+{
+	struct rc_tablecfg *tcs = NULL;
+	char err[RC_ERRLEN];
+	int n, rc = SESS_STOP;
+
+	if (rc_tablecfg_load(cfg, sec, "public", &tcs, &n, err, sizeof(err)) <
+	    0) {
+		rc_error_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+			   "reloaded configuration: %s", err);
+		return SESS_STOP;
+	}
+	for (int i = 0; i < n; i++) {
+		struct pg_want *g, *w;
+
+		if (find_want(ps, tcs[i].schema, tcs[i].name))
+			continue;
+		g = realloc(ps->want, sizeof(*g) * (size_t)(ps->nwant + 1));
+		if (!g) {
+			set_err(ps, "out of memory");
+			rc = SESS_FATAL;
+			break;
+		}
+		ps->want = g;
+		for (int j = 0; j < ps->nrels; j++)
+			if (ps->rels[j].tbl)
+				ps->rels[j].want = find_want(
+					ps, ps->rels[j].tbl->schema,
+					ps->rels[j].tbl->name);
+		w = &ps->want[ps->nwant];
+		memset(w, 0, sizeof(*w));
+		w->c = tcs[i];
+		memset(&tcs[i], 0, sizeof(tcs[i]));
+		ps->nwant++;
+		lag_finish(ps);
+		if ((rc = check_table(ps, w)) != SESS_STOP) {
+			rc_error_c(PG_COMP,
+				   RC_LOG_TBL(ps->base.name, w->c.schema,
+					      w->c.name),
+				   "cannot add table %s.%s: %s", w->c.schema,
+				   w->c.name, ps->base.lasterr);
+			free(w->c.schema);
+			free(w->c.name);
+			free_list(w->c.key);
+			free_list(w->c.exclude);
+			free_list(w->pk);
+			ps->nwant--;
+			ps->base.lasterr[0] = '\0';
+			rc = SESS_STOP;
+			continue;
+		}
+		if ((rc = alter_publication(ps, "ADD", w->c.schema,
+					    w->c.name)) != SESS_STOP)
+			break;
+		rc_pipeline_declare_table(ps->pl, w->c.schema, w->c.name);
+		if (!rc_snap_add_table(ps->snap, w->c.schema, w->c.name)) {
+			set_err(ps, "out of memory");
+			rc = SESS_FATAL;
+			break;
+		}
+		rc_info_c(PG_COMP,
+			  RC_LOG_TBL(ps->base.name, w->c.schema, w->c.name),
+			  "table %s.%s added (configuration reloaded)",
+			  w->c.schema, w->c.name);
+	}
+	rc_tablecfg_free(tcs, n);
+	return rc;
 }
 
 /* One pgoutput message. Returns 0, -1 fatal, -2 connection lost. */
@@ -1428,6 +2196,7 @@ handle_message(struct pg_source *ps, const struct pg_copy *cp)
 		}
 		ps->in_txn = 1;
 		ps->xid = m.u.begin.xid;
+		ps->cur_invisible = ps->chunk_wait && !xid_visible(ps, ps->xid);
 		ps->final_lsn = m.u.begin.final_lsn;
 		ps->commit_ts_us = m.u.begin.commit_time + PG_EPOCH_OFFSET_US;
 		for (;;) {
@@ -1457,6 +2226,7 @@ handle_message(struct pg_source *ps, const struct pg_copy *cp)
 				return -2;
 		}
 		ps->in_txn = 0;
+		note_xid(ps, ps->xid);
 		if (m.u.commit.end_lsn > ps->received)
 			ps->received = m.u.commit.end_lsn;
 		return 0;
@@ -1473,6 +2243,8 @@ handle_message(struct pg_source *ps, const struct pg_copy *cp)
 	case 'O':
 		return 0;
 	case 'M':
+		if (!strcmp(m.u.message.prefix, WM_PREFIX))
+			return handle_watermark(ps, &m);
 		rc_debug(PG_COMP,
 			 "logical decoding message, prefix '%s', %u "
 			 "bytes (not captured)",
@@ -1572,6 +2344,29 @@ stop_stream(struct pg_source *ps)
 }
 
 /* START_REPLICATION and the receive loop. */
+/* Between transactions: a reloaded configuration, snapshot chunks. */
+static int
+between_txns(struct pg_source *ps)
+{
+	const struct rc_config *cfg;
+	const struct rc_conf_section *sec;
+	int r;
+
+	if (ps->in_txn)
+		return SESS_STOP;
+	if ((sec = rc_pipeline_take_reload(ps->pl, &cfg)) &&
+	    (r = add_tables(ps, cfg, sec)) != SESS_STOP)
+		return r;
+	r = snap_step(ps);
+	if (r == -1)
+		return rc_pipeline_stopping(ps->pl) && !ps->base.lasterr[0]
+			       ? stop_stream(ps)
+			       : SESS_FATAL;
+	if (r == -2)
+		return SESS_RETRY;
+	return SESS_STOP;
+}
+
 static int
 stream(struct pg_source *ps, uint64_t start_lsn)
 {
@@ -1585,10 +2380,11 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 	rc_buf_init(&cmd, 4096);
 	rc_buf_printf(&cmd,
 		      "START_REPLICATION SLOT %s LOGICAL %X/%X (proto_version "
-		      "'1', publication_names %s%s)",
+		      "'1', publication_names %s%s%s)",
 		      ps->slot, (unsigned)(start_lsn >> 32),
 		      (unsigned)start_lsn, pubq ? pubq : "''",
-		      ps->binary ? ", binary 'true'" : "");
+		      ps->binary ? ", binary 'true'" : "",
+		      ps->messages ? ", messages 'true'" : "");
 	PQfreemem(pubq);
 	r = PQexec(ps->repl, cmd.data);
 	rc_buf_free(&cmd);
@@ -1598,6 +2394,7 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 		return failed_outcome(ps, ps->repl);
 	}
 	PQclear(r);
+	ps->streaming = 1;
 	rc_pipeline_set_state(ps->pl, RC_SRC_STREAMING);
 	ps->last_lag_ms = 0; /* measure at once */
 	rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
@@ -1616,6 +2413,8 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 			return stop_stream(ps);
 		n = PQgetCopyData(ps->repl, &buf, 1);
 		if (n == 0) {
+			if ((rc = between_txns(ps)) != SESS_STOP)
+				return rc;
 			if (send_status(ps, 0) < 0)
 				return SESS_RETRY;
 			lag_poll(ps);
@@ -1688,6 +2487,8 @@ stream(struct pg_source *ps, uint64_t start_lsn)
 			}
 		}
 		PQfreemem(buf);
+		if (!ps->in_txn && (rc = between_txns(ps)) != SESS_STOP)
+			return rc;
 		if (send_status(ps, 0) < 0)
 			return SESS_RETRY;
 		lag_poll(ps);
@@ -1747,8 +2548,28 @@ session(struct pg_source *ps)
 		ps->binary = rc;
 	}
 
+	ps->messages = ps->server_version >= 140000;
+	if (!ps->messages && rc_snap_active(ps->snap) && !ps->snapname[0])
+		rc_warn_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+			  "PostgreSQL %d cannot carry snapshot watermarks "
+			  "(logical messages need 14): tables are "
+			  "snapshotted only on a first start",
+			  ps->server_version / 10000);
+	if (ps->snapname[0]) {
+		/* a slot just created exported its snapshot: read the tables
+		 * there, before the stream starts at its consistent point */
+		rc = consistent_snapshot(ps, ps->snapname, ps->snap_lsn);
+		ps->snapname[0] = '\0';
+		if (rc != SESS_STOP)
+			return rc;
+		if (rc_pipeline_stopping(ps->pl))
+			return SESS_STOP;
+	}
+
 	/* resume from what the pipeline confirmed (or the checkpoint) */
 	start_lsn = rc_pipeline_confirmed_lsn(ps->pl);
+	if (!start_lsn)
+		start_lsn = ps->snap_lsn;
 	ps->received = start_lsn;
 	ps->last_idle = start_lsn;
 	ps->last_flushed_sent = 0;
@@ -1766,6 +2587,11 @@ close_session(struct pg_source *ps)
 	ps->repl = NULL;
 	ps->sql = NULL;
 	ps->lag_pending = 0;
+	rc_snap_chunk_reset(&ps->chunk);
+	ps->streaming = 0;
+	ps->chunk_wait = 0;
+	ps->cur_invisible = 0;
+	ps->snapname[0] = '\0';
 	/* relations are sent again on the next stream */
 	for (int i = 0; i < ps->nrels; i++) {
 		rc_table_unref(ps->rels[i].tbl);
@@ -1801,11 +2627,30 @@ pg_run(struct rc_source *src, struct rc_pipeline *pl,
 {
 	struct pg_source *ps = (struct pg_source *)src;
 
-	(void)start; /* the pipeline starts confirmed at the checkpoint */
+	struct rc_tablecfg *tcs;
+	char err[RC_ERRLEN];
+	int r;
+
+	/* the pipeline starts confirmed at the checkpoint */
 	ps->pl = pl;
 	for (int i = 0; i < ps->nwant; i++)
 		rc_pipeline_declare_table(pl, ps->want[i].c.schema,
 					  ps->want[i].c.name);
+	tcs = calloc((size_t)(ps->nwant ? ps->nwant : 1), sizeof(*tcs));
+	if (!tcs) {
+		set_err(ps, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < ps->nwant; i++)
+		tcs[i] = ps->want[i].c; /* borrowed */
+	r = rc_snap_plan(ps->snap, start ? start->snap : NULL, start != NULL,
+			 tcs, ps->nwant, err, sizeof(err));
+	free(tcs);
+	if (r < 0) {
+		set_err(ps, "checkpoint: %s", err);
+		return RC_SOURCE_CONFIG;
+	}
+	rc_snap_set_metrics(ps->snap, rc_pipeline_metrics(pl));
 	return rc_pipeline_run_sessions(pl, src, PG_COMP, ps->max_backoff_ms,
 					session_cb, close_cb, ps, &ps->in_txn);
 }
