@@ -1744,6 +1744,16 @@ push_chunk(struct pg_source *ps, uint64_t lsn)
 	size_t live = c->live;
 	int r, oom;
 
+	if (!live) {
+		/* nothing to send: the state rides on the next position */
+		if (rc_snap_advance(ps->snap, t, 0, c->last_key, c->nlast_key,
+				    c->last) < 0) {
+			set_err(ps, "out of memory");
+			return -1;
+		}
+		rc_snap_chunk_reset(c);
+		return 0;
+	}
 	for (;;) {
 		r = rc_pipeline_begin(ps->pl, PUSH_WAIT_MS);
 		if (r == 1)
@@ -2211,19 +2221,23 @@ handle_message(struct pg_source *ps, const struct pg_copy *cp)
 		return 0;
 	case 'C': {
 		struct rc_pos pos = {.lsn = m.u.commit.end_lsn};
+		int oom;
 
 		if (!ps->in_txn) {
 			set_err(ps, "COMMIT outside a transaction");
 			return -1;
 		}
+		if (ps->snap->dirty)
+			pos.snap = rc_snap_take_text(ps->snap, &oom);
 		for (;;) {
 			r = rc_pipeline_commit(ps->pl, &pos, PUSH_WAIT_MS);
 			if (r == 1)
 				break;
-			if (r < 0)
-				return -1;
-			if (send_status(ps, 0) < 0)
-				return -2;
+			if (r < 0 || send_status(ps, 0) < 0) {
+				rc_pos_clear(&pos);
+				ps->snap->dirty = 1;
+				return r < 0 ? -1 : -2;
+			}
 		}
 		ps->in_txn = 0;
 		note_xid(ps, ps->xid);
@@ -2263,13 +2277,19 @@ static void
 note_idle(struct pg_source *ps, uint64_t wal_end)
 {
 	struct rc_pos pos = {.lsn = wal_end};
+	int oom;
 
 	if (wal_end > ps->received)
 		ps->received = wal_end;
-	if (ps->in_txn || wal_end <= ps->last_idle)
+	if (ps->in_txn || (wal_end <= ps->last_idle && !ps->snap->dirty))
 		return;
-	if (rc_pipeline_idle(ps->pl, &pos, 0) == 1)
+	pos.snap = rc_snap_take_text(ps->snap, &oom);
+	if (rc_pipeline_idle(ps->pl, &pos, 0) == 1) {
 		ps->last_idle = wal_end;
+	} else if (pos.snap) {
+		rc_pos_clear(&pos);
+		ps->snap->dirty = 1; /* with the next one */
+	}
 }
 
 /* Wait for the socket to be readable, or timeout_ms. */
