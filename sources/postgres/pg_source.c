@@ -786,6 +786,18 @@ ensure_slot(struct pg_source *ps, uint64_t confirmed)
 		return SESS_STOP;
 	}
 	PQclear(r);
+	if (confirmed && ps->snap->mode == RC_SNAP_WHEN_NEEDED) {
+		char lsn[32];
+
+		rc_lsn_format(confirmed, lsn, sizeof(lsn));
+		rc_warn_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+			  "replication slot %s is gone and the changes since "
+			  "%s with it; snapshot = when_needed: creating it "
+			  "again and snapshotting every table",
+			  ps->slot, lsn);
+		rc_snap_restart_all(ps->snap);
+		return SESS_STOP + 10;
+	}
 	if (confirmed)
 		return slot_missing(ps, confirmed);
 	return SESS_STOP + 10; /* create it on the replication connection */
@@ -2060,13 +2072,18 @@ snap_step(struct pg_source *ps)
 		rc_snap_chunk_reset(&ps->chunk);
 		return 0;
 	}
+	/* the watermark; the transaction id makes the statement's commit
+	 * flush the WAL, so the walsender sends the message at once (PG 15
+	 * has no flush argument; the empty transaction is not decoded) */
 	ps->chunk_no++;
 	rc_buf_init(&wm, 4096);
 	rc_buf_printf(&wm, "%s:%" PRIu64, ps->slot, ps->chunk_no);
 	{
 		const char *params[2] = {WM_PREFIX, wm.data};
 		r = query(ps, ps->sql,
-			  "SELECT pg_logical_emit_message(false, $1, $2)", 2,
+			  "SELECT pg_logical_emit_message(false, $1, $2), "
+			  "pg_current_xact_id()",
+			  2,
 			  params);
 	}
 	rc_buf_free(&wm);
