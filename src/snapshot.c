@@ -157,7 +157,7 @@ rc_snap_new(const char *source, const struct rc_conf_section *sec)
 				rc_conf_int(sec, "snapshot_max_rows_per_sec");
 		if (rc_conf_str(sec, "snapshot_progress_interval"))
 			s->progress_ms =
-				rc_conf_int(sec, "snapshot_progress_interval");
+				rc_conf_ms(sec, "snapshot_progress_interval");
 	}
 	if (s->chunk_rows < 1)
 		s->chunk_rows = 1;
