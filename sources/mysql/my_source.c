@@ -2021,6 +2021,64 @@ my_check(struct rc_source *src, const struct rc_pos *start,
 		}
 	}
 
+	/* snapshots read the tables: SELECT, and on MySQL LOCK TABLES */
+	for (int i = 0; ms->snap->mode != RC_SNAP_NEVER && i < ms->ntables;
+	     i++) {
+		const struct rc_tablecfg *tc = &ms->tables[i];
+		struct my_result *res;
+		struct rc_buf sql;
+		const char *what = "SELECT";
+
+		rc_buf_init(&sql, 1u << 16);
+		if (rc_buf_puts(&sql, "SELECT 1 FROM ") < 0 ||
+		    my_snap_quote_ident(&sql, tc->schema) < 0 ||
+		    rc_buf_putc(&sql, '.') < 0 ||
+		    my_snap_quote_ident(&sql, tc->name) < 0 ||
+		    rc_buf_puts(&sql, " LIMIT 0") < 0 || rc_buf_putc(&sql, 0) < 0) {
+			rc_buf_free(&sql);
+			continue;
+		}
+		res = my_conn_query(c, sql.data, err, sizeof(err));
+		if (res && !my_conn_is_mariadb(c)) {
+			/* a lock for no time: LOCK TABLES ... READ */
+			my_result_free(res);
+			rc_buf_reset(&sql);
+			what = "LOCK TABLES";
+			if (rc_buf_puts(&sql, "LOCK TABLES ") == 0 &&
+			    my_snap_quote_ident(&sql, tc->schema) == 0 &&
+			    rc_buf_putc(&sql, '.') == 0 &&
+			    my_snap_quote_ident(&sql, tc->name) == 0 &&
+			    rc_buf_puts(&sql, " READ") == 0 &&
+			    rc_buf_putc(&sql, 0) == 0)
+				res = my_conn_query(c, sql.data, err,
+						    sizeof(err));
+			my_result_free(my_conn_query(c, "UNLOCK TABLES", NULL,
+						     0));
+		}
+		rc_buf_free(&sql);
+		if (!res) {
+			snprintf(fix, sizeof(fix),
+				 "GRANT SELECT%s ON %s.* TO the user, or set "
+				 "snapshot = never",
+				 my_conn_is_mariadb(c) ? "" : ", LOCK TABLES",
+				 tc->schema);
+			rc_check_add(chk, RC_CHECK_FAIL, fix,
+				     "snapshot: the user cannot %s table "
+				     "%s.%s: %s",
+				     !strcmp(what, "SELECT") ? "read"
+							     : "lock (LOCK TABLES)",
+				     tc->schema, tc->name, err);
+		} else {
+			rc_check_ok(chk, "snapshot: table %s.%s can be read%s",
+				    tc->schema, tc->name,
+				    my_conn_is_mariadb(c)
+					    ? " (MariaDB: consistent snapshot, "
+					      "no lock)"
+					    : " and locked (LOCK TABLES)");
+		}
+		my_result_free(res);
+	}
+
 	if (start && start->file) {
 		r = my_conn_binlog_exists(c, start->file, err, sizeof(err));
 		if (r < 0)
