@@ -24,6 +24,7 @@
 #include "my_conn.h"
 
 #include <ctype.h>
+#include <poll.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -951,6 +952,72 @@ my_conn_gtid_executed(struct my_conn *c, char *err, size_t errlen)
 /* Streaming                                                          */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Queries (snapshots)                                                */
+/* ------------------------------------------------------------------ */
+
+struct my_result {
+	MYSQL_RES *res; /* NULL: a statement without rows */
+};
+
+struct my_result *
+my_conn_query(struct my_conn *c, const char *sql, char *err, size_t errlen)
+{
+	struct my_result *r;
+
+	if (mysql_query(c->m, sql) != 0) {
+		seterr(err, errlen, "%.200s: error %u: %s", sql,
+		       mysql_errno(c->m), mysql_error(c->m));
+		return NULL;
+	}
+	if (!(r = calloc(1, sizeof(*r)))) {
+		mysql_free_result(mysql_store_result(c->m));
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->res = mysql_store_result(c->m);
+	if (!r->res && mysql_field_count(c->m) != 0) {
+		seterr(err, errlen, "%.200s: error %u: %s", sql,
+		       mysql_errno(c->m), mysql_error(c->m));
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int
+my_result_next(struct my_result *r, char ***row, unsigned long **lens)
+{
+	MYSQL_ROW mr;
+
+	if (!r->res || !(mr = mysql_fetch_row(r->res)))
+		return 0;
+	*row = mr;
+	*lens = mysql_fetch_lengths(r->res);
+	return 1;
+}
+
+unsigned
+my_result_ncols(const struct my_result *r)
+{
+	return r->res ? mysql_num_fields(r->res) : 0;
+}
+
+void
+my_result_free(struct my_result *r)
+{
+	if (!r)
+		return;
+	mysql_free_result(r->res);
+	free(r);
+}
+
+unsigned
+my_conn_errno(struct my_conn *c)
+{
+	return c && c->m ? mysql_errno(c->m) : 0;
+}
+
 static void
 put_le16(unsigned char *p, uint16_t v)
 {
@@ -1352,4 +1419,17 @@ my_conn_read_event(struct my_conn *c, const uint8_t **ev, size_t *len,
 	*ev = p + 1;
 	*len = rc_reader_left(&r);
 	return 1;
+}
+
+int
+my_conn_stream_pending(struct my_conn *c)
+{
+	struct pollfd pfd;
+
+	if (!c || !c->m)
+		return 1;
+	pfd.fd = (int)mysql_get_socket(c->m);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return pfd.fd < 0 || poll(&pfd, 1, 0) != 0;
 }

@@ -115,6 +115,32 @@ struct my_gtid_set *my_conn_gtid_executed(struct my_conn *c, char *err,
 					  size_t errlen);
 
 /* ------------------------------------------------------------------ */
+/* Queries (snapshots)                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The rows of one statement, read whole into memory (a snapshot chunk is
+ * bounded by snapshot_chunk_size). Values are the server's text protocol
+ * bytes: NULL for SQL NULL, else lens[i] bytes (not NUL-terminated when
+ * the value is binary).
+ */
+struct my_result;
+
+/*
+ * Run sql on a query connection (not one that streams). A statement
+ * without rows gives an empty result. NULL with err set; my_conn_errno()
+ * then tells whether trying again may help (my_conn_error_is_transient).
+ */
+struct my_result *my_conn_query(struct my_conn *c, const char *sql,
+				char *err, size_t errlen);
+/* The next row: 1 (row[i]/lens[i] valid until the next call), 0 at the end. */
+int my_result_next(struct my_result *r, char ***row, unsigned long **lens);
+unsigned my_result_ncols(const struct my_result *r);
+void my_result_free(struct my_result *r);
+/* The last error of the connection (mysql_errno), 0 for none. */
+unsigned my_conn_errno(struct my_conn *c);
+
+/* ------------------------------------------------------------------ */
 /* Streaming                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -141,5 +167,10 @@ int my_conn_start_dump(struct my_conn *c, const char *file, uint64_t pos,
  */
 int my_conn_read_event(struct my_conn *c, const uint8_t **ev, size_t *len,
 		       unsigned *server_errno, char *err, size_t errlen);
+
+/* Is data from the server waiting on the stream's socket (1), or not (0)?
+ * Never blocks; 1 when it cannot tell. Lets a snapshot read chunks while
+ * the stream is quiet, and go back to the stream as soon as it is not. */
+int my_conn_stream_pending(struct my_conn *c);
 
 #endif

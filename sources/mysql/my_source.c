@@ -48,7 +48,9 @@
 #include "my_binlog.h"
 #include "my_conn.h"
 #include "my_gtid.h"
+#include "my_snapshot.h"
 #include "pipeline.h"
+#include "snapshot.h"
 #include "source.h"
 #include "tablecfg.h"
 
@@ -129,6 +131,19 @@ struct my_source {
 	uint64_t payload_pos; /* outer position while in a payload, or 0 */
 	uint32_t txn_events;
 
+	/* snapshots (see "Snapshots" below) */
+	struct rc_snap *snap;
+	struct my_conn *qconn;	     /* query connection for chunks */
+	int snap_mariadb;	     /* consistent snapshot, not LOCK TABLES */
+	uint32_t snap_server_id;     /* the server's @@server_id */
+	struct rc_snap_chunk chunk;  /* read, waiting for the stream */
+	struct rc_table *chunk_tbl;  /* its shape (a reference) */
+	char **chunk_pk;	     /* its key names (borrowed from tbl) */
+	char chunk_file[256];	     /* the binlog position it is */
+	uint64_t chunk_pos;	     /* consistent with */
+	const struct rc_snap_table *snap_logged; /* last "started" log */
+	int64_t snap_poll_ms;	     /* last requests/reload poll */
+
 	/* the lag thread (metrics): measures binlog bytes behind */
 	pthread_t lag_thread;
 	int lag_started;
@@ -176,6 +191,11 @@ my_destroy(struct rc_source *src)
 	if (!ms)
 		return;
 	my_conn_close(ms->conn);
+	my_conn_close(ms->qconn);
+	rc_snap_chunk_free(&ms->chunk);
+	rc_table_unref(ms->chunk_tbl);
+	free(ms->chunk_pk);
+	rc_snap_free(ms->snap);
 	free_maps(ms);
 	for (int i = 0; ms->shapes && i < ms->ntables; i++)
 		rc_table_unref(ms->shapes[i].tbl);
@@ -251,6 +271,11 @@ my_create(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	}
 	for (int i = 0; i < ms->ntables; i++)
 		ms->shapes[i].tc = &ms->tables[i];
+	rc_snap_chunk_init(&ms->chunk);
+	if (!(ms->snap = rc_snap_new(sec->name, sec))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	return &ms->base;
 fail:
 	my_destroy(&ms->base);
@@ -502,50 +527,23 @@ find_map(struct my_source *ms, uint64_t table_id)
 }
 
 /*
- * A TABLE_MAP: remember it under its table id, and for a captured table
- * build the shape (columns, key, topic). An unchanged shape keeps the
- * table's current rc_table (and schema version); a changed one (DDL) makes
- * version+1. Returns 0, -1 fatal, SESS_CONFIG for a configuration problem.
+ * The shape of captured table tc from a table map (a TABLE_MAP event's, or
+ * one a snapshot built from information_schema): columns, key, topic, in
+ * *tbl (a reference) with the tm column -> tbl column map in *colmap. An
+ * unchanged shape is the table's current rc_table (and schema version); a
+ * changed one (DDL) makes version+1. Returns 0, -1 fatal, SESS_CONFIG for
+ * a configuration problem (lasterr set).
  */
 static int
-handle_table_map(struct my_source *ms, const struct my_event *ev)
+build_shape(struct my_source *ms, const struct my_tablemap *tm,
+	    const struct rc_tablecfg *tc, struct rc_table **tblp,
+	    int **colmapp)
 {
 	char err[RC_ERRLEN];
-	struct my_tablemap *tm = my_tablemap_parse(&ms->fde, ev, err,
-						   sizeof(err));
-	struct rc_tablecfg *tc;
-	struct my_shape *shape;
-	struct my_tmap *m;
+	struct my_shape *shape = &ms->shapes[tc - ms->tables];
 	struct rc_table *tbl = NULL;
 	int *colmap = NULL, nout = 0, nconfkey = 0;
 
-	if (!tm) {
-		set_err(ms, "malformed TABLE_MAP event in %s at %" PRIu64 ": %s",
-			ms->file, ms->pos, err);
-		return -1;
-	}
-	m = find_map(ms, tm->table_id);
-	if (!m) {
-		struct my_tmap *g = realloc(ms->maps, sizeof(*g) *
-						      (size_t)(ms->nmaps + 1));
-		if (!g)
-			goto oom;
-		ms->maps = g;
-		m = &ms->maps[ms->nmaps++];
-		memset(m, 0, sizeof(*m));
-		m->table_id = tm->table_id;
-	}
-	my_tablemap_free(m->tm);
-	rc_table_unref(m->tbl);
-	free(m->colmap);
-	m->tm = tm;
-	m->tbl = NULL;
-	m->colmap = NULL;
-
-	tc = rc_tablecfg_find(ms->tables, ms->ntables, tm->db, tm->table);
-	if (!tc)
-		return 0;
-	shape = &ms->shapes[tc - ms->tables];
 	if (!tm->has_names) {
 		set_err(ms,
 			"table %s.%s: the TABLE_MAP event carries no column "
@@ -610,14 +608,68 @@ handle_table_map(struct my_source *ms, const struct my_event *ev)
 		rc_table_unref(shape->tbl);
 		shape->tbl = rc_table_ref(tbl);
 	}
-	m->tbl = tbl;
-	m->colmap = colmap;
+	*tblp = tbl;
+	*colmapp = colmap;
 	return 0;
 oom:
 	set_err(ms, "out of memory");
 fail:
 	rc_table_unref(tbl);
 	free(colmap);
+	return -1;
+}
+
+/*
+ * A TABLE_MAP: remember it under its table id, and for a captured table
+ * build the shape (columns, key, topic). An unchanged shape keeps the
+ * table's current rc_table (and schema version); a changed one (DDL) makes
+ * version+1. Returns 0, -1 fatal, SESS_CONFIG for a configuration problem.
+ */
+static int
+handle_table_map(struct my_source *ms, const struct my_event *ev)
+{
+	char err[RC_ERRLEN];
+	struct my_tablemap *tm = my_tablemap_parse(&ms->fde, ev, err,
+						   sizeof(err));
+	struct rc_tablecfg *tc;
+	struct my_tmap *m;
+	struct rc_table *tbl = NULL;
+	int *colmap = NULL, r;
+
+	if (!tm) {
+		set_err(ms, "malformed TABLE_MAP event in %s at %" PRIu64 ": %s",
+			ms->file, ms->pos, err);
+		return -1;
+	}
+	m = find_map(ms, tm->table_id);
+	if (!m) {
+		struct my_tmap *g = realloc(ms->maps, sizeof(*g) *
+						      (size_t)(ms->nmaps + 1));
+		if (!g)
+			goto oom;
+		ms->maps = g;
+		m = &ms->maps[ms->nmaps++];
+		memset(m, 0, sizeof(*m));
+		m->table_id = tm->table_id;
+	}
+	my_tablemap_free(m->tm);
+	rc_table_unref(m->tbl);
+	free(m->colmap);
+	m->tm = tm;
+	m->tbl = NULL;
+	m->colmap = NULL;
+
+	tc = rc_tablecfg_find(ms->tables, ms->ntables, tm->db, tm->table);
+	if (!tc)
+		return 0;
+	r = build_shape(ms, tm, tc, &tbl, &colmap);
+	if (r != 0)
+		return r;
+	m->tbl = tbl;
+	m->colmap = colmap;
+	return 0;
+oom:
+	set_err(ms, "out of memory");
 	return -1;
 }
 
@@ -839,6 +891,422 @@ handle_query(struct my_source *ms, const struct my_event *ev, uint64_t at,
 }
 
 /* ------------------------------------------------------------------ */
+/* Snapshots                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The rows already in the tables, read online while the binlog streams
+ * (see my_snapshot.h). The stream thread does everything, between
+ * transactions:
+ *
+ *   1. read a chunk on the query connection: the next snapshot_chunk_size
+ *      rows after the table's cursor, consistent with binlog position P;
+ *      keep them as 'r' events (struct rc_snap_chunk);
+ *   2. stream on until the stream's position reaches P (at once when it
+ *      is there already): the transactions up to P are in the chunk and
+ *      went to the pipeline before it, none after P has;
+ *   3. push the chunk as a transaction of its own, committed at the
+ *      stream's position with the snapshot state (the cursor after the
+ *      chunk) in it, then read the next chunk.
+ *
+ * So memory is one chunk, the events of a row are never older than a
+ * snapshot row that precedes them, and a restart resumes after the last
+ * durable chunk (the cursor only moves in the position pushed with it).
+ */
+
+/* The query connection, opened and set up on first use. SESS_STOP, or a
+ * session outcome with lasterr. */
+static int
+snap_conn(struct my_source *ms)
+{
+	char err[RC_ERRLEN], **row;
+	unsigned long *lens;
+	struct my_result *r;
+	int transient = 1;
+
+	if (ms->qconn)
+		return SESS_STOP;
+	ms->qconn = my_conn_open(&ms->opts, &transient, err, sizeof(err));
+	if (!ms->qconn) {
+		set_err(ms, "snapshot: cannot connect: %s", err);
+		return transient ? SESS_RETRY : SESS_CONFIG;
+	}
+	if (my_snap_session(ms->qconn, err, sizeof(err)) < 0) {
+		set_err(ms, "snapshot: cannot set up the session: %s", err);
+		my_conn_close(ms->qconn);
+		ms->qconn = NULL;
+		return SESS_RETRY;
+	}
+	ms->snap_mariadb = my_conn_is_mariadb(ms->qconn);
+	ms->snap_server_id = 0;
+	if ((r = my_conn_query(ms->qconn, "SELECT @@server_id", err,
+			       sizeof(err)))) {
+		if (my_result_next(r, &row, &lens) == 1 && row[0])
+			ms->snap_server_id = (uint32_t)strtoul(row[0], NULL, 10);
+		my_result_free(r);
+	}
+	return SESS_STOP;
+}
+
+/* Forget the open chunk (it will be read again). */
+static void
+snap_drop_chunk(struct my_source *ms)
+{
+	rc_snap_chunk_reset(&ms->chunk);
+	rc_table_unref(ms->chunk_tbl);
+	ms->chunk_tbl = NULL;
+	free(ms->chunk_pk);
+	ms->chunk_pk = NULL;
+}
+
+/* A failed query on the query connection: retry the session when that may
+ * help (the connection is closed), else the user must fix it. */
+static int
+snap_fail(struct my_source *ms, int transient)
+{
+	snap_drop_chunk(ms);
+	my_conn_close(ms->qconn);
+	ms->qconn = NULL;
+	return transient ? SESS_RETRY : SESS_CONFIG;
+}
+
+/* Step 1: read the next chunk of t. SESS_STOP or an outcome. */
+static int
+snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
+{
+	char err[RC_ERRLEN], **row, **key = NULL, txn_id[96];
+	unsigned long *lens;
+	struct my_snap_desc d;
+	struct my_result *res = NULL;
+	struct rc_tablecfg *tc;
+	struct rc_table *tbl = NULL;
+	struct rc_buf sql;
+	int *colmap = NULL, r, rc = SESS_STOP, last = 1, opened = 0;
+	int64_t limit = ms->snap->chunk_rows, n = 0;
+	struct timespec now;
+
+	memset(&d, 0, sizeof(d));
+	rc_buf_init(&sql, RC_MAX_EVENT_BYTES);
+	if ((rc = snap_conn(ms)) != SESS_STOP)
+		return rc;
+	tc = rc_tablecfg_find(ms->tables, ms->ntables, t->schema, t->name);
+	if (!tc) /* not captured (any more): nothing to read */
+		return rc_snap_advance(ms->snap, t, 0, NULL, 0, 1) < 0
+			       ? SESS_FATAL
+			       : SESS_STOP;
+	r = my_snap_describe(ms->qconn, t->schema, t->name, &d, err,
+			     sizeof(err));
+	if (r != 0) {
+		set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name, err);
+		return r > 0 ? SESS_CONFIG
+			     : snap_fail(ms, my_conn_error_is_transient(
+						     my_conn_errno(ms->qconn)));
+	}
+	if (ms->snap_logged != t) {
+		int64_t est = my_snap_estimate(ms->qconn, t->schema, t->name);
+
+		ms->snap_logged = t;
+		rc_snap_set_estimate(ms->snap, t, est);
+		if (t->state == RC_SNAP_RUNNING)
+			rc_info_c(MY_COMP,
+				  RC_LOG_TBL(ms->base.name, t->schema, t->name),
+				  "snapshot of %s.%s resumes after %llu rows "
+				  "(~%lld rows)",
+				  t->schema, t->name,
+				  (unsigned long long)t->rows, (long long)est);
+		else
+			rc_info_c(MY_COMP,
+				  RC_LOG_TBL(ms->base.name, t->schema, t->name),
+				  "snapshot of %s.%s started (~%lld rows)",
+				  t->schema, t->name, (long long)est);
+	}
+	if ((r = build_shape(ms, d.tm, tc, &tbl, &colmap)) != 0) {
+		rc = r == -1 ? SESS_FATAL : r;
+		goto out;
+	}
+	if (my_snap_select_sql(&d, t->cursor, t->ncursor, limit + 1, &sql) <
+	    0) {
+		set_err(ms, "snapshot of %s.%s: cannot build the query (a "
+			    "cursor that does not fit the key?)",
+			t->schema, t->name);
+		rc = SESS_FATAL;
+		goto out;
+	}
+	if (my_snap_chunk_open(ms->qconn, ms->snap_mariadb, t->schema, t->name,
+			       ms->chunk_file, sizeof(ms->chunk_file),
+			       &ms->chunk_pos, err, sizeof(err)) < 0) {
+		set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name, err);
+		rc = snap_fail(ms, my_conn_error_is_transient(
+					   my_conn_errno(ms->qconn)));
+		goto out;
+	}
+	opened = 1;
+	res = my_conn_query(ms->qconn, sql.data, err, sizeof(err));
+	if (!res || my_snap_chunk_close(ms->qconn, ms->snap_mariadb, err,
+					sizeof(err)) < 0) {
+		set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name, err);
+		rc = snap_fail(ms, my_conn_error_is_transient(
+					   my_conn_errno(ms->qconn)));
+		goto out;
+	}
+	opened = 0;
+	if (my_result_ncols(res) != (unsigned)(d.tm->ncols + d.npk)) {
+		set_err(ms, "snapshot of %s.%s: the table changed while it "
+			    "was read",
+			t->schema, t->name);
+		rc = SESS_RETRY;
+		goto out;
+	}
+	/* the key names the chunk hashes by (borrowed from tbl) */
+	snap_drop_chunk(ms);
+	ms->chunk_pk = calloc((size_t)(tbl->nkeys ? tbl->nkeys : 1),
+			      sizeof(char *));
+	if (!ms->chunk_pk)
+		goto oom;
+	for (int k = 0; k < tbl->nkeys; k++)
+		ms->chunk_pk[k] = tbl->cols[tbl->keys[k]].name;
+	if (rc_snap_chunk_begin(&ms->chunk, t, ms->chunk_pk, tbl->nkeys) < 0)
+		goto oom;
+	ms->chunk_tbl = rc_table_ref(tbl);
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(txn_id, sizeof(txn_id), "snapshot:%s.%s:%llu", t->schema,
+		 t->name,
+		 (unsigned long long)(t->rows / (uint64_t)limit + 1));
+	while (my_result_next(res, &row, &lens) == 1) {
+		struct rc_event *ev;
+
+		if (n == limit) {
+			last = 0; /* one row more than a chunk: not the end */
+			break;
+		}
+		if (!(ev = rc_event_new('r', tbl)))
+			goto oom;
+		if (my_snap_row(ev, &d, colmap, row, lens, err, sizeof(err)) <
+		    0) {
+			rc_event_free(ev);
+			set_err(ms, "snapshot of %s.%s: %s", t->schema,
+				t->name, err);
+			rc = SESS_FATAL;
+			goto out;
+		}
+		ev->src.connector = "mysql";
+		ev->src.commit_ts_us =
+			(int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+		ev->src.txid = -1;
+		ev->src.server_id = ms->snap_server_id;
+		ev->src.pos = ms->chunk_pos;
+		ev->src.row = 0;
+		memcpy(ev->txn_id, txn_id, sizeof(ev->txn_id));
+		ev->src.file = arena_str(ev, ms->chunk_file);
+		if (rc_snap_chunk_add(&ms->chunk, ev) < 0)
+			goto oom;
+		n++;
+		if (n == limit) {
+			for (int k = 0; key && k < d.npk; k++)
+				free(key[k]);
+			free(key);
+			key = NULL;
+			if (my_snap_cursor(&d, row, lens, &key) < 0)
+				goto oom;
+		}
+	}
+	if (last && n > 0) {
+		/* the table's last rows: the cursor no longer matters */
+	}
+	if (rc_snap_chunk_set_end(&ms->chunk, key, key ? d.npk : 0, last) < 0)
+		goto oom;
+	rc_snap_throttle(ms->snap, (uint64_t)n, 500);
+	goto out;
+oom:
+	set_err(ms, "out of memory");
+	rc = SESS_FATAL;
+out:
+	if (rc != SESS_STOP)
+		snap_drop_chunk(ms);
+	if (opened)
+		my_snap_chunk_close(ms->qconn, ms->snap_mariadb, NULL, 0);
+	for (int k = 0; key && k < d.npk; k++)
+		free(key[k]);
+	free(key);
+	my_result_free(res);
+	rc_buf_free(&sql);
+	rc_table_unref(tbl);
+	free(colmap);
+	my_snap_desc_clear(&d);
+	return rc;
+}
+
+static int
+snap_emit(void *ctx, struct rc_event *ev)
+{
+	return push_event(ctx, ev);
+}
+
+/* Step 3: the chunk as a transaction of its own, at the stream's
+ * position, carrying the snapshot state. SESS_STOP or an outcome. */
+static int
+snap_push_chunk(struct my_source *ms)
+{
+	struct rc_snap_table *t = ms->chunk.t;
+	uint64_t rows = ms->chunk.live;
+	struct rc_pos pos;
+	int oom = 0;
+
+	if (ensure_txn(ms) < 0)
+		return SESS_FATAL;
+	if (rc_snap_chunk_emit(&ms->chunk, snap_emit, ms) != 0)
+		return SESS_FATAL;
+	if (rc_snap_advance(ms->snap, t, rows, ms->chunk.last_key,
+			    ms->chunk.nlast_key, ms->chunk.last) < 0 ||
+	    make_pos(ms, ms->pos, &pos) < 0)
+		goto oom;
+	pos.snap = rc_snap_take_text(ms->snap, &oom);
+	if (oom) {
+		rc_pos_clear(&pos);
+		goto oom;
+	}
+	snap_drop_chunk(ms);
+	if (push_commit(ms, &pos) < 0)
+		return SESS_FATAL;
+	ms->in_txn = 0;
+	rc_snap_report(ms->snap, 0);
+	return SESS_STOP;
+oom:
+	set_err(ms, "out of memory");
+	return SESS_FATAL;
+}
+
+/*
+ * Configuration reloaded (SIGHUP) with more tables: capture them from
+ * here on, and snapshot them (unless snapshot = never). Tables that do
+ * not exist or have no primary key are left out with a warning; other
+ * changes need a restart. SESS_STOP or an outcome.
+ */
+static int
+snap_reload(struct my_source *ms)
+{
+	const struct rc_config *cfg = NULL;
+	const struct rc_conf_section *sec =
+		rc_pipeline_take_reload(ms->pl, &cfg);
+	struct rc_tablecfg *nt = NULL;
+	char err[RC_ERRLEN];
+	int nn = 0, rc;
+
+	if (!sec)
+		return SESS_STOP;
+	if (rc_tablecfg_load(cfg, sec, NULL, &nt, &nn, err, sizeof(err)) < 0) {
+		rc_warn_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+			  "configuration reloaded: tables not changed: %s",
+			  err);
+		return SESS_STOP;
+	}
+	if ((rc = snap_conn(ms)) != SESS_STOP) {
+		rc_tablecfg_free(nt, nn);
+		return rc;
+	}
+	for (int i = 0; i < nn; i++) {
+		struct rc_tablecfg *g;
+		struct my_shape *sh;
+		int ex, pk = 0;
+
+		if (rc_tablecfg_find(ms->tables, ms->ntables, nt[i].schema,
+				     nt[i].name))
+			continue;
+		ex = my_conn_table_exists(ms->qconn, nt[i].schema, nt[i].name,
+					  err, sizeof(err));
+		if (ex == 1)
+			pk = my_conn_table_has_pk(ms->qconn, nt[i].schema,
+						  nt[i].name, err, sizeof(err));
+		if (ex != 1 || (pk != 1 && !nt[i].key)) {
+			rc_warn_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+				  "configuration reloaded: table %s.%s is not "
+				  "captured: %s",
+				  nt[i].schema, nt[i].name,
+				  ex < 0 || pk < 0 ? err
+				  : ex == 0	  ? "it does not exist"
+						  : "it has no primary key");
+			continue;
+		}
+		g = realloc(ms->tables, sizeof(*g) * (size_t)(ms->ntables + 1));
+		if (!g)
+			goto oom;
+		ms->tables = g;
+		sh = realloc(ms->shapes, sizeof(*sh) * (size_t)(ms->ntables + 1));
+		if (!sh)
+			goto oom;
+		ms->shapes = sh;
+		ms->tables[ms->ntables] = nt[i];
+		memset(&nt[i], 0, sizeof(nt[i])); /* moved */
+		ms->shapes[ms->ntables].tbl = NULL;
+		ms->ntables++;
+		for (int k = 0; k < ms->ntables; k++)
+			ms->shapes[k].tc = &ms->tables[k];
+		/* the open chunk points into the snapshot's table array */
+		snap_drop_chunk(ms);
+		if (!rc_snap_add_table(ms->snap, ms->tables[ms->ntables - 1].schema,
+				       ms->tables[ms->ntables - 1].name))
+			goto oom;
+		rc_pipeline_declare_table(ms->pl,
+					  ms->tables[ms->ntables - 1].schema,
+					  ms->tables[ms->ntables - 1].name);
+		rc_info_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+			  "configuration reloaded: capturing table %s.%s%s",
+			  ms->tables[ms->ntables - 1].schema,
+			  ms->tables[ms->ntables - 1].name,
+			  ms->snap->mode == RC_SNAP_NEVER
+				  ? ""
+				  : " (its rows are snapshotted)");
+	}
+	rc_tablecfg_free(nt, nn);
+	return SESS_STOP;
+oom:
+	rc_tablecfg_free(nt, nn);
+	set_err(ms, "out of memory");
+	return SESS_FATAL;
+}
+
+/*
+ * Between transactions of the stream: about once a second the requests
+ * (`rowcast snapshot`), a reloaded configuration and the progress; then
+ * at most one unit of snapshot work: push the open chunk once the stream
+ * reached its position, or read the next one. *worked says whether it did
+ * something (the caller goes on with snapshot work while the stream is
+ * quiet). SESS_STOP or an outcome.
+ */
+static int
+snap_step(struct my_source *ms, int *worked)
+{
+	int64_t now = rc_mono_ms();
+	struct rc_snap_table *t;
+	int rc;
+
+	*worked = 0;
+	if (now - ms->snap_poll_ms >= 1000) {
+		ms->snap_poll_ms = now;
+		if ((rc = snap_reload(ms)) != SESS_STOP)
+			return rc;
+		if (rc_snap_poll_requests(ms->snap,
+					  rc_pipeline_state_dir(ms->pl)) > 0) {
+			/* a table asked for again may be the open chunk's */
+			snap_drop_chunk(ms);
+			ms->snap_logged = NULL;
+		}
+		rc_snap_report(ms->snap, 0);
+	}
+	if (rc_snap_chunk_open(&ms->chunk)) {
+		if (my_snap_pos_cmp(ms->file, ms->pos, ms->chunk_file,
+				    ms->chunk_pos) < 0)
+			return SESS_STOP; /* the stream is not there yet */
+		*worked = 1;
+		return snap_push_chunk(ms);
+	}
+	if (!(t = rc_snap_next(ms->snap)))
+		return SESS_STOP;
+	*worked = 1;
+	return snap_read_chunk(ms, t);
+}
+
+/* ------------------------------------------------------------------ */
 /* The event loop                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -1026,6 +1494,20 @@ stream(struct my_source *ms)
 
 		if (rc_pipeline_stopping(ms->pl))
 			return stop_stream(ms);
+		if (!ms->in_txn && !ms->in_group) {
+			int worked;
+
+			r = snap_step(ms, &worked);
+			if (r != SESS_STOP) {
+				if (r == SESS_FATAL &&
+				    rc_pipeline_stopping(ms->pl))
+					return stop_stream(ms);
+				return r;
+			}
+			/* more snapshot work while the stream is quiet */
+			if (worked && !my_conn_stream_pending(ms->conn))
+				continue;
+		}
 		r = my_conn_read_event(ms->conn, &buf, &len, &server_errno,
 				       err, sizeof(err));
 		if (r == 0) {
@@ -1169,6 +1651,19 @@ start_position(struct my_source *ms)
 			set_err(ms, "cannot list the binlogs: %s", err);
 			return SESS_RETRY;
 		}
+		if (r == 0 && ms->snap->mode == RC_SNAP_WHEN_NEEDED) {
+			rc_warn_c(MY_COMP, RC_LOG_SRC(ms->base.name),
+				  "binlog %s, where rowcast stopped (offset "
+				  "%" PRIu64 "), %s; snapshot = when_needed: "
+				  "streaming from the current position and "
+				  "snapshotting every table again",
+				  ms->file, ms->pos, MY_PURGED);
+			rc_snap_restart_all(ms->snap);
+			ms->snap_logged = NULL;
+			my_gtid_set_free(ms->gtids);
+			ms->gtids = NULL;
+			goto head;
+		}
 		if (r == 0) {
 			set_err(ms,
 				"binlog %s, where rowcast stopped (offset "
@@ -1179,6 +1674,7 @@ start_position(struct my_source *ms)
 		return SESS_STOP;
 	}
 	rc_pos_clear(&pos);
+head:
 	if (my_conn_binlog_head(ms->conn, ms->file, sizeof(ms->file),
 				&ms->pos, err, sizeof(err)) < 0) {
 		set_err(ms, "cannot read the current binlog position: %s",
@@ -1193,6 +1689,18 @@ start_position(struct my_source *ms)
 	if (make_pos(ms, ms->pos, &pos) < 0) {
 		set_err(ms, "out of memory");
 		return SESS_FATAL;
+	}
+	/* with the snapshot state (tables pending), so that a restart
+	 * before the first chunk still snapshots them */
+	{
+		int oom = 0;
+
+		pos.snap = rc_snap_take_text(ms->snap, &oom);
+		if (oom) {
+			rc_pos_clear(&pos);
+			set_err(ms, "out of memory");
+			return SESS_FATAL;
+		}
 	}
 	for (;;) {
 		r = rc_pipeline_idle(ms->pl, &pos, PUSH_WAIT_MS);
@@ -1253,6 +1761,10 @@ close_session(struct my_source *ms)
 {
 	my_conn_close(ms->conn);
 	ms->conn = NULL;
+	my_conn_close(ms->qconn);
+	ms->qconn = NULL;
+	snap_drop_chunk(ms); /* read again at the next session */
+	ms->snap_logged = NULL;
 	free_maps(ms);
 }
 
@@ -1359,8 +1871,17 @@ my_run(struct rc_source *src, struct rc_pipeline *pl,
 	struct my_source *ms = (struct my_source *)src;
 	int rc;
 
-	(void)start; /* the pipeline starts confirmed at the checkpoint */
+	char err[RC_ERRLEN];
+
+	/* the pipeline starts confirmed at the checkpoint; its snapshot
+	 * lines say which tables still need a snapshot */
 	ms->pl = pl;
+	if (rc_snap_plan(ms->snap, start ? start->snap : NULL, start != NULL,
+			 ms->tables, ms->ntables, err, sizeof(err)) < 0) {
+		set_err(ms, "checkpoint: %s", err);
+		return RC_SOURCE_CONFIG;
+	}
+	rc_snap_set_metrics(ms->snap, rc_pipeline_metrics(pl));
 	for (int i = 0; i < ms->ntables; i++)
 		rc_pipeline_declare_table(pl, ms->tables[i].schema,
 					  ms->tables[i].name);
@@ -1498,6 +2019,64 @@ my_check(struct rc_source *src, const struct rc_pos *start,
 				chk, "table %s.%s: %s", tc->schema, tc->name,
 				r == 1 ? "primary key" : "key from [table]");
 		}
+	}
+
+	/* snapshots read the tables: SELECT, and on MySQL LOCK TABLES */
+	for (int i = 0; ms->snap->mode != RC_SNAP_NEVER && i < ms->ntables;
+	     i++) {
+		const struct rc_tablecfg *tc = &ms->tables[i];
+		struct my_result *res;
+		struct rc_buf sql;
+		const char *what = "SELECT";
+
+		rc_buf_init(&sql, 1u << 16);
+		if (rc_buf_puts(&sql, "SELECT 1 FROM ") < 0 ||
+		    my_snap_quote_ident(&sql, tc->schema) < 0 ||
+		    rc_buf_putc(&sql, '.') < 0 ||
+		    my_snap_quote_ident(&sql, tc->name) < 0 ||
+		    rc_buf_puts(&sql, " LIMIT 0") < 0 || rc_buf_putc(&sql, 0) < 0) {
+			rc_buf_free(&sql);
+			continue;
+		}
+		res = my_conn_query(c, sql.data, err, sizeof(err));
+		if (res && !my_conn_is_mariadb(c)) {
+			/* a lock for no time: LOCK TABLES ... READ */
+			my_result_free(res);
+			rc_buf_reset(&sql);
+			what = "LOCK TABLES";
+			if (rc_buf_puts(&sql, "LOCK TABLES ") == 0 &&
+			    my_snap_quote_ident(&sql, tc->schema) == 0 &&
+			    rc_buf_putc(&sql, '.') == 0 &&
+			    my_snap_quote_ident(&sql, tc->name) == 0 &&
+			    rc_buf_puts(&sql, " READ") == 0 &&
+			    rc_buf_putc(&sql, 0) == 0)
+				res = my_conn_query(c, sql.data, err,
+						    sizeof(err));
+			my_result_free(my_conn_query(c, "UNLOCK TABLES", NULL,
+						     0));
+		}
+		rc_buf_free(&sql);
+		if (!res) {
+			snprintf(fix, sizeof(fix),
+				 "GRANT SELECT%s ON %s.* TO the user, or set "
+				 "snapshot = never",
+				 my_conn_is_mariadb(c) ? "" : ", LOCK TABLES",
+				 tc->schema);
+			rc_check_add(chk, RC_CHECK_FAIL, fix,
+				     "snapshot: the user cannot %s table "
+				     "%s.%s: %s",
+				     !strcmp(what, "SELECT") ? "read"
+							     : "lock (LOCK TABLES)",
+				     tc->schema, tc->name, err);
+		} else {
+			rc_check_ok(chk, "snapshot: table %s.%s can be read%s",
+				    tc->schema, tc->name,
+				    my_conn_is_mariadb(c)
+					    ? " (MariaDB: consistent snapshot, "
+					      "no lock)"
+					    : " and locked (LOCK TABLES)");
+		}
+		my_result_free(res);
 	}
 
 	if (start && start->file) {
