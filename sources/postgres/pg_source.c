@@ -2072,22 +2072,35 @@ snap_step(struct pg_source *ps)
 		rc_snap_chunk_reset(&ps->chunk);
 		return 0;
 	}
-	/* the watermark; the transaction id makes the statement's commit
-	 * flush the WAL, so the walsender sends the message at once (PG 15
-	 * has no flush argument; the empty transaction is not decoded) */
+	/* the watermark, in a transaction that has an id and commits with
+	 * synchronous_commit on: its commit flushes the WAL, so the walsender
+	 * sends the message at once (PG 15 has no flush argument; the empty
+	 * transaction itself is not decoded) */
 	ps->chunk_no++;
 	rc_buf_init(&wm, 4096);
-	rc_buf_printf(&wm, "%s:%" PRIu64, ps->slot, ps->chunk_no);
+	rc_buf_printf(&wm,
+		      "BEGIN; SET LOCAL synchronous_commit = on; "
+		      "SELECT pg_logical_emit_message(false, '%s', ",
+		      WM_PREFIX);
 	{
-		const char *params[2] = {WM_PREFIX, wm.data};
-		r = query(ps, ps->sql,
-			  "SELECT pg_logical_emit_message(false, $1, $2), "
-			  "pg_current_xact_id()",
-			  2,
-			  params);
+		char content[RC_MAX_NAME + 32], *lit;
+
+		snprintf(content, sizeof(content), "%s:%" PRIu64, ps->slot,
+			 ps->chunk_no);
+		lit = PQescapeLiteral(ps->sql, content, strlen(content));
+		if (lit) {
+			rc_buf_puts(&wm, lit);
+			PQfreemem(lit);
+		}
 	}
+	rc_buf_puts(&wm, "), pg_current_xact_id(); COMMIT");
+	r = PQexec(ps->sql, wm.data);
 	rc_buf_free(&wm);
-	if (!r) {
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		set_err(ps, "cannot write a snapshot watermark: %s",
+			pq_msg(ps->sql));
+		PQclear(r);
+		PQclear(PQexec(ps->sql, "ROLLBACK"));
 		rc_snap_chunk_reset(&ps->chunk);
 		goto failed;
 	}
