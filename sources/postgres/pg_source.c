@@ -1626,7 +1626,9 @@ chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
 		else
 			rc_buf_puts(sql, "ctid");
 	}
-	rc_buf_printf(sql, " LIMIT %lld", (long long)ps->snap->chunk_rows);
+	/* one row more: tells whether the chunk ends the table, so that its
+	 * last row can be marked "last" */
+	rc_buf_printf(sql, " LIMIT %lld", (long long)ps->snap->chunk_rows + 1);
 	PQclear(r);
 	return 0;
 }
@@ -1830,7 +1832,7 @@ read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 	struct pg_rel *rel;
 	struct rc_buf sql;
 	PGresult *r;
-	int nk = w->npk ? w->npk : 1, n, ncols, rc = -1;
+	int nk = w->npk ? w->npk : 1, n, ncols, more, rc = -1;
 
 	if (!(rel = snap_rel(ps, w)))
 		return -1;
@@ -1856,6 +1858,9 @@ read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 		goto out;
 	}
 	n = PQntuples(r);
+	more = n > ps->snap->chunk_rows;
+	if (more)
+		n = (int)ps->snap->chunk_rows;
 	ncols = PQnfields(r);
 	if (ncols != rel->ncols + nk) {
 		set_err(ps,
@@ -1884,7 +1889,7 @@ read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 		for (int k = 0; ok && k < nk && n > 0; k++)
 			key[k] = PQgetvalue(r, n - 1, rel->ncols + k);
 		if (!ok || rc_snap_chunk_set_end(c, key, n > 0 ? nk : 0,
-						 n < ps->snap->chunk_rows) <
+						 !more) <
 				   0) {
 			set_err(ps, "out of memory (or a key of more than "
 				    "64 columns)");
