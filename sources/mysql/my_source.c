@@ -677,17 +677,33 @@ oom:
 /* Rows                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Copy a string into the event's arena once its values are final (the
- * arena no longer moves), and point at it. */
-static const char *
-arena_str(struct rc_event *ev, const char *s)
+/* Copy the binlog file name and the GTID into the event's arena once its
+ * values are final, in ONE allocation, and point at them: a second copy
+ * could move the arena (realloc) under the first pointer. */
+static void
+arena_src_strings(struct rc_event *ev, const char *file, const char *gtid)
 {
+	size_t lf = file && *file ? strlen(file) + 1 : 0;
+	size_t lg = gtid && *gtid ? strlen(gtid) + 1 : 0;
 	int64_t off;
+	char *p;
 
-	if (!s || !*s)
-		return NULL;
-	off = rc_event_copy(ev, s, strlen(s) + 1);
-	return off < 0 ? NULL : (const char *)rc_event_ptr(ev, off);
+	ev->src.file = NULL;
+	ev->src.gtid = NULL;
+	if (!lf && !lg)
+		return;
+	off = rc_event_alloc(ev, lf + lg);
+	if (off < 0)
+		return;
+	p = rc_event_ptr(ev, off);
+	if (lf) {
+		memcpy(p, file, lf);
+		ev->src.file = p;
+	}
+	if (lg) {
+		memcpy(p + lf, gtid, lg);
+		ev->src.gtid = p + lf;
+	}
 }
 
 static int
@@ -748,8 +764,7 @@ handle_rows(struct my_source *ms, const struct my_event *ev, uint64_t at)
 		rev->src.pos = at;
 		rev->src.row = rows.row - 1;
 		memcpy(rev->txn_id, ms->txn_id, sizeof(rev->txn_id));
-		rev->src.file = arena_str(rev, ms->file);
-		rev->src.gtid = arena_str(rev, ms->gtid_one);
+		arena_src_strings(rev, ms->file, ms->gtid_one);
 		ms->txn_events++;
 		if (push_event(ms, rev) < 0)
 			return -1;
@@ -834,8 +849,7 @@ handle_truncate(struct my_source *ms, const struct my_query *q,
 	rev->src.server_id = ev->server_id;
 	rev->src.pos = at;
 	memcpy(rev->txn_id, ms->txn_id, sizeof(rev->txn_id));
-	rev->src.file = arena_str(rev, ms->file);
-	rev->src.gtid = arena_str(rev, ms->gtid_one);
+	arena_src_strings(rev, ms->file, ms->gtid_one);
 	return push_event(ms, rev);
 }
 
@@ -1097,7 +1111,7 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		ev->src.pos = ms->chunk_pos;
 		ev->src.row = 0;
 		memcpy(ev->txn_id, txn_id, sizeof(ev->txn_id));
-		ev->src.file = arena_str(ev, ms->chunk_file);
+		arena_src_strings(ev, ms->chunk_file, NULL);
 		if (rc_snap_chunk_add(&ms->chunk, ev) < 0)
 			goto oom;
 		n++;
