@@ -456,10 +456,9 @@ rc_snap_poll_requests(struct rc_snap *s, const char *state_dir)
 
 		while (e > line && (e[-1] == '\n' || e[-1] == ' '))
 			*--e = '\0';
-		if (!*line || !(dot = strrchr(line, '.')))
+		/* schema.table: split at the first dot */
+		if (!(dot = strchr(line, '.')))
 			continue;
-		/* schema.table: the table name has no dot of its own here */
-		dot = strchr(line, '.');
 		*dot = '\0';
 		if (rc_snap_request(s, line, dot + 1) == 0)
 			n++;
@@ -632,6 +631,31 @@ rc_snap_set_metrics(struct rc_snap *s, struct rc_metrics_source *ms)
 	s->ms = ms;
 	for (int i = 0; i < s->n; i++)
 		publish(s, &s->t[i]);
+}
+
+void
+rc_snap_begin(struct rc_snap *s, struct rc_snap_table *t, int64_t estimate)
+{
+	const struct rc_log_ctx *ctx = RC_LOG_TBL(s->source, t->schema, t->name);
+
+	if (rc_snap_begun(t))
+		return;
+	t->run_start_ms = rc_mono_ms();
+	t->run_start_rows = t->rows;
+	rc_snap_set_estimate(s, t, estimate);
+	if (t->state == RC_SNAP_RUNNING)
+		rc_info_c(SNAP_COMP, ctx,
+			  "snapshot of %s.%s resumes after %llu rows",
+			  t->schema, t->name, (unsigned long long)t->rows);
+	else if (estimate < 0)
+		rc_info_c(SNAP_COMP, ctx,
+			  "snapshot of %s.%s started (size unknown: no "
+			  "statistics yet)",
+			  t->schema, t->name);
+	else
+		rc_info_c(SNAP_COMP, ctx,
+			  "snapshot of %s.%s started (~%lld rows)", t->schema,
+			  t->name, (long long)estimate);
 }
 
 void

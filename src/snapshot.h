@@ -166,6 +166,19 @@ char *rc_snap_take_text(struct rc_snap *s, int *oom);
 /* Progress: a log line every progress interval (force: now), the metrics,
  * and a live line on a terminal. @locality source thread */
 void rc_snap_report(struct rc_snap *s, int force);
+/*
+ * t's snapshot begins (or resumes) in this process: note the time and
+ * rows for the rate, set the estimate (database statistics, -1 unknown)
+ * and log "started" or "resumes after N rows". Does nothing when t is
+ * already under way here (rc_snap_begun()).
+ */
+void rc_snap_begin(struct rc_snap *s, struct rc_snap_table *t,
+		   int64_t estimate);
+static inline int
+rc_snap_begun(const struct rc_snap_table *t)
+{
+	return t->run_start_ms != 0;
+}
 /* Set t's row estimate (database statistics). */
 void rc_snap_set_estimate(struct rc_snap *s, struct rc_snap_table *t,
 			  int64_t rows);

@@ -141,7 +141,6 @@ struct my_source {
 	char **chunk_pk;	     /* its key names (borrowed from tbl) */
 	char chunk_file[256];	     /* the binlog position it is */
 	uint64_t chunk_pos;	     /* consistent with */
-	const struct rc_snap_table *snap_logged; /* last "started" log */
 	int64_t snap_poll_ms;	     /* last requests/reload poll */
 
 	/* the lag thread (metrics): measures binlog bytes behind */
@@ -1016,24 +1015,9 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 			     : snap_fail(ms, my_conn_error_is_transient(
 						     my_conn_errno(ms->qconn)));
 	}
-	if (ms->snap_logged != t) {
-		int64_t est = my_snap_estimate(ms->qconn, t->schema, t->name);
-
-		ms->snap_logged = t;
-		rc_snap_set_estimate(ms->snap, t, est);
-		if (t->state == RC_SNAP_RUNNING)
-			rc_info_c(MY_COMP,
-				  RC_LOG_TBL(ms->base.name, t->schema, t->name),
-				  "snapshot of %s.%s resumes after %llu rows "
-				  "(~%lld rows)",
-				  t->schema, t->name,
-				  (unsigned long long)t->rows, (long long)est);
-		else
-			rc_info_c(MY_COMP,
-				  RC_LOG_TBL(ms->base.name, t->schema, t->name),
-				  "snapshot of %s.%s started (~%lld rows)",
-				  t->schema, t->name, (long long)est);
-	}
+	if (!rc_snap_begun(t))
+		rc_snap_begin(ms->snap, t,
+			      my_snap_estimate(ms->qconn, t->schema, t->name));
 	if ((r = build_shape(ms, d.tm, tc, &tbl, &colmap)) != 0) {
 		rc = r == -1 ? SESS_FATAL : r;
 		goto out;
@@ -1303,7 +1287,6 @@ snap_step(struct my_source *ms, int *worked)
 					  rc_pipeline_state_dir(ms->pl)) > 0) {
 			/* a table asked for again may be the open chunk's */
 			snap_drop_chunk(ms);
-			ms->snap_logged = NULL;
 		}
 		rc_snap_report(ms->snap, 0);
 	}
@@ -1673,7 +1656,6 @@ start_position(struct my_source *ms)
 				  "snapshotting every table again",
 				  ms->file, ms->pos, MY_PURGED);
 			rc_snap_restart_all(ms->snap);
-			ms->snap_logged = NULL;
 			my_gtid_set_free(ms->gtids);
 			ms->gtids = NULL;
 			goto head;
@@ -1778,7 +1760,6 @@ close_session(struct my_source *ms)
 	my_conn_close(ms->qconn);
 	ms->qconn = NULL;
 	snap_drop_chunk(ms); /* read again at the next session */
-	ms->snap_logged = NULL;
 	free_maps(ms);
 }
 

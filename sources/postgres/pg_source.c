@@ -194,6 +194,31 @@ free_list(char **l)
 /* Configuration                                                      */
 /* ------------------------------------------------------------------ */
 
+/* One configured table's strings (its rc_tablecfg was moved in). */
+static void
+free_want(struct pg_want *w)
+{
+	free(w->c.schema);
+	free(w->c.name);
+	free_list(w->c.key);
+	free_list(w->c.exclude);
+	free_list(w->pk);
+}
+
+/* The relation cache (the stream sends the Relations again). */
+static void
+free_rels(struct pg_source *ps)
+{
+	for (int i = 0; i < ps->nrels; i++) {
+		rc_table_unref(ps->rels[i].tbl);
+		free(ps->rels[i].colmap);
+		free(ps->rels[i].maps);
+	}
+	free(ps->rels);
+	ps->rels = NULL;
+	ps->nrels = 0;
+}
+
 static void
 pg_destroy(struct rc_source *src)
 {
@@ -205,19 +230,9 @@ pg_destroy(struct rc_source *src)
 		PQfinish(ps->repl);
 	if (ps->sql)
 		PQfinish(ps->sql);
-	for (int i = 0; i < ps->nrels; i++) {
-		rc_table_unref(ps->rels[i].tbl);
-		free(ps->rels[i].colmap);
-		free(ps->rels[i].maps);
-	}
-	free(ps->rels);
-	for (int i = 0; i < ps->nwant; i++) {
-		free(ps->want[i].c.schema);
-		free(ps->want[i].c.name);
-		free_list(ps->want[i].c.key);
-		free_list(ps->want[i].c.exclude);
-		free_list(ps->want[i].pk);
-	}
+	free_rels(ps);
+	for (int i = 0; i < ps->nwant; i++)
+		free_want(&ps->want[i]);
 	free(ps->want); /* the rc_tablecfg entries were moved in here */
 	pg_parser_free(&ps->parser);
 	rc_snap_chunk_free(&ps->chunk);
@@ -1905,20 +1920,16 @@ out:
 	return rc;
 }
 
-static struct pg_want *
-snap_want(struct pg_source *ps, struct rc_snap_table *t)
-{
-	return find_want(ps, t->schema, t->name);
-}
-
-/* Log the start of a table's snapshot and take its estimate. */
+/* A table's snapshot begins here: its estimate (pg_class.reltuples,
+ * -1 before the first ANALYZE) and the log line. */
 static void
 snap_start_table(struct pg_source *ps, struct rc_snap_table *t)
 {
 	const char *params[2] = {t->schema, t->name};
+	int64_t est = -1;
 	PGresult *r;
 
-	if (t->run_start_ms)
+	if (rc_snap_begun(t))
 		return;
 	r = query(ps, ps->sql,
 		  "SELECT CASE WHEN c.reltuples < 0 THEN -1 ELSE "
@@ -1927,24 +1938,9 @@ snap_start_table(struct pg_source *ps, struct rc_snap_table *t)
 		  "WHERE n.nspname = $1 AND c.relname = $2",
 		  2, params);
 	if (r && PQntuples(r) == 1)
-		rc_snap_set_estimate(ps->snap, t,
-				     strtoll(PQgetvalue(r, 0, 0), NULL, 10));
+		est = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	t->run_start_ms = rc_mono_ms();
-	t->run_start_rows = t->rows;
-	if (t->state == RC_SNAP_RUNNING)
-		rc_info_c(PG_COMP, RC_LOG_TBL(ps->base.name, t->schema, t->name),
-			  "snapshot of %s.%s resumes after %llu rows", t->schema,
-			  t->name, (unsigned long long)t->rows);
-	else if (t->estimate < 0)
-		rc_info_c(PG_COMP, RC_LOG_TBL(ps->base.name, t->schema, t->name),
-			  "snapshot of %s.%s started (size unknown: the table "
-			  "was never analyzed)",
-			  t->schema, t->name);
-	else
-		rc_info_c(PG_COMP, RC_LOG_TBL(ps->base.name, t->schema, t->name),
-			  "snapshot of %s.%s started (~%lld rows)", t->schema,
-			  t->name, (long long)t->estimate);
+	rc_snap_begin(ps->snap, t, est);
 }
 
 /* A table the online reader cannot chunk (no primary key): said once,
@@ -1996,7 +1992,7 @@ consistent_snapshot(struct pg_source *ps, const char *snapname, uint64_t lsn)
 		  "snapshot %s",
 		  snapname);
 	while ((t = rc_snap_next(ps->snap))) {
-		struct pg_want *w = snap_want(ps, t);
+		struct pg_want *w = find_want(ps, t->schema, t->name);
 
 		if (rc_pipeline_stopping(ps->pl))
 			break;
@@ -2038,7 +2034,7 @@ snap_step(struct pg_source *ps)
 	if (ps->chunk_wait || ps->in_txn || !ps->messages ||
 	    !(t = rc_snap_next(ps->snap)))
 		return 0;
-	if (!(w = snap_want(ps, t))) {
+	if (!(w = find_want(ps, t->schema, t->name))) {
 		rc_snap_advance(ps->snap, t, 0, NULL, 0, 1);
 		return 0;
 	}
@@ -2190,11 +2186,7 @@ add_tables(struct pg_source *ps, const struct rc_config *cfg,
 					      w->c.name),
 				   "cannot add table %s.%s: %s", w->c.schema,
 				   w->c.name, ps->base.lasterr);
-			free(w->c.schema);
-			free(w->c.name);
-			free_list(w->c.key);
-			free_list(w->c.exclude);
-			free_list(w->pk);
+			free_want(w);
 			ps->nwant--;
 			ps->base.lasterr[0] = '\0';
 			rc = SESS_STOP;
@@ -2647,15 +2639,7 @@ close_session(struct pg_source *ps)
 	ps->chunk_wait = 0;
 	ps->cur_invisible = 0;
 	ps->snapname[0] = '\0';
-	/* relations are sent again on the next stream */
-	for (int i = 0; i < ps->nrels; i++) {
-		rc_table_unref(ps->rels[i].tbl);
-		free(ps->rels[i].colmap);
-		free(ps->rels[i].maps);
-	}
-	free(ps->rels);
-	ps->rels = NULL;
-	ps->nrels = 0;
+	free_rels(ps); /* sent again on the next stream */
 }
 
 static int
