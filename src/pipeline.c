@@ -66,6 +66,7 @@ struct rc_pipeline {
 	const struct rc_config *reload_cfg;
 	const struct rc_conf_section *reload_sec;
 	atomic_int reload_pending;
+	int64_t batch_wall_ms; /* when the current batch was popped */
 
 	/* pipeline thread only */
 	uint64_t cur_seq; /* open transaction, 0 = none */
@@ -588,7 +589,7 @@ handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 	ev->txn_seq = pl->cur_seq;
 	ev->txn_order = ++pl->cur_order;
 	ev->table_order = next_table_order(pl, ev->tbl);
-	ev->ts_ms = rc_wall_ms();
+	ev->ts_ms = pl->batch_wall_ms;
 	rc_ack_add(pl->ack, pl->cur_seq, (uint32_t)pl->nsinks);
 	t = &pl->meta[pl->cur_seq & (RC_ACK_RING_SLOTS - 1)];
 	t->nevents++;
@@ -749,6 +750,9 @@ rc_pipeline_run(struct rc_pipeline *pl)
 		n = rc_queue_pop(pl->q, items, POP_BATCH, POLL_INTERVAL_MS);
 		if (n < 0)
 			break;
+		/* the envelope's ts_ms: one clock read per batch popped */
+		if (n > 0)
+			pl->batch_wall_ms = rc_wall_ms();
 		for (int i = 0; i < n; i++)
 			handle_item(pl, &items[i]);
 		if (n == 0 ||

@@ -1290,17 +1290,30 @@ snap_step(struct my_source *ms, int *worked)
 		}
 		rc_snap_report(ms->snap, 0);
 	}
-	if (rc_snap_chunk_open(&ms->chunk)) {
-		if (my_snap_pos_cmp(ms->file, ms->pos, ms->chunk_file,
-				    ms->chunk_pos) < 0)
-			return SESS_STOP; /* the stream is not there yet */
+	if (!rc_snap_chunk_open(&ms->chunk)) {
+		if (!(t = rc_snap_next(ms->snap)))
+			return SESS_STOP;
 		*worked = 1;
-		return snap_push_chunk(ms);
+		if ((rc = snap_read_chunk(ms, t)) != SESS_STOP ||
+		    !rc_snap_chunk_open(&ms->chunk))
+			return rc;
+		if (my_snap_pos_cmp(ms->file, ms->pos, ms->chunk_file,
+				    ms->chunk_pos) > 0) {
+			/* the stream already passed on transactions the
+			 * chunk does not contain (written to the binlog but
+			 * not yet visible when it was read): read it again */
+			snap_drop_chunk(ms);
+			return SESS_STOP;
+		}
 	}
-	if (!(t = rc_snap_next(ms->snap)))
-		return SESS_STOP;
+	/* checked again right after the read: when the stream is already at
+	 * the chunk's position, the chunk must go out before the next event
+	 * (which is past that position) */
+	if (my_snap_pos_cmp(ms->file, ms->pos, ms->chunk_file,
+			    ms->chunk_pos) < 0)
+		return SESS_STOP; /* the stream is not there yet */
 	*worked = 1;
-	return snap_read_chunk(ms, t);
+	return snap_push_chunk(ms);
 }
 
 /* ------------------------------------------------------------------ */

@@ -132,6 +132,9 @@ struct pg_source {
 	int64_t last_request_ms;
 	uint64_t snap_dropped;
 	char snapname[64]; /* exported by a slot just created */
+	const char **row_vals; /* one row's values (snapshot reads) */
+	int *row_lens;
+	int row_cap;
 	uint64_t snap_lsn; /* its consistent point */
 };
 
@@ -238,6 +241,8 @@ pg_destroy(struct rc_source *src)
 	rc_snap_chunk_free(&ps->chunk);
 	rc_snap_free(ps->snap);
 	free(ps->snap_xip);
+	free(ps->row_vals);
+	free(ps->row_lens);
 	free(ps->conninfo);
 	free(ps->password);
 	free(ps->slot);
@@ -1575,7 +1580,7 @@ snap_rel(struct pg_source *ps, struct pg_want *w)
  * (the cursor), in key order, after the cursor ($1..$n). */
 static int
 chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
-	  int after, struct rc_buf *sql)
+	  int after, int64_t limit, struct rc_buf *sql)
 {
 	PGresult *r;
 	static const char types[] =
@@ -1641,17 +1646,17 @@ chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
 		else
 			rc_buf_puts(sql, "ctid");
 	}
-	/* one row more: tells whether the chunk ends the table, so that its
-	 * last row can be marked "last" */
-	rc_buf_printf(sql, " LIMIT %lld", (long long)ps->snap->chunk_rows + 1);
+	if (limit > 0)
+		rc_buf_printf(sql, " LIMIT %lld", (long long)limit);
 	PQclear(r);
 	return 0;
 }
 
-/* One 'r' event from row i of a chunk's result. */
+/* One 'r' event from a row's values (lens[i] < 0: NULL), in the
+ * Relation's column order. */
 static struct rc_event *
-snap_event(struct pg_source *ps, struct pg_rel *rel, PGresult *r, int row,
-	   int binary, uint64_t lsn)
+snap_event(struct pg_source *ps, struct pg_rel *rel, const char *const *vals,
+	   const int *lens, int binary, uint64_t lsn, int64_t read_us)
 {
 	struct rc_event *ev = rc_event_new('r', rel->tbl);
 	char err[RC_ERRLEN];
@@ -1662,25 +1667,23 @@ snap_event(struct pg_source *ps, struct pg_rel *rel, PGresult *r, int row,
 		return NULL;
 	}
 	ev->src.connector = "postgresql";
-	ev->src.commit_ts_us = rc_wall_ms() * 1000;
+	ev->src.commit_ts_us = read_us; /* when the chunk was read */
 	ev->src.txid = -1;
 	ev->src.lsn = lsn;
 	for (int i = 0; i < rel->ncols; i++) {
 		int col = rel->colmap[i], rc;
 
-		if (col < 0 || PQgetisnull(r, row, i))
+		if (col < 0 || lens[i] < 0)
 			continue;
 		if (binary)
 			rc = pg_convert_binary(ev, ev->after, col,
-					       &rel->maps[i],
-					       PQgetvalue(r, row, i),
-					       (size_t)PQgetlength(r, row, i),
-					       err, sizeof(err));
+					       &rel->maps[i], vals[i],
+					       (size_t)lens[i], err,
+					       sizeof(err));
 		else
 			rc = pg_convert_text(ev, ev->after, col, &rel->maps[i],
-					     PQgetvalue(r, row, i),
-					     (size_t)PQgetlength(r, row, i),
-					     err, sizeof(err));
+					     vals[i], (size_t)lens[i], err,
+					     sizeof(err));
 		if (rc < 0) {
 			set_err(ps, "snapshot of %s.%s, column %s: %s",
 				rel->tbl->schema, rel->tbl->name,
@@ -1794,13 +1797,17 @@ push_chunk(struct pg_source *ps, uint64_t lsn)
 	}
 	ps->in_txn = 1;
 	/* the same id when the chunk is read again after a crash */
-	for (size_t i = 0; i < c->n; i++)
-		if (c->ev[i]) {
-			c->ev[i]->src.lsn = lsn;
-			snprintf(c->ev[i]->txn_id, sizeof(c->ev[i]->txn_id),
-				 "snapshot:%s.%s:%llu", t->schema, t->name,
-				 (unsigned long long)t->rows);
-		}
+	{
+		char id[sizeof(c->ev[0]->txn_id)];
+
+		snprintf(id, sizeof(id), "snapshot:%s.%s:%llu", t->schema,
+			 t->name, (unsigned long long)t->rows);
+		for (size_t i = 0; i < c->n; i++)
+			if (c->ev[i]) {
+				c->ev[i]->src.lsn = lsn;
+				memcpy(c->ev[i]->txn_id, id, sizeof(id));
+			}
+	}
 	if ((r = rc_snap_chunk_emit(c, emit_cb, ps)) < 0)
 		return r;
 	if (c->dropped)
@@ -1834,6 +1841,238 @@ push_chunk(struct pg_source *ps, uint64_t lsn)
 	return 0;
 }
 
+/* Room for n values of one row (ps->row_vals/row_lens). 0 or -1. */
+static int
+row_scratch(struct pg_source *ps, int n)
+{
+	const char **v;
+	int *l;
+
+	if (n <= ps->row_cap)
+		return 0;
+	v = realloc(ps->row_vals, sizeof(*v) * (size_t)n);
+	if (v)
+		ps->row_vals = v;
+	l = v ? realloc(ps->row_lens, sizeof(*l) * (size_t)n) : NULL;
+	if (!l) {
+		set_err(ps, "out of memory");
+		return -1;
+	}
+	ps->row_lens = l;
+	ps->row_cap = n;
+	return 0;
+}
+
+/* The chunk so far goes out: its cursor is the last row's key text. */
+static int
+copy_push(struct pg_source *ps, char *const *key, int nk, int last,
+	  uint64_t lsn)
+{
+	int rc;
+
+	if (rc_snap_chunk_set_end(&ps->chunk, key, nk, last) < 0) {
+		set_err(ps, "out of memory");
+		return -1;
+	}
+	if ((rc = push_chunk(ps, lsn)) < 0)
+		return rc;
+	rc_snap_throttle(ps->snap, (uint64_t)ps->snap->chunk_rows, 1000);
+	return 0;
+}
+
+/* Big-endian integers of the binary COPY format. */
+static uint32_t
+copy_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * The consistent pass reads a whole table with one
+ * COPY (SELECT ... ORDER BY key) TO STDOUT (FORMAT binary): the server
+ * streams while the rows are converted (no query per chunk), the values
+ * are in the same send format as pgoutput's binary mode, and the rows are
+ * still pushed chunk by chunk with the key as cursor. A chunk goes out when
+ * the row after it arrives, so the table's last row is known and marked.
+ * Memory: one chunk and one row. 0, -1 fatal, -2 connection lost.
+ */
+static int
+copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
+	   uint64_t lsn)
+{
+	static const unsigned char sig[11] = "PGCOPY\n\377\r\n";
+	struct rc_snap_chunk *c = &ps->chunk;
+	struct pg_rel *rel;
+	struct rc_buf sql;
+	PGresult *r;
+	char *buf = NULL, *key[64], *prevkey[64] = {NULL};
+	size_t keycap[64] = {0};
+	int nk = w->npk ? w->npk : 1, header = 0, rc = -1, n, ncols;
+	int64_t inchunk = 0, read_us = rc_wall_ms() * 1000;
+
+	if (nk > 64) {
+		set_err(ps, "a key of more than 64 columns");
+		return -1;
+	}
+	if (!(rel = snap_rel(ps, w)))
+		return -1;
+	ncols = rel->ncols + nk;
+	if (row_scratch(ps, ncols) < 0)
+		return -1;
+	rc_buf_init(&sql, 1 << 20);
+	if (chunk_sql(ps, w, rel, 0, 0, &sql) < 0) {
+		rc_buf_free(&sql);
+		return -1;
+	}
+	{
+		/* the COPY around the SELECT */
+		char *select = strdup(sql.data);
+
+		rc_buf_reset(&sql);
+		if (!select || rc_buf_printf(&sql,
+					     "COPY (%s) TO STDOUT (FORMAT "
+					     "binary)",
+					     select) < 0) {
+			free(select);
+			rc_buf_free(&sql);
+			set_err(ps, "out of memory");
+			return -1;
+		}
+		free(select);
+	}
+	r = PQexec(ps->sql, sql.data);
+	rc_buf_free(&sql);
+	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+		set_err(ps, "snapshot of %s.%s: %s", t->schema, t->name,
+			pq_msg(ps->sql));
+		PQclear(r);
+		return PQstatus(ps->sql) != CONNECTION_OK ? -2 : -1;
+	}
+	PQclear(r);
+	/* no key set: nothing is dropped from a chunk of the consistent pass */
+	rc_snap_chunk_begin(c, t, NULL, 0);
+	while ((n = PQgetCopyData(ps->sql, &buf, 0)) > 0) {
+		const unsigned char *p = (const unsigned char *)buf,
+				    *end = p + n;
+		struct rc_event *ev;
+		int16_t nf;
+
+		if (!header) {
+			/* signature, flags, header extension */
+			if (n < 19 || memcmp(p, sig, sizeof(sig)) != 0 ||
+			    copy_u32(p + 15) > (uint32_t)(n - 19))
+				goto bad;
+			p += 19 + copy_u32(p + 15);
+			header = 1;
+			if (p == end) {
+				PQfreemem(buf);
+				continue;
+			}
+		}
+		if (end - p < 2)
+			goto bad;
+		nf = (int16_t)(p[0] << 8 | p[1]);
+		p += 2;
+		if (nf == -1) { /* trailer */
+			PQfreemem(buf);
+			buf = NULL;
+			continue;
+		}
+		if (nf != ncols)
+			goto bad;
+		for (int i = 0; i < ncols; i++) {
+			int32_t len;
+
+			if (end - p < 4)
+				goto bad;
+			len = (int32_t)copy_u32(p);
+			p += 4;
+			if (len < -1 || (len > 0 && end - p < len))
+				goto bad;
+			ps->row_vals[i] = (const char *)p;
+			ps->row_lens[i] = len;
+			if (len > 0)
+				p += len;
+		}
+		if (p != end)
+			goto bad;
+		/* the row after a full chunk: the chunk goes out first */
+		if (inchunk == ps->snap->chunk_rows) {
+			if ((rc = copy_push(ps, prevkey, nk, 0, lsn)) < 0)
+				goto out;
+			rc = -1;
+			rc_snap_chunk_begin(c, t, NULL, 0);
+			inchunk = 0;
+		}
+		ev = snap_event(ps, rel, ps->row_vals, ps->row_lens, 1, lsn,
+				read_us);
+		if (!ev || rc_snap_chunk_add(c, ev) < 0) {
+			if (ev && !ps->base.lasterr[0])
+				set_err(ps, "out of memory");
+			goto out;
+		}
+		inchunk++;
+		/* the key (text) of this row: the cursor if it ends a chunk */
+		for (int k = 0; k < nk; k++) {
+			int len = ps->row_lens[rel->ncols + k];
+
+			if (len < 0)
+				len = 0;
+			if ((size_t)len >= keycap[k]) {
+				char *g = realloc(prevkey[k], (size_t)len + 64);
+
+				if (!g) {
+					set_err(ps, "out of memory");
+					goto out;
+				}
+				prevkey[k] = g;
+				keycap[k] = (size_t)len + 64;
+			}
+			memcpy(prevkey[k], ps->row_vals[rel->ncols + k],
+			       (size_t)len);
+			prevkey[k][len] = '\0';
+		}
+		PQfreemem(buf);
+		buf = NULL;
+	}
+	if (n == -2) {
+		set_err(ps, "snapshot of %s.%s: %s", t->schema, t->name,
+			pq_msg(ps->sql));
+		rc = PQstatus(ps->sql) != CONNECTION_OK ? -2 : -1;
+		goto out;
+	}
+	r = PQgetResult(ps->sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		set_err(ps, "snapshot of %s.%s: %s", t->schema, t->name,
+			pq_msg(ps->sql));
+		PQclear(r);
+		goto out;
+	}
+	PQclear(r);
+	for (int k = 0; k < nk; k++)
+		key[k] = prevkey[k];
+	rc = copy_push(ps, key, inchunk ? nk : 0, 1, lsn);
+	goto out;
+bad:
+	set_err(ps, "snapshot of %s.%s: malformed binary COPY data",
+		t->schema, t->name);
+out:
+	PQfreemem(buf);
+	for (int k = 0; k < nk; k++)
+		free(prevkey[k]);
+	if (rc < 0) {
+		rc_snap_chunk_reset(c);
+		/* drain what the server still sends, so the connection can
+		 * be used (or closed) cleanly */
+		while ((n = PQgetCopyData(ps->sql, &buf, 0)) > 0)
+			PQfreemem(buf);
+		while ((r = PQgetResult(ps->sql)))
+			PQclear(r);
+	}
+	return rc;
+}
+
 /*
  * Read the next chunk of t into ps->chunk, in the transaction already open
  * on ps->sql. 0, or -1 with lasterr (connection state tells retry/fatal).
@@ -1848,11 +2087,15 @@ read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 	struct rc_buf sql;
 	PGresult *r;
 	int nk = w->npk ? w->npk : 1, n, ncols, more, rc = -1;
+	int64_t read_us;
 
 	if (!(rel = snap_rel(ps, w)))
 		return -1;
 	rc_buf_init(&sql, 1 << 20);
-	if (chunk_sql(ps, w, rel, t->ncursor > 0, &sql) < 0)
+	/* one row more: tells whether the chunk ends the table, so that its
+	 * last row can be marked "last" */
+	if (chunk_sql(ps, w, rel, t->ncursor > 0, ps->snap->chunk_rows + 1,
+		      &sql) < 0)
 		goto out;
 	if (t->ncursor > 0) {
 		if (t->ncursor != nk) {
@@ -1886,9 +2129,22 @@ read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 		goto out;
 	}
 	rc_snap_chunk_begin(c, t, w->pk, w->npk);
+	read_us = rc_wall_ms() * 1000;
+	if (row_scratch(ps, ncols) < 0) {
+		PQclear(r);
+		goto out;
+	}
 	for (int i = 0; i < n; i++) {
-		struct rc_event *ev =
-			snap_event(ps, rel, r, i, ps->binary, lsn);
+		struct rc_event *ev;
+
+		for (int j = 0; j < rel->ncols; j++) {
+			ps->row_vals[j] = PQgetvalue(r, i, j);
+			ps->row_lens[j] = PQgetisnull(r, i, j)
+						  ? -1
+						  : PQgetlength(r, i, j);
+		}
+		ev = snap_event(ps, rel, ps->row_vals, ps->row_lens,
+				ps->binary, lsn, read_us);
 		if (!ev || rc_snap_chunk_add(c, ev) < 0) {
 			if (ev && !ps->base.lasterr[0])
 				set_err(ps, "out of memory");
@@ -2001,6 +2257,12 @@ consistent_snapshot(struct pg_source *ps, const char *snapname, uint64_t lsn)
 			continue;
 		}
 		snap_start_table(ps, t);
+		if (ps->binary && t->ncursor == 0) {
+			if ((rc = copy_table(ps, t, w, lsn)) < 0)
+				return rc == -2 ? SESS_RETRY
+						: failed_outcome(ps, ps->sql);
+			continue;
+		}
 		if (read_chunk(ps, t, w, lsn) < 0)
 			return failed_outcome(ps, ps->sql);
 		if ((rc = push_chunk(ps, lsn)) < 0)
