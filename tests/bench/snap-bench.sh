@@ -91,9 +91,14 @@ SQL
     rowcast_snapshot "PostgreSQL initial (exported)" "$CONF" public.customers "$PLAIN"
 
     step "rowcast: the same table again, online (rowcast snapshot)"
+    before=$(grep -c 'snapshot of public.customers finished' "$RC_LOG.err" || true)
     t0=$(now)
     "$ROWCAST" snapshot -c "$CONF" public.customers >/dev/null
-    sleep 0.5
+    # done when a second "finished" is logged and the checkpoint agrees
+    while [ "$(grep -c 'snapshot of public.customers finished' "$RC_LOG.err" || true)" -le "$before" ]; do
+        rc_check_alive "while snapshotting public.customers again"
+        sleep 0.05
+    done
     wait_done "$WORK/state/$SOURCE_NAME.checkpoint" public.customers
     t1=$(now)
     hwm=$(vm_hwm_kb "$RC_PID")
