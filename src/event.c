@@ -172,55 +172,66 @@ inline_arena(const struct rc_event *ev)
  * Recycling. Events are made by a source thread and freed by the pipeline
  * thread; with malloc, each free of a block from the other thread's arena
  * takes that arena's lock, which the source thread takes too for every
- * malloc. So a freed event (with only its inline arena) goes to a list of
- * the freeing thread, which joins a process-wide pool 256 at a time; a
- * thread that needs an event takes from its own list, else the whole pool
- * at once. The pool is capped (RC_EVENT_POOL_MAX); a thread's list joins the
- * pool when the thread exits (a pthread key's destructor), so no event is
- * ever only reachable from a dead thread.
+ * malloc. So a freed event (with only its inline arena) goes to the
+ * freeing thread's list; a full list (RC_EVENT_POOL_BATCH events) joins a
+ * process-wide pool as one batch, and a thread with no events left takes
+ * one batch back. A batch is handed over whole, by its first event, so no
+ * thread walks events that another core touched last. The pool holds at
+ * most RC_EVENT_POOL_MAX events; a thread's lists join it when the thread
+ * exits (a pthread key's destructor), so no event is ever only reachable
+ * from a dead thread.
  */
 #define RC_EVENT_POOL_BATCH 256
+#define POOL_BATCHES (RC_EVENT_POOL_MAX / RC_EVENT_POOL_BATCH)
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rc_event *pool_head; /* linked through ev->tbl */
-static size_t pool_n;
-static atomic_size_t pool_avail; /* pool_n, for a look without the lock */
+static struct rc_event *pool[POOL_BATCHES]; /* batches, linked by ev->tbl */
+static int pool_n;
+static atomic_int pool_avail; /* pool_n, for a look without the lock */
 static pthread_key_t pool_key;
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-static __thread struct rc_event *tl_head;
-static __thread size_t tl_n;
+static __thread struct rc_event *tl_free; /* events to reuse */
+static __thread struct rc_event *tl_rel;  /* events freed here */
+static __thread size_t tl_rel_n;
 static __thread int tl_keyed;
 
-/* Give the thread's list to the pool (or free what does not fit). */
 static void
-tl_flush(void)
+free_list(struct rc_event *ev)
 {
-	struct rc_event *ev = tl_head, *next;
-
-	pthread_mutex_lock(&pool_lock);
-	while (ev && pool_n < RC_EVENT_POOL_MAX) {
-		next = (struct rc_event *)ev->tbl;
-		ev->tbl = (struct rc_table *)pool_head;
-		pool_head = ev;
-		pool_n++;
-		ev = next;
-	}
-	atomic_store_explicit(&pool_avail, pool_n, memory_order_relaxed);
-	pthread_mutex_unlock(&pool_lock);
 	while (ev) {
-		next = (struct rc_event *)ev->tbl;
+		struct rc_event *next = (struct rc_event *)ev->tbl;
 		free(ev);
 		ev = next;
 	}
-	tl_head = NULL;
-	tl_n = 0;
+}
+
+/* Give the list at *head to the pool (or free it when the pool is full). */
+static void
+pool_give(struct rc_event **head)
+{
+	struct rc_event *ev = *head;
+
+	if (!ev)
+		return;
+	*head = NULL;
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n < POOL_BATCHES) {
+		pool[pool_n++] = ev;
+		ev = NULL;
+		atomic_store_explicit(&pool_avail, pool_n,
+				      memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	free_list(ev);
 }
 
 static void
 tl_exit(void *unused)
 {
 	(void)unused;
-	tl_flush();
+	pool_give(&tl_rel);
+	pool_give(&tl_free);
+	tl_rel_n = 0;
 }
 
 static void
@@ -229,7 +240,7 @@ pool_init(void)
 	pthread_key_create(&pool_key, tl_exit);
 }
 
-/* The thread's list is given back at thread exit (once it holds any). */
+/* The thread's lists are given back at thread exit (once it holds any). */
 static void
 tl_key(void)
 {
@@ -245,21 +256,25 @@ event_alloc(void)
 {
 	struct rc_event *ev;
 
-	if (!tl_head &&
+	if (!tl_free && tl_rel) { /* reuse what this thread freed */
+		tl_free = tl_rel;
+		tl_rel = NULL;
+		tl_rel_n = 0;
+	}
+	if (!tl_free &&
 	    atomic_load_explicit(&pool_avail, memory_order_relaxed) > 0) {
 		tl_key();
 		pthread_mutex_lock(&pool_lock);
-		tl_head = pool_head;
-		tl_n = pool_n;
-		pool_head = NULL;
-		pool_n = 0;
-		atomic_store_explicit(&pool_avail, 0, memory_order_relaxed);
+		if (pool_n > 0) {
+			tl_free = pool[--pool_n];
+			atomic_store_explicit(&pool_avail, pool_n,
+					      memory_order_relaxed);
+		}
 		pthread_mutex_unlock(&pool_lock);
 	}
-	if (tl_head) {
-		ev = tl_head;
-		tl_head = (struct rc_event *)ev->tbl;
-		tl_n--;
+	if (tl_free) {
+		ev = tl_free;
+		tl_free = (struct rc_event *)ev->tbl;
 		return ev;
 	}
 	return malloc(sizeof(*ev) + RC_EVENT_INLINE);
@@ -269,10 +284,12 @@ static void
 event_release(struct rc_event *ev)
 {
 	tl_key();
-	ev->tbl = (struct rc_table *)tl_head;
-	tl_head = ev;
-	if (++tl_n >= RC_EVENT_POOL_BATCH)
-		tl_flush();
+	ev->tbl = (struct rc_table *)tl_rel;
+	tl_rel = ev;
+	if (++tl_rel_n >= RC_EVENT_POOL_BATCH) {
+		pool_give(&tl_rel);
+		tl_rel_n = 0;
+	}
 }
 
 struct rc_event *

@@ -309,7 +309,10 @@ static void *
 runner_main(void *arg)
 {
 	struct rc_runner *r = arg;
-	int rc = rc_pipeline_run(r->pl);
+	int rc;
+
+	pthread_setname_np(pthread_self(), "rc-pipeline");
+	rc = rc_pipeline_run(r->pl);
 
 	pthread_mutex_lock(r->lock);
 	r->rc = rc;

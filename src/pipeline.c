@@ -718,6 +718,7 @@ source_thread(void *arg)
 	int rc;
 
 	rc_log_set_thread_source(pl->src->name);
+	pthread_setname_np(pthread_self(), "rc-source");
 	rc = pl->src->ops->run(pl->src, pl, pl->have_start ? &pl->start : NULL);
 	pl->src_rc = rc;
 	rc_pipeline_set_state(pl, rc == 0 ? RC_SRC_STOPPED : RC_SRC_FAILED);

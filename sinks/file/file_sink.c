@@ -131,6 +131,7 @@ struct file_sink {
 	int closing; /* in close(): report nothing */
 	struct file_stream *buckets[FILE_BUCKETS];
 	struct file_stream *last; /* most recently used */
+	struct rc_table *last_tbl; /* ...by this table (a reference) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -605,12 +606,14 @@ stream_new(struct file_sink *fs, const char *topic)
 
 /* The stream of a table, created on first use. NULL with lasterr set. */
 static struct file_stream *
-stream_get(struct file_sink *fs, const struct rc_table *tbl)
+stream_get(struct file_sink *fs, struct rc_table *tbl)
 {
 	struct file_stream *st;
 	char topic[FILE_TOPIC_MAX + 1];
 	unsigned h;
 
+	if (fs->last && fs->last_tbl == tbl) /* the common case: no topic */
+		return fs->last;
 	if (topic_of(tbl, topic) < 0) {
 		file_fail(fs,
 			  "file: table %s.%s: topic longer than %d bytes; "
@@ -618,8 +621,6 @@ stream_get(struct file_sink *fs, const struct rc_table *tbl)
 			  tbl->schema, tbl->name, FILE_TOPIC_MAX);
 		return NULL;
 	}
-	if (fs->last && strcmp(fs->last->topic, topic) == 0)
-		return fs->last;
 	h = topic_hash(topic);
 	for (st = fs->buckets[h]; st; st = st->next)
 		if (strcmp(st->topic, topic) == 0)
@@ -632,6 +633,8 @@ stream_get(struct file_sink *fs, const struct rc_table *tbl)
 		fs->buckets[h] = st;
 	}
 	fs->last = st;
+	rc_table_unref(fs->last_tbl);
+	fs->last_tbl = rc_table_ref(tbl);
 	return st;
 }
 
@@ -1235,6 +1238,7 @@ file_close(struct rc_sink *snk)
 	path_lock_release(fs);
 	if (fs->rootfd >= 0)
 		close(fs->rootfd);
+	rc_table_unref(fs->last_tbl);
 	free(fs->path);
 	free(fs);
 }

@@ -1810,6 +1810,8 @@ lag_main(void *arg)
 	struct my_source *ms = arg;
 	int64_t next = 0;
 
+	pthread_setname_np(pthread_self(), "rc-mysql-lag");
+
 	while (!atomic_load(&ms->lag_stop) && !rc_pipeline_stopping(ms->pl)) {
 		struct timespec ts = {0, 100 * 1000000L};
 		char err[RC_ERRLEN];

@@ -300,6 +300,34 @@ rc_start() {
 
 rc_alive() { [ -n "$RC_PID" ] && kill -0 "$RC_PID" 2>/dev/null; }
 
+# Waiting in benchmarks without a fork per poll: on the 2-core machine the
+# CPU a poll's processes take is CPU the timed process lacks.
+# bench_nap SECONDS: sleep (a read that times out on a FIFO nobody writes).
+bench_nap() {
+    if [ -z "${_BENCH_NAP_FD:-}" ]; then
+        mkfifo "$WORK/.nap"
+        exec {_BENCH_NAP_FD}<>"$WORK/.nap"
+    fi
+    read -r -t "$1" -u "$_BENCH_NAP_FD" _ || true
+}
+# file_has_line FILE LINE: whether FILE has a line that is exactly LINE.
+file_has_line() {
+    local l
+    [ -r "$1" ] || return 1
+    while IFS= read -r l; do [ "$l" != "$2" ] || return 0; done <"$1"
+    return 1
+}
+# file_key FILE KEY: the value of FILE's first "KEY = value" line in REPLY.
+file_key() {
+    local l
+    REPLY=
+    [ -r "$1" ] || return 1
+    while IFS= read -r l; do
+        if [ "${l%% = *}" = "$2" ]; then REPLY=${l#* = }; return 0; fi
+    done <"$1"
+    return 1
+}
+
 # rc_wait_exit SECONDS: wait for rowcast to exit; sets RC_STATUS. Returns 1
 # if it is still running after SECONDS.
 rc_wait_exit() {
