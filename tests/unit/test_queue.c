@@ -3,7 +3,10 @@
  * a producer blocks while it is full and resumes when it drains.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cu_main.h"
 #include "queue.h"
@@ -123,6 +126,89 @@ test_threads(void)
 	rc_queue_free(q);
 }
 
+/*
+ * Events made on one thread and freed on another are recycled through the
+ * process-wide pool in batches: the maker also frees some of its own (the
+ * pattern that once made it walk the whole pool on each free), more
+ * events pass than the pool holds, and every event it hands out is clean.
+ */
+struct event_maker {
+	struct rc_queue *q;
+	struct rc_table *tbl;
+	int n;
+	int dirty; /* events handed out with leftovers of their last use */
+};
+
+static void *
+make_events(void *arg)
+{
+	struct event_maker *m = arg;
+
+	for (int i = 0; i < m->n; i++) {
+		struct rc_event *ev = rc_event_new('c', m->tbl);
+		struct rc_item it = {.kind = RC_ITEM_EVENT};
+		int r;
+
+		if (!ev)
+			break;
+		if (ev->arena_len != 0 || ev->before != -1 || ev->after != -1 ||
+		    ev->src.txid != -1 || ev->txn_id[0] || ev->op != 'c')
+			m->dirty++;
+		if (i % 7 == 0) { /* one of its own, freed here */
+			rc_event_free(ev);
+			continue;
+		}
+		if (rc_event_copy(ev, &i, sizeof(i)) < 0) {
+			rc_event_free(ev);
+			break;
+		}
+		snprintf(ev->txn_id, sizeof(ev->txn_id), "%d", i);
+		ev->before = 0;
+		it.ev = ev;
+		while ((r = rc_queue_push(m->q, &it, rc_event_size(ev), 50)) == 0)
+			;
+		if (r < 0) {
+			rc_event_free(ev);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void
+test_event_recycling(void)
+{
+	struct rc_table *tbl = rc_table_new("src", "db", "s", "t", 1);
+	struct event_maker m = {rc_queue_new(64, 1 << 20), tbl, 60000, 0};
+	struct rc_item out[16];
+	pthread_t t;
+	int got = 0, bad = 0, expect = 1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tbl);
+	pthread_create(&t, NULL, make_events, &m);
+	while (expect < m.n) {
+		int n = rc_queue_pop(m.q, out, 16, 100);
+		for (int i = 0; i < n; i++) {
+			int v;
+			memcpy(&v, rc_event_ptr(out[i].ev, 0), sizeof(v));
+			if (v != expect || atoi(out[i].ev->txn_id) != v)
+				bad++;
+			rc_event_free(out[i].ev);
+			got++;
+			if (++expect % 7 == 0)
+				expect++;
+		}
+	}
+	pthread_join(t, NULL); /* its lists go back to the pool */
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(m.dirty, 0);
+	CU_ASSERT_EQUAL(got, m.n - (m.n + 6) / 7);
+	/* every event let go of its table */
+	CU_ASSERT_EQUAL(atomic_load(&tbl->refs), 1);
+	rc_table_unref(tbl);
+	rc_queue_free(m.q);
+}
+
 static void
 test_close(void)
 {
@@ -142,6 +228,7 @@ static const struct cu_test tests[] = {
 	{"oversized item into an empty queue", test_oversized_item_when_empty},
 	{"bounded in items, FIFO", test_items_bound_and_order},
 	{"producer and consumer threads", test_threads},
+	{"events recycled across threads", test_event_recycling},
 	{"close", test_close},
 	{NULL, NULL},
 };
