@@ -126,7 +126,11 @@ struct rc_metrics_source {
 	atomic_uint_fast64_t reconnects;
 	atomic_uint_fast64_t errors[RC_ERR_NKINDS];
 
+	/* bumped for every event by the source thread: a cache line of its
+	 * own, away from what the pipeline thread writes */
+	char pad_emitted[64];
 	atomic_uint_fast64_t emitted; /* events pushed by the source */
+	char pad_settled[64];
 	atomic_uint_fast64_t settled; /* events made durable or dropped */
 	atomic_uint_fast64_t txns;
 	atomic_uint_fast64_t checkpoints;

@@ -125,6 +125,47 @@ rc_queue_push(struct rc_queue *q, const struct rc_item *item, size_t bytes,
 }
 
 int
+rc_queue_push_many(struct rc_queue *q, const struct rc_item *items, int n,
+		   int timeout_ms)
+{
+	struct timespec dl;
+	int have_dl = 0, done = 0;
+
+	pthread_mutex_lock(&q->lock);
+	while (done < n && !q->closed) {
+		if (full_for(q, items[done].bytes)) {
+			if (q->consumer_waiting && q->count > 0)
+				pthread_cond_signal(&q->not_empty);
+			if (!have_dl) {
+				deadline_in(&dl, timeout_ms);
+				have_dl = 1;
+			}
+			q->producer_waiting = 1;
+			if (pthread_cond_timedwait(&q->not_full, &q->lock,
+						   &dl) == ETIMEDOUT &&
+			    full_for(q, items[done].bytes)) {
+				q->producer_waiting = 0;
+				break;
+			}
+			q->producer_waiting = 0;
+			continue;
+		}
+		q->ring[(q->head + q->count) % q->cap] = items[done];
+		q->count++;
+		q->bytes += items[done].bytes;
+		if (q->bytes > q->peak)
+			q->peak = q->bytes;
+		done++;
+	}
+	if (done > 0 && q->consumer_waiting)
+		pthread_cond_signal(&q->not_empty);
+	if (done == 0 && q->closed)
+		done = -1;
+	pthread_mutex_unlock(&q->lock);
+	return done;
+}
+
+int
 rc_queue_pop(struct rc_queue *q, struct rc_item *out, int max, int timeout_ms)
 {
 	struct timespec dl;

@@ -49,6 +49,15 @@ int rc_queue_push(struct rc_queue *q, const struct rc_item *item, size_t bytes,
 		  int timeout_ms);
 
 /*
+ * Push items[0..n) in order (each counted as items[i].bytes), waiting up to
+ * timeout_ms in all for room. Returns how many were queued from the start
+ * (ownership of those passes to the queue; the rest stay the caller's), or
+ * -1 when the queue is closed before the first.
+ */
+int rc_queue_push_many(struct rc_queue *q, const struct rc_item *items, int n,
+		       int timeout_ms);
+
+/*
  * Pop up to max items into out[], waiting up to timeout_ms for the first.
  * Returns the count (0 on timeout), or -1 when closed and empty.
  */
