@@ -14,13 +14,20 @@
  *
  * Durability. Events are encoded into the stream's pending block (one per
  * open stream, at most block_bytes plus one event). The block is written
- * with one writev(2) when it reaches block_bytes; the file is fdatasync(2)ed
- * when 8 MiB of written blocks wait, when the oldest waiting event has
- * waited flush_interval (poll), or on flush; only then are the events
- * reported with rc_sink_durable(), per run of one transaction. A new file is fdatasync'ed with its header and its directory
- * fsync'ed before any of its blocks, so a reported event is always in a
- * file that survives a crash. A closed file is fsync'ed, renamed to its
- * final name and the directory fsync'ed.
+ * with one writev(2) when it reaches block_bytes. Once 8 MiB of written
+ * blocks wait, the file's fdatasync(2) is handed to the sink's syncer
+ * thread and the pipeline thread goes on encoding; when the sync has
+ * returned successfully, the pipeline thread reports the events of those
+ * blocks with rc_sink_durable(), per run of one transaction, at its next
+ * poll or flush (or when it must wait for that sync anyway). A stream has
+ * at most one sync in flight: reaching 8 MiB again first waits for it.
+ * When the oldest waiting event has waited flush_interval (poll), on flush
+ * and before a file is closed, the pipeline thread waits for the stream's
+ * sync in flight and then fdatasyncs the rest itself, so flush() returns
+ * with everything written synced and reported. A new file is fdatasync'ed
+ * with its header and its directory fsync'ed before any of its blocks, so
+ * a reported event is always in a file that survives a crash. A closed
+ * file is fsync'ed, renamed to its final name and the directory fsync'ed.
  *
  * A file is closed (at a block boundary) when it is past rotate_bytes or
  * older than rotate_interval, and when its table's value schema changes: a
@@ -39,9 +46,14 @@
  * Errors. A failed write or sync leaves the stream broken: the events of
  * its pending block are never reported, and every later call fails with
  * the first error, so the pipeline stops and replays from its checkpoint;
- * the .part file is left for the next start's recovery.
+ * the .part file is left for the next start's recovery. A failed sync of
+ * the syncer is reported the same way, from the pipeline thread, when it
+ * takes the sync back: none of its events, nor any later one of the
+ * stream, is reported.
  *
- * @locality pipeline thread only.
+ * @locality pipeline thread only, except syncer_main() (the syncer thread)
+ *           and the fields marked fs->mu, which both threads use under
+ *           that mutex.
  */
 #include "config.h"
 
@@ -87,6 +99,22 @@ struct file_run {
 	uint32_t n;
 };
 
+/*
+ * One fdatasync handed to the syncer: the stream's fd and the runs of the
+ * blocks written before it. Each stream has one, so at most one sync of a
+ * stream is in flight. While st->syncing, the job belongs to the syncer
+ * (through fs->todo and fs->done) and the pipeline thread neither touches
+ * it nor closes its fd; it gets it back in sync_drain().
+ */
+struct file_sync_job {
+	struct file_sync_job *next; /* in fs->todo or fs->done (fs->mu) */
+	struct file_stream *st;
+	int fd;
+	int err; /* errno of a failed fdatasync, else 0 (the syncer sets it) */
+	struct file_run *runs; /* reported once the sync returned 0 */
+	size_t nruns, caprun;
+};
+
 /* The files of one topic: at most one open, with its pending block. */
 struct file_stream {
 	struct file_stream *next; /* hash chain */
@@ -114,11 +142,16 @@ struct file_stream {
 	size_t nruns, caprun;
 	uint64_t unsynced;	/* bytes written since the last fdatasync */
 	int64_t unsynced_since; /* arrival of the oldest event in them */
+
+	/* the sync of earlier blocks handed to the syncer, if syncing */
+	struct file_sync_job job;
+	int syncing; /* job is the syncer's: don't touch it or close fd */
 };
 
-/* Written blocks are fdatasync'ed together once this many bytes wait (or
- * flush_interval passed, or on flush): one sync per block made a drain
- * spend a third of its time in fdatasync. */
+/* Written blocks are fdatasync'ed together, by the syncer, once this many
+ * bytes wait (or by the pipeline thread once flush_interval passed, or on
+ * flush): one sync per block made a drain spend a third of its time in
+ * fdatasync, and a sync on the pipeline thread stalls its encoding. */
 #define FILE_SYNC_BYTES (8u * 1024u * 1024u)
 
 struct file_sink {
@@ -132,6 +165,16 @@ struct file_sink {
 	struct file_stream *buckets[FILE_BUCKETS];
 	struct file_stream *last; /* most recently used */
 	struct rc_table *last_tbl; /* ...by this table (a reference) */
+
+	/* the syncer thread (file_open to file_close) and its two queues */
+	pthread_t syncer;
+	int syncer_started;
+	pthread_mutex_t mu;
+	pthread_cond_t todo_cv; /* signalled: a job in todo, or stop */
+	pthread_cond_t done_cv; /* broadcast: a job in done */
+	struct file_sync_job *todo, **todo_tail; /* fs->mu: to sync, FIFO */
+	struct file_sync_job *done, **done_tail; /* fs->mu: synced, FIFO */
+	int stop;				 /* fs->mu: syncer, return */
 };
 
 /* ------------------------------------------------------------------ */
@@ -777,13 +820,156 @@ stream_add_run(struct file_stream *st, uint64_t txn_seq)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* The syncer                                                         */
+/* ------------------------------------------------------------------ */
+
 /*
- * fdatasync the file and only then report the events of every block
- * written since the last sync durable. A failure breaks the stream.
+ * The syncer thread: fdatasync each job of fs->todo in turn and move it to
+ * fs->done with the result, until file_close() sets fs->stop and the queue
+ * is empty. It reports nothing itself (rc_sink_durable() belongs to the
+ * pipeline thread) and touches only the jobs it was given.
+ *
+ * @locality syncer thread. @locks fs->mu, released around fdatasync.
+ */
+static void *
+syncer_main(void *arg)
+{
+	struct file_sink *fs = arg;
+	struct file_sync_job *job;
+
+	pthread_setname_np(pthread_self(), "rc-file-sync");
+	pthread_mutex_lock(&fs->mu);
+	for (;;) {
+		while (!fs->todo && !fs->stop)
+			pthread_cond_wait(&fs->todo_cv, &fs->mu);
+		if (!fs->todo)
+			break;
+		job = fs->todo;
+		if (!(fs->todo = job->next))
+			fs->todo_tail = &fs->todo;
+		pthread_mutex_unlock(&fs->mu);
+
+		job->err = fdatasync(job->fd) < 0 ? errno : 0;
+
+		pthread_mutex_lock(&fs->mu);
+		job->next = NULL;
+		*fs->done_tail = job;
+		fs->done_tail = &job->next;
+		pthread_cond_broadcast(&fs->done_cv);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return NULL;
+}
+
+/*
+ * Take the finished syncs off fs->done and give their jobs back to their
+ * streams: a sync that returned 0 has its runs reported durable, in the
+ * order they were written; a failed one breaks its stream and fails the
+ * sink (file_fail), and none of its runs is reported, nor any of a stream
+ * broken meanwhile. Reports nothing while closing.
+ *
+ * @locality pipeline thread. @locks fs->mu (not held while reporting).
+ */
+static void
+sync_drain(struct file_sink *fs)
+{
+	struct file_sync_job *job, *next;
+
+	pthread_mutex_lock(&fs->mu);
+	job = fs->done;
+	fs->done = NULL;
+	fs->done_tail = &fs->done;
+	pthread_mutex_unlock(&fs->mu);
+	for (; job; job = next) {
+		struct file_stream *st = job->st;
+
+		next = job->next;
+		st->syncing = 0;
+		if (job->err) {
+			st->broken = 1;
+			file_fail(fs, "file: fdatasync %s/%s/%s: %s", fs->path,
+				  st->topic, st->part, strerror(job->err));
+		} else if (!st->broken && !fs->closing) {
+			for (size_t i = 0; i < job->nruns; i++)
+				rc_sink_durable(&fs->base, job->runs[i].txn_seq,
+						job->runs[i].n);
+		}
+		job->nruns = 0;
+	}
+}
+
+/*
+ * Wait until st has no sync in flight, reporting (sync_drain) every sync
+ * that finishes meanwhile, of any stream. Afterwards st's fd is the
+ * pipeline thread's alone and may be closed.
+ *
+ * @locality pipeline thread. @locks fs->mu.
+ */
+static void
+sync_wait(struct file_sink *fs, struct file_stream *st)
+{
+	while (st->syncing) {
+		pthread_mutex_lock(&fs->mu);
+		while (!fs->done)
+			pthread_cond_wait(&fs->done_cv, &fs->mu);
+		pthread_mutex_unlock(&fs->mu);
+		sync_drain(fs);
+	}
+}
+
+/*
+ * Hand the fdatasync of st's written blocks to the syncer and return at
+ * once: the runs noted so far move to st->job (st keeps the job's empty
+ * array for the next ones), and sync_drain() reports them once the sync has
+ * returned. Waits first for st's sync in flight, if any. Called only right
+ * after a block was written, so no run belongs to a pending block.
+ *
+ * @locality pipeline thread. @locks fs->mu.
+ */
+static int
+stream_sync_start(struct file_sink *fs, struct file_stream *st)
+{
+	struct file_sync_job *job = &st->job;
+	struct file_run *runs;
+	size_t cap;
+
+	sync_wait(fs, st);
+	if (st->broken)
+		return -1;
+	if (!st->unsynced)
+		return 0;
+	runs = job->runs;
+	cap = job->caprun;
+	job->runs = st->runs;
+	job->nruns = st->nruns;
+	job->caprun = st->caprun;
+	st->runs = runs;
+	st->caprun = cap;
+	st->nruns = 0;
+	st->unsynced = 0;
+	job->st = st;
+	job->fd = st->fd;
+	job->err = 0;
+	job->next = NULL;
+	st->syncing = 1;
+	pthread_mutex_lock(&fs->mu);
+	*fs->todo_tail = job;
+	fs->todo_tail = &job->next;
+	pthread_cond_signal(&fs->todo_cv);
+	pthread_mutex_unlock(&fs->mu);
+	return 0;
+}
+
+/*
+ * Sync st here, on the pipeline thread: wait for its sync in flight, then
+ * fdatasync what was written after it and only then report those events
+ * durable. A failure breaks the stream.
  */
 static int
 stream_sync(struct file_sink *fs, struct file_stream *st)
 {
+	sync_wait(fs, st);
 	if (st->broken)
 		return -1;
 	if (!st->unsynced)
@@ -805,9 +991,10 @@ stream_sync(struct file_sink *fs, struct file_stream *st)
 
 /*
  * Write the pending block (prefix, objects, sync marker) with one
- * writev(2); sync now when asked, or when FILE_SYNC_BYTES wait. Events
- * are reported durable by stream_sync() only. The pending block's events
- * are the last runs, so runs can stay one list across blocks.
+ * writev(2); sync now when asked, or hand the sync to the syncer when
+ * FILE_SYNC_BYTES wait. Events are reported durable by stream_sync() and
+ * sync_drain() only. The pending block's events are the last runs, so runs
+ * can stay one list across blocks.
  */
 static int
 stream_write_block(struct file_sink *fs, struct file_stream *st, int sync)
@@ -841,12 +1028,15 @@ stream_write_block(struct file_sink *fs, struct file_stream *st, int sync)
 		rc_buf_reset(&st->block);
 		st->count = 0;
 	}
-	if (sync || st->unsynced >= FILE_SYNC_BYTES)
+	if (sync)
 		return stream_sync(fs, st);
+	if (st->unsynced >= FILE_SYNC_BYTES)
+		return stream_sync_start(fs, st);
 	return 0;
 }
 
-/* Release the memory a stream holds only while a file is open. */
+/* Release the memory a stream holds only while a file is open. No sync
+ * of st may be in flight (sync_wait). */
 static void
 stream_release(struct file_stream *st)
 {
@@ -854,6 +1044,9 @@ stream_release(struct file_stream *st)
 	free(st->runs);
 	st->runs = NULL;
 	st->nruns = st->caprun = 0;
+	free(st->job.runs);
+	st->job.runs = NULL;
+	st->job.nruns = st->job.caprun = 0;
 	st->count = 0;
 	st->unsynced = 0;
 	free(st->part);
@@ -866,7 +1059,8 @@ stream_release(struct file_stream *st)
 }
 
 /*
- * Close st's file: write its pending block, fsync, rename "<name>.part" to
+ * Close st's file: wait for its sync in flight (the syncer may still use
+ * the fd), write its pending block, fsync, rename "<name>.part" to
  * "<name>" and fsync the directory. A broken file is closed as it is and
  * left as .part for recovery; returns -1 then.
  */
@@ -879,6 +1073,7 @@ stream_close_file(struct file_sink *fs, struct file_stream *st)
 
 	if (st->fd < 0)
 		return 0;
+	sync_wait(fs, st);
 	if (stream_write_block(fs, st, 1) < 0) {
 		rc_warn("file", "left %s/%s/%s for recovery at the next start",
 			fs->path, st->topic, st->part);
@@ -1066,6 +1261,11 @@ file_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	fs->base.ops = &rc_file_sink_ops;
 	fs->base.name = sec->name;
 	fs->rootfd = -1;
+	pthread_mutex_init(&fs->mu, NULL);
+	pthread_cond_init(&fs->todo_cv, NULL);
+	pthread_cond_init(&fs->done_cv, NULL);
+	fs->todo_tail = &fs->todo;
+	fs->done_tail = &fs->done;
 	fs->rotate_bytes = rc_conf_size(sec, "rotate_bytes");
 	fs->block_bytes = rc_conf_size(sec, "block_bytes");
 	fs->rotate_ms = rc_conf_ms(sec, "rotate_interval");
@@ -1094,6 +1294,11 @@ file_open(const struct rc_config *cfg, const struct rc_conf_section *sec,
 	default:
 		goto fail;
 	}
+	if (pthread_create(&fs->syncer, NULL, syncer_main, fs) != 0) {
+		snprintf(err, errlen, "file: cannot start the syncer thread");
+		goto fail;
+	}
+	fs->syncer_started = 1;
 	return &fs->base;
 
 fail:
@@ -1195,10 +1400,14 @@ flush_stream(struct file_sink *fs, struct file_stream *st, int64_t now)
 	return 0;
 }
 
+/* poll: report the syncs the syncer finished, then look at each stream. */
 static int
 file_poll(struct rc_sink *snk)
 {
-	return file_each((struct file_sink *)snk, poll_stream);
+	struct file_sink *fs = (struct file_sink *)snk;
+
+	sync_drain(fs);
+	return file_each(fs, poll_stream);
 }
 
 static int
@@ -1208,10 +1417,11 @@ file_flush(struct rc_sink *snk)
 }
 
 /*
- * Write what is pending and close (rename) every file, then free the sink.
- * Nothing is reported from here: the pipeline reports through flush()
- * before it closes, and an event written only now is replayed after a
- * restart rather than acknowledged during teardown.
+ * Write what is pending and close (rename) every file (each close waits
+ * for its file's sync in flight), stop and join the syncer, then free the
+ * sink. Nothing is reported from here: the pipeline reports through
+ * flush() before it closes, and an event written only now is replayed
+ * after a restart rather than acknowledged during teardown.
  */
 static void
 file_close(struct rc_sink *snk)
@@ -1235,6 +1445,16 @@ file_close(struct rc_sink *snk)
 			free(st);
 		}
 	}
+	if (fs->syncer_started) {
+		pthread_mutex_lock(&fs->mu);
+		fs->stop = 1;
+		pthread_cond_signal(&fs->todo_cv);
+		pthread_mutex_unlock(&fs->mu);
+		pthread_join(fs->syncer, NULL);
+	}
+	pthread_cond_destroy(&fs->done_cv);
+	pthread_cond_destroy(&fs->todo_cv);
+	pthread_mutex_destroy(&fs->mu);
 	path_lock_release(fs);
 	if (fs->rootfd >= 0)
 		close(fs->rootfd);
@@ -1285,8 +1505,8 @@ static const struct rc_conf_key file_keys[] = {
 	 "close a file and start the next one when it is this old", NULL, 1000,
 	 0},
 	{"block_bytes", RC_CONF_SIZE, "1M", 0,
-	 "write a block once it holds this many bytes (fdatasync once 8 MiB "
-	 "of blocks wait, or after flush_interval)",
+	 "write a block once it holds this many bytes (fdatasync in the "
+	 "background once 8 MiB of blocks wait, or after flush_interval)",
 	 NULL, 1024,
 	 0},
 	{"flush_interval", RC_CONF_DURATION, "200ms", 0,

@@ -8,6 +8,8 @@
  * rc_sink_durable() (src/sink.c) forwards reports to the pipeline; this
  * file defines its own, which records every report and checks, at each
  * one, that the reported events are already in complete blocks on disk.
+ * fdatasync is linked with -Wl,--wrap=fdatasync: the syncer thread's goes
+ * through a gate the tests can hold shut or make fail.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +75,87 @@ rc_sink_durable(struct rc_sink *snk, uint64_t txn_seq, uint32_t n)
 	durable_calls++;
 	if (check_dir && disk_records(check_dir) < durable_total)
 		durable_bad++;
+}
+
+/* ------------------------------------------------------------------ */
+/* The syncer's fdatasync                                             */
+/* ------------------------------------------------------------------ */
+
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+
+static pthread_t main_thread; /* the tests' (the pipeline) thread */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_shut;	 /* hold the syncer's fdatasync */
+static int gate_fail;	 /* make it fail with EIO */
+static int gate_waiting; /* syncer calls held now */
+static int gate_passed;	 /* syncer calls that returned */
+
+/* fdatasync of the main thread goes straight through; the syncer's waits
+ * while gate_shut and fails when gate_fail. */
+int
+__wrap_fdatasync(int fd)
+{
+	int fail;
+
+	if (pthread_equal(pthread_self(), main_thread))
+		return __real_fdatasync(fd);
+	pthread_mutex_lock(&gate_mu);
+	gate_waiting++;
+	pthread_cond_broadcast(&gate_cv);
+	while (gate_shut)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	gate_waiting--;
+	fail = gate_fail;
+	pthread_mutex_unlock(&gate_mu);
+	if (fail)
+		errno = EIO;
+	fail = fail ? -1 : __real_fdatasync(fd);
+	pthread_mutex_lock(&gate_mu);
+	gate_passed++;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	return fail;
+}
+
+static void
+gate_set(int shut, int fail)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_shut = shut;
+	gate_fail = fail;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+}
+
+/* Wait (up to 10 s) until n syncer calls are held at the gate. */
+static int
+gate_wait_held(int n)
+{
+	struct timespec ts;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&gate_mu);
+	while (gate_waiting < n &&
+	       pthread_cond_timedwait(&gate_cv, &gate_mu, &ts) == 0)
+		;
+	ok = gate_waiting >= n;
+	pthread_mutex_unlock(&gate_mu);
+	return ok;
+}
+
+static int
+gate_count(void)
+{
+	int n;
+
+	pthread_mutex_lock(&gate_mu);
+	n = gate_passed;
+	pthread_mutex_unlock(&gate_mu);
+	return n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1164,6 +1248,169 @@ test_write_error(void)
 	rm_rf(tmp);
 }
 
+/* The size of the one .avro.part in dir, -1 when there is none. */
+static off_t
+part_size(const char *dir)
+{
+	char names[8][256], path[1024];
+
+	if (list_dir(dir, ".avro.part", names, 8) != 1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, names[0]);
+	return file_size(path);
+}
+
+/* Write customers events *id.. (transactions of 10000) until the file in
+ * dir is past 8 MiB, the size at which its sync goes to the syncer. */
+static void
+write_past_8m(struct rc_sink *snk, struct rc_table *tc, const char *dir,
+	      int64_t *id)
+{
+	off_t start = part_size(dir) > 0 ? part_size(dir) : 0;
+
+	do {
+		for (int i = 0; i < 1000; i++, (*id)++)
+			CU_ASSERT_EQUAL_FATAL(
+				sink_write(snk, customer_event(
+							tc, *id,
+							1 + (uint64_t)*id / 10000,
+							1 + (uint64_t)*id % 10000)),
+				0);
+	} while (part_size(dir) - start < 8 * 1024 * 1024 + 4096);
+}
+
+static void *
+open_gate_later(void *arg)
+{
+	struct timespec ms50 = {0, 50000000L};
+
+	(void)arg;
+	nanosleep(&ms50, NULL);
+	gate_set(0, 0);
+	return NULL;
+}
+
+/*
+ * Past 8 MiB the sync goes to the syncer and writing goes on while it
+ * runs; its events are reported only after it returned, by poll() on this
+ * thread, and flush() reports the rest. close() waits for a sync in flight
+ * before it closes the file.
+ */
+static void
+test_background_sync(void)
+{
+	char *tmp = mktemp_dir(), out[128], err[RC_ERRLEN], dir[256];
+	char names[8][256];
+	struct rc_table *tc = customers(0);
+	struct rc_sink *snk;
+	struct timespec ms1 = {0, 1000000L};
+	pthread_t opener;
+	int64_t id = 0;
+	int passed;
+
+	reports_reset();
+	snprintf(out, sizeof(out), "%s/out", tmp);
+	snprintf(dir, sizeof(dir), "%s/shop.public.customers", out);
+	snk = open_sink(tmp, out, "flush_interval = 1h\nrotate_bytes = 1G",
+			err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
+	check_dir = out;
+	gate_set(1, 0);
+	passed = gate_count();
+	write_past_8m(snk, tc, dir, &id);
+	CU_ASSERT_FATAL(gate_wait_held(1));
+	/* the sync is held: more blocks are written, nothing is reported */
+	for (int i = 0; i < 5000; i++, id++)
+		CU_ASSERT_EQUAL(sink_write(snk, customer_event(
+						       tc, id, 1 + (uint64_t)id / 10000,
+						       1 + (uint64_t)id % 10000)),
+				0);
+	CU_ASSERT_EQUAL(rc_file_sink_ops.poll(snk), 0);
+	CU_ASSERT_EQUAL(durable_total, 0);
+
+	/* it returns: the next poll reports its events, and only those */
+	gate_set(0, 0);
+	for (int i = 0; i < 10000 && durable_total == 0; i++) {
+		CU_ASSERT_EQUAL_FATAL(rc_file_sink_ops.poll(snk), 0);
+		if (durable_total == 0)
+			nanosleep(&ms1, NULL);
+	}
+	CU_ASSERT_EQUAL(gate_count(), passed + 1);
+	CU_ASSERT(durable_total > 0);
+	CU_ASSERT(durable_total < (uint64_t)id - 5000);
+	CU_ASSERT_EQUAL(durable_bad, 0);
+	CU_ASSERT_EQUAL(rc_file_sink_ops.flush(snk), 0);
+	CU_ASSERT_EQUAL(durable_total, (uint64_t)id);
+	for (int64_t t = 1; t <= (id - 1) / 10000 + 1; t++)
+		CU_ASSERT_EQUAL(durable_txn[t], t <= id / 10000
+							? 10000
+							: (uint64_t)(id % 10000));
+	CU_ASSERT_EQUAL(durable_bad, 0);
+
+	/* close() with a sync held: it waits, then renames the file */
+	gate_set(1, 0);
+	passed = gate_count();
+	write_past_8m(snk, tc, dir, &id);
+	CU_ASSERT_FATAL(gate_wait_held(1));
+	CU_ASSERT_EQUAL_FATAL(
+		pthread_create(&opener, NULL, open_gate_later, NULL), 0);
+	rc_file_sink_ops.close(snk);
+	pthread_join(opener, NULL);
+	CU_ASSERT_EQUAL(gate_count(), passed + 1);
+	CU_ASSERT_EQUAL(list_dir(dir, ".part", names, 8), 0);
+	CU_ASSERT_EQUAL(list_dir(dir, ".avro", names, 8), 1);
+	CU_ASSERT_EQUAL(disk_records(out), (uint64_t)id);
+	check_dir = NULL;
+	rc_table_unref(tc);
+	rm_rf(tmp);
+}
+
+/*
+ * A failed sync of the syncer: poll() fails with the path and the reason,
+ * nothing of it or after it is reported, and every later call fails.
+ */
+static void
+test_background_sync_error(void)
+{
+	char *tmp = mktemp_dir(), out[128], err[RC_ERRLEN], dir[256];
+	struct rc_table *tc = customers(0);
+	struct rc_sink *snk;
+	struct timespec ms1 = {0, 1000000L};
+	int64_t id = 0;
+	int rc = 0;
+
+	reports_reset();
+	snprintf(out, sizeof(out), "%s/out", tmp);
+	snprintf(dir, sizeof(dir), "%s/shop.public.customers", out);
+	snk = open_sink(tmp, out, "flush_interval = 1h\nrotate_bytes = 1G",
+			err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
+	gate_set(0, 1);
+	write_past_8m(snk, tc, dir, &id);
+	for (int i = 0; i < 10000 && rc == 0; i++) {
+		rc = rc_file_sink_ops.poll(snk);
+		if (rc == 0)
+			nanosleep(&ms1, NULL);
+	}
+	gate_set(0, 0);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(snk->lasterr, "file: fdatasync "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(snk->lasterr, dir));
+	CU_ASSERT_PTR_NOT_NULL(strstr(snk->lasterr, strerror(EIO)));
+	CU_ASSERT_EQUAL(durable_total, 0);
+	CU_ASSERT_EQUAL(rc_file_sink_ops.flush(snk), -1);
+	CU_ASSERT_EQUAL(rc_file_sink_ops.poll(snk), -1);
+	{
+		struct rc_event *ev = customer_event(tc, id, 1, 1);
+		CU_ASSERT_EQUAL(rc_file_sink_ops.write(snk, ev, enc), -1);
+		rc_event_free(ev);
+	}
+	CU_ASSERT_EQUAL(durable_total, 0);
+	rc_file_sink_ops.close(snk);
+	rc_table_unref(tc);
+	rm_rf(tmp);
+}
+
 static void
 test_suite_end(void)
 {
@@ -1177,6 +1424,7 @@ test_suite_end(void)
 static void
 test_suite_begin(void)
 {
+	main_thread = pthread_self();
 	enc = rc_encoder_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
 }
@@ -1191,6 +1439,9 @@ static const struct cu_test tests[] = {
 	{"crash recovery", test_recovery},
 	{"one sink per path", test_lock},
 	{"write error", test_write_error},
+	{"sync in the background, reported after it",
+	 test_background_sync},
+	{"failed sync in the background", test_background_sync_error},
 	{"teardown", test_suite_end},
 	{NULL, NULL},
 };
