@@ -310,12 +310,53 @@ rc_event_new(char op, struct rc_table *tbl)
 	return ev;
 }
 
+static __thread int tl_defer;
+static __thread struct rc_table *tl_unref_tbl;
+static __thread int tl_unref_n;
+
+void
+rc_event_defer_unrefs(void)
+{
+	tl_defer = 1;
+}
+
+void
+rc_event_flush_unrefs(void)
+{
+	struct rc_table *tbl = tl_unref_tbl;
+	int n = tl_unref_n;
+
+	tl_unref_tbl = NULL;
+	tl_unref_n = 0;
+	if (!tbl)
+		return;
+	/* all but the last in one step: the table outlives it */
+	if (n > 1)
+		atomic_fetch_sub(&tbl->refs, n - 1);
+	rc_table_unref(tbl);
+}
+
+static void
+event_unref_table(struct rc_table *tbl)
+{
+	if (!tl_defer || !tbl) {
+		rc_table_unref(tbl);
+		return;
+	}
+	if (tbl != tl_unref_tbl) {
+		rc_event_flush_unrefs();
+		tl_unref_tbl = tbl;
+	}
+	if (++tl_unref_n >= 4096)
+		rc_event_flush_unrefs();
+}
+
 void
 rc_event_free(struct rc_event *ev)
 {
 	if (!ev)
 		return;
-	rc_table_unref(ev->tbl);
+	event_unref_table(ev->tbl);
 	if (ev->arena != inline_arena(ev)) {
 		free(ev->arena);
 		free(ev);

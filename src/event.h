@@ -229,6 +229,19 @@ struct rc_event {
 struct rc_event *rc_event_new(char op, struct rc_table *tbl);
 void rc_event_free(struct rc_event *ev);
 
+/*
+ * On a thread that frees many events (the pipeline thread), the reference
+ * each event holds on its table is dropped in batches: one atomic
+ * decrement per run of events of one table, instead of one per event on a
+ * cache line the source thread increments for every event it makes.
+ * rc_event_defer_unrefs() turns this on for the calling thread;
+ * rc_event_flush_unrefs() drops what is deferred (call it after each batch
+ * and before the thread exits; a deferred reference only keeps a table
+ * alive a little longer).
+ */
+void rc_event_defer_unrefs(void);
+void rc_event_flush_unrefs(void);
+
 /* Bytes the event occupies in memory (what the bounded queue counts). */
 size_t rc_event_size(const struct rc_event *ev);
 

@@ -798,6 +798,7 @@ rc_pipeline_run(struct rc_pipeline *pl)
 	int n;
 
 	rc_log_set_thread_source(pl->src->name);
+	rc_event_defer_unrefs();
 	if (pthread_create(&pl->src_thread, NULL, source_thread, pl) != 0) {
 		rc_error("pipeline", "cannot start the source thread");
 		return 1;
@@ -811,6 +812,7 @@ rc_pipeline_run(struct rc_pipeline *pl)
 			pl->batch_wall_ms = rc_wall_ms();
 		for (int i = 0; i < n; i++)
 			handle_item(pl, &items[i]);
+		rc_event_flush_unrefs();
 		if (n == 0 ||
 		    rc_mono_ms() - pl->last_poll_ms >= POLL_INTERVAL_MS) {
 			/* n == 0: nothing came for a whole poll interval.
@@ -846,6 +848,7 @@ rc_pipeline_run(struct rc_pipeline *pl)
 			}
 		}
 	}
+	rc_event_flush_unrefs();
 	/* the source has returned and the queue is empty: final flush */
 	if (pl->cur_seq)
 		rc_ack_abort(pl->ack, pl->cur_seq);

@@ -1576,15 +1576,22 @@ snap_rel(struct pg_source *ps, struct pg_want *w)
 	return find_rel(ps, relid);
 }
 
-/* The SELECT of one chunk: the Relation's columns, then the key as text
- * (the cursor), in key order, after the cursor ($1..$n). */
+/*
+ * The SELECT of one chunk: the Relation's columns, then the key as text
+ * (the cursor), in key order, after the cursor ($1..$n). With keybin (nk
+ * entries), a key column of a type whose binary value copy_key_text()
+ * turns into the same text as ::text is not selected again: keybin[k] is
+ * then its column's index and keyoid[k] its type, else keybin[k] = -1.
+ */
 static int
 chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
-	  int after, int64_t limit, struct rc_buf *sql)
+	  int after, int64_t limit, struct rc_buf *sql, int *keybin,
+	  uint32_t *keyoid)
 {
 	PGresult *r;
 	static const char types[] =
-		"SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
+		"SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
+		"a.atttypid "
 		"FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
 		"WHERE c.oid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
 		"AND a.attgenerated = '' ORDER BY a.attnum";
@@ -1602,13 +1609,32 @@ chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
 		append_ident(sql, ps->sql, PQgetvalue(r, i, 0));
 		rc_buf_puts(sql, ", ");
 	}
-	for (int k = 0; k < nk; k++) {
-		rc_buf_puts(sql, k ? ", rc_t." : "rc_t.");
+	for (int k = 0, sep = 0; k < nk; k++) {
+		if (keybin) {
+			keybin[k] = -1;
+			for (int i = 0; w->npk && i < PQntuples(r); i++) {
+				uint32_t oid = (uint32_t)strtoul(
+					PQgetvalue(r, i, 2), NULL, 10);
+
+				if (strcmp(PQgetvalue(r, i, 0), w->pk[k]) ||
+				    !pg_key_binary_ok(oid))
+					continue;
+				keybin[k] = i;
+				keyoid[k] = oid;
+			}
+			if (keybin[k] >= 0)
+				continue;
+		}
+		rc_buf_puts(sql, sep++ ? ", rc_t." : "rc_t.");
 		if (w->npk)
 			append_ident(sql, ps->sql, w->pk[k]);
 		else
 			rc_buf_puts(sql, "ctid");
 		rc_buf_puts(sql, "::text");
+	}
+	if (sql->data[sql->len - 2] == ',') { /* no key column as text */
+		sql->len -= 2;
+		sql->data[sql->len] = '\0';
 	}
 	rc_buf_puts(sql, " FROM ONLY ");
 	append_ident(sql, ps->sql, w->c.schema);
@@ -1889,6 +1915,31 @@ copy_u32(const unsigned char *p)
 }
 
 /*
+ * The cursor of a chunk from its last row's key bytes: text columns as
+ * they are, binary ones (keybin[k] >= 0) rendered into keytxt[k]. 0, or -1
+ * with lasterr.
+ */
+static int
+copy_key_texts(struct pg_source *ps, int nk, const int *keybin,
+	       const uint32_t *keyoid, char **prevkey, const int *prevlen,
+	       char (*keytxt)[24], char **key)
+{
+	for (int k = 0; k < nk; k++) {
+		key[k] = prevkey[k];
+		if (keybin[k] < 0 || keyoid[k] == 25 || keyoid[k] == 1043)
+			continue; /* text already (NUL-terminated) */
+		if (pg_key_binary_text(keyoid[k], (const unsigned char *)prevkey[k],
+				  prevlen[k], keytxt[k], sizeof(keytxt[k])) <
+		    0) {
+			set_err(ps, "snapshot: malformed binary key value");
+			return -1;
+		}
+		key[k] = keytxt[k];
+	}
+	return 0;
+}
+
+/*
  * The consistent pass reads a whole table with one
  * COPY (SELECT ... ORDER BY key) TO STDOUT (FORMAT binary): the server
  * streams while the rows are converted (no query per chunk), the values
@@ -1908,6 +1959,9 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 	PGresult *r;
 	char *buf = NULL, *key[64], *prevkey[64] = {NULL};
 	size_t keycap[64] = {0};
+	int prevlen[64] = {0}, keybin[64], keycol[64], ntext = 0;
+	char keytxt[64][24]; /* integer keys as text */
+	uint32_t keyoid[64];
 	int nk = w->npk ? w->npk : 1, header = 0, rc = -1, n, ncols;
 	int64_t inchunk = 0, read_us = rc_wall_ms() * 1000;
 
@@ -1917,11 +1971,17 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 	}
 	if (!(rel = snap_rel(ps, w)))
 		return -1;
-	ncols = rel->ncols + nk;
-	if (row_scratch(ps, ncols) < 0)
-		return -1;
 	rc_buf_init(&sql, 1 << 20);
-	if (chunk_sql(ps, w, rel, 0, 0, &sql) < 0) {
+	if (chunk_sql(ps, w, rel, 0, 0, &sql, keybin, keyoid) < 0) {
+		rc_buf_free(&sql);
+		return -1;
+	}
+	/* where each key's bytes are: its own column (binary, rendered at a
+	 * chunk's end) or a text column after the Relation's */
+	for (int k = 0; k < nk; k++)
+		keycol[k] = keybin[k] >= 0 ? keybin[k] : rel->ncols + ntext++;
+	ncols = rel->ncols + ntext;
+	if (row_scratch(ps, ncols) < 0) {
 		rc_buf_free(&sql);
 		return -1;
 	}
@@ -1999,7 +2059,10 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 			goto bad;
 		/* the row after a full chunk: the chunk goes out first */
 		if (inchunk == ps->snap->chunk_rows) {
-			if ((rc = copy_push(ps, prevkey, nk, 0, lsn)) < 0)
+			if (copy_key_texts(ps, nk, keybin, keyoid, prevkey,
+					   prevlen, keytxt, key) < 0)
+				goto out;
+			if ((rc = copy_push(ps, key, nk, 0, lsn)) < 0)
 				goto out;
 			rc = -1;
 			rc_snap_chunk_begin(c, t, NULL, 0);
@@ -2013,9 +2076,9 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 			goto out;
 		}
 		inchunk++;
-		/* the key (text) of this row: the cursor if it ends a chunk */
+		/* the key of this row: the cursor if it ends a chunk */
 		for (int k = 0; k < nk; k++) {
-			int len = ps->row_lens[rel->ncols + k];
+			int len = ps->row_lens[keycol[k]];
 
 			if (len < 0)
 				len = 0;
@@ -2029,9 +2092,10 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 				prevkey[k] = g;
 				keycap[k] = (size_t)len + 64;
 			}
-			memcpy(prevkey[k], ps->row_vals[rel->ncols + k],
+			memcpy(prevkey[k], ps->row_vals[keycol[k]],
 			       (size_t)len);
 			prevkey[k][len] = '\0';
+			prevlen[k] = len;
 		}
 		PQfreemem(buf);
 		buf = NULL;
@@ -2050,8 +2114,9 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 		goto out;
 	}
 	PQclear(r);
-	for (int k = 0; k < nk; k++)
-		key[k] = prevkey[k];
+	if (inchunk && copy_key_texts(ps, nk, keybin, keyoid, prevkey,
+				      prevlen, keytxt, key) < 0)
+		goto out;
 	rc = copy_push(ps, key, inchunk ? nk : 0, 1, lsn);
 	goto out;
 bad:
@@ -2095,7 +2160,7 @@ read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 	/* one row more: tells whether the chunk ends the table, so that its
 	 * last row can be marked "last" */
 	if (chunk_sql(ps, w, rel, t->ncursor > 0, ps->snap->chunk_rows + 1,
-		      &sql) < 0)
+		      &sql, NULL, NULL) < 0)
 		goto out;
 	if (t->ncursor > 0) {
 		if (t->ncursor != nk) {

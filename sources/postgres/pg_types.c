@@ -20,6 +20,7 @@
 #include "limits.h"
 #include "reader.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -3022,4 +3023,52 @@ pg_convert_binary(struct rc_event *ev, int64_t row, int col,
 		return bin_array(ev, row, col, m, p, len, err, errlen);
 	return bin_scalar(ev, row, col, m->bin, m->conv, m->precision, m->scale,
 			  p, len, err, errlen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshot cursors                                                   */
+/* ------------------------------------------------------------------ */
+
+/* type OIDs (pg_type.dat) */
+enum {
+	PG_INT8OID = 20,
+	PG_INT2OID = 21,
+	PG_INT4OID = 23,
+	PG_TEXTOID = 25,
+	PG_VARCHAROID = 1043,
+};
+
+int
+pg_key_binary_ok(uint32_t oid)
+{
+	return oid == PG_INT2OID || oid == PG_INT4OID || oid == PG_INT8OID ||
+	       oid == PG_TEXTOID || oid == PG_VARCHAROID;
+}
+
+int
+pg_key_binary_text(uint32_t oid, const unsigned char *p, int len, char *out,
+		   size_t outlen)
+{
+	uint64_t u = 0;
+	int64_t v;
+
+	if (oid == PG_TEXTOID || oid == PG_VARCHAROID) {
+		if (len < 0 || (size_t)len >= outlen || memchr(p, 0, (size_t)len))
+			return -1;
+		memcpy(out, p, (size_t)len);
+		out[len] = '\0';
+		return 0;
+	}
+	if (!pg_key_binary_ok(oid) ||
+	    len != (oid == PG_INT2OID ? 2 : oid == PG_INT4OID ? 4 : 8))
+		return -1;
+	for (int i = 0; i < len; i++)
+		u = u << 8 | p[i];
+	if (len == 2)
+		v = (int16_t)(uint16_t)u;
+	else if (len == 4)
+		v = (int32_t)(uint32_t)u;
+	else
+		v = (int64_t)u;
+	return snprintf(out, outlen, "%" PRId64, v) < (int)outlen ? 0 : -1;
 }

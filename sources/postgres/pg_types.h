@@ -178,4 +178,15 @@ extern const size_t pg_builtin_types_count;
 /* The row of a built-in type, or NULL. */
 const struct pg_builtin_type *pg_builtin_type(uint32_t oid);
 
+/*
+ * Key columns whose binary send value pg_key_binary_text() turns into the
+ * same text as ::text gives (int2, int4, int8, text, varchar): the
+ * snapshot's COPY need not select them again as text for its cursor.
+ */
+int pg_key_binary_ok(uint32_t oid);
+/* The text of such a value p[0..len) into out[outlen]; -1 when malformed
+ * or too long. */
+int pg_key_binary_text(uint32_t oid, const unsigned char *p, int len,
+		       char *out, size_t outlen);
+
 #endif

@@ -1765,6 +1765,37 @@ test_cleanup(void)
 	cv_ev = NULL;
 }
 
+/* The snapshot's cursor from binary key values equals what ::text gives. */
+static void
+test_key_binary_text(void)
+{
+	static const unsigned char i2[] = {0xff, 0xfe}, i4[] = {0x7f, 0xff, 0xff, 0xff},
+				   i8[] = {0x80, 0, 0, 0, 0, 0, 0, 0},
+				   i8b[] = {0, 0, 0, 0, 0, 0x0f, 0x42, 0x40},
+				   txt[] = "k\xc3\xa9y", nul[] = {'a', 0, 'b'};
+	char out[24];
+
+	CU_ASSERT(pg_key_binary_ok(20) && pg_key_binary_ok(21) && pg_key_binary_ok(23));
+	CU_ASSERT(pg_key_binary_ok(25) && pg_key_binary_ok(1043));
+	CU_ASSERT(!pg_key_binary_ok(2950) && !pg_key_binary_ok(1042) && !pg_key_binary_ok(1700));
+	CU_ASSERT_EQUAL(pg_key_binary_text(21, i2, 2, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "-2");
+	CU_ASSERT_EQUAL(pg_key_binary_text(23, i4, 4, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "2147483647");
+	CU_ASSERT_EQUAL(pg_key_binary_text(20, i8, 8, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "-9223372036854775808");
+	CU_ASSERT_EQUAL(pg_key_binary_text(20, i8b, 8, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "1000000");
+	CU_ASSERT_EQUAL(pg_key_binary_text(25, txt, 4, out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "k\xc3\xa9y");
+	/* wrong lengths, embedded NUL, too long, other types */
+	CU_ASSERT_EQUAL(pg_key_binary_text(23, i8, 8, out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(pg_key_binary_text(20, i4, 4, out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(pg_key_binary_text(1043, nul, 3, out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(pg_key_binary_text(25, txt, 4, out, 4), -1);
+	CU_ASSERT_EQUAL(pg_key_binary_text(2950, i8, 8, out, sizeof(out)), -1);
+}
+
 static const struct cu_test tests[] = {
 	{"table", test_table},
 	{"map_every_builtin", test_map_every_builtin},
@@ -1791,6 +1822,7 @@ static const struct cu_test tests[] = {
 	{"binary_truncated", test_binary_truncated},
 	{"binary_bad", test_binary_bad},
 	{"binary_ok", test_binary_ok},
+	{"key_binary_text", test_key_binary_text},
 	{"cleanup", test_cleanup},
 	{NULL, NULL},
 };

@@ -185,6 +185,7 @@ test_event_recycling(void)
 	int got = 0, bad = 0, expect = 1;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tbl);
+	rc_event_defer_unrefs(); /* as the pipeline thread does */
 	pthread_create(&t, NULL, make_events, &m);
 	while (expect < m.n) {
 		int n = rc_queue_pop(m.q, out, 16, 100);
@@ -203,7 +204,9 @@ test_event_recycling(void)
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(m.dirty, 0);
 	CU_ASSERT_EQUAL(got, m.n - (m.n + 6) / 7);
-	/* every event let go of its table */
+	/* every event let go of its table, the deferred ones once flushed */
+	CU_ASSERT(atomic_load(&tbl->refs) > 1);
+	rc_event_flush_unrefs();
 	CU_ASSERT_EQUAL(atomic_load(&tbl->refs), 1);
 	rc_table_unref(tbl);
 	rc_queue_free(m.q);
