@@ -958,7 +958,36 @@ my_conn_gtid_executed(struct my_conn *c, char *err, size_t errlen)
 
 struct my_result {
 	MYSQL_RES *res; /* NULL: a statement without rows */
+	MYSQL *m;	/* streamed: its connection, for errors */
+	char err[256];
 };
+
+struct my_result *
+my_conn_query_stream(struct my_conn *c, const char *sql, char *err,
+		     size_t errlen)
+{
+	struct my_result *r;
+
+	if (mysql_query(c->m, sql) != 0) {
+		seterr(err, errlen, "%.200s: error %u: %s", sql,
+		       mysql_errno(c->m), mysql_error(c->m));
+		return NULL;
+	}
+	if (!(r = calloc(1, sizeof(*r)))) {
+		mysql_free_result(mysql_use_result(c->m));
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->res = mysql_use_result(c->m);
+	r->m = c->m;
+	if (!r->res && mysql_field_count(c->m) != 0) {
+		seterr(err, errlen, "%.200s: error %u: %s", sql,
+		       mysql_errno(c->m), mysql_error(c->m));
+		free(r);
+		return NULL;
+	}
+	return r;
+}
 
 struct my_result *
 my_conn_query(struct my_conn *c, const char *sql, char *err, size_t errlen)
@@ -990,11 +1019,48 @@ my_result_next(struct my_result *r, char ***row, unsigned long **lens)
 {
 	MYSQL_ROW mr;
 
-	if (!r->res || !(mr = mysql_fetch_row(r->res)))
+	if (!r->res)
 		return 0;
+	if (!(mr = mysql_fetch_row(r->res))) {
+		if (r->m && mysql_errno(r->m)) {
+			seterr(r->err, sizeof(r->err),
+			       "reading rows: error %u: %s", mysql_errno(r->m),
+			       mysql_error(r->m));
+			return -1;
+		}
+		return 0;
+	}
 	*row = mr;
 	*lens = mysql_fetch_lengths(r->res);
 	return 1;
+}
+
+const char *
+my_result_error(const struct my_result *r)
+{
+	return r->err[0] ? r->err : "no error";
+}
+
+uint64_t
+my_result_shape(const struct my_result *r)
+{
+	uint64_t h = 14695981039346656037ULL;
+	unsigned n = r->res ? mysql_num_fields(r->res) : 0;
+	MYSQL_FIELD *f = n ? mysql_fetch_fields(r->res) : NULL;
+
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ULL)
+	for (unsigned i = 0; i < n; i++) {
+		for (const char *p = f[i].name; p && *p; p++)
+			MIX((unsigned char)*p);
+		MIX(0x100u + f[i].type);
+		MIX(f[i].length);
+		MIX(f[i].decimals);
+		MIX(f[i].charsetnr);
+		MIX(f[i].flags & (UNSIGNED_FLAG | BINARY_FLAG | ENUM_FLAG |
+				  SET_FLAG));
+	}
+#undef MIX
+	return h;
 }
 
 unsigned

@@ -133,9 +133,22 @@ struct my_result;
  */
 struct my_result *my_conn_query(struct my_conn *c, const char *sql,
 				char *err, size_t errlen);
-/* The next row: 1 (row[i]/lens[i] valid until the next call), 0 at the end. */
+/*
+ * The same, with the rows read from the server as they are fetched
+ * (mysql_use_result) instead of all at once: the server produces rows
+ * while the caller converts the earlier ones. Nothing else may be sent on
+ * c until the result is freed (which reads what is left).
+ */
+struct my_result *my_conn_query_stream(struct my_conn *c, const char *sql,
+				       char *err, size_t errlen);
+/* The next row: 1 (row[i]/lens[i] valid until the next call), 0 at the
+ * end, -1 when reading a streamed result failed (err set). */
 int my_result_next(struct my_result *r, char ***row, unsigned long **lens);
 unsigned my_result_ncols(const struct my_result *r);
+/* A hash of the result's columns (name, type, length, scale, sign,
+ * character set): it changes when the table's columns do. */
+uint64_t my_result_shape(const struct my_result *r);
+const char *my_result_error(const struct my_result *r);
 void my_result_free(struct my_result *r);
 /* The last error of the connection (mysql_errno), 0 for none. */
 unsigned my_conn_errno(struct my_conn *c);

@@ -773,16 +773,39 @@ parse_frac(const char **pp, uint32_t *us)
 	return 0;
 }
 
+/*
+ * A decimal integer at *pp ([+-]digits), *pp moved past it. Up to 18
+ * digits by hand (strtoll was a tenth of a snapshot's source thread);
+ * longer ones through strtoll for its range check. 0, or -1.
+ */
 static int
 parse_num(const char **pp, int64_t *v)
 {
-	char *end;
+	const char *p = *pp;
+	int neg = 0, nd = 0;
+	int64_t x = 0;
 
-	errno = 0;
-	*v = strtoll(*pp, &end, 10);
-	if (end == *pp || errno)
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	while (*p >= '0' && *p <= '9' && nd < 19) {
+		x = x * 10 + (*p++ - '0');
+		nd++;
+	}
+	if (nd == 0)
 		return -1;
-	*pp = end;
+	if (nd == 19) {
+		char *end;
+
+		errno = 0;
+		x = strtoll(*pp, &end, 10);
+		if (end == *pp || errno)
+			return -1;
+		*pp = end;
+		*v = x;
+		return 0;
+	}
+	*v = neg ? -x : x;
+	*pp = p;
 	return 0;
 }
 
@@ -887,13 +910,21 @@ my_snap_cell(struct rc_event *ev, int64_t row, int col,
 					    [MYT_INT24] = 3, [MYT_LONG] = 4,
 					    [MYT_LONGLONG] = 8};
 		char *end;
+		const char *q = t;
 		uint64_t v;
+		int64_t sv;
 
-		errno = 0;
-		v = c->is_unsigned ? strtoull(t, &end, 10)
-				   : (uint64_t)strtoll(t, &end, 10);
-		if (end == t || *end || errno)
-			goto bad;
+		if ((t[0] != '-' || !c->is_unsigned) && t[0] != '+' &&
+		    parse_num(&q, &sv) == 0 &&
+		    !*q) {
+			v = (uint64_t)sv; /* up to 18 digits: in range */
+		} else {
+			errno = 0;
+			v = c->is_unsigned ? strtoull(t, &end, 10)
+					   : (uint64_t)strtoll(t, &end, 10);
+			if (end == t || *end || errno)
+				goto bad;
+		}
 		n = (size_t)sizes[c->real_type];
 		put_le(cell, v, (int)n);
 		break;

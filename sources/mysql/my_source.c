@@ -142,6 +142,15 @@ struct my_source {
 	char chunk_file[256];	     /* the binlog position it is */
 	uint64_t chunk_pos;	     /* consistent with */
 	int64_t snap_poll_ms;	     /* last requests/reload poll */
+	/* the description of the table being read, kept across its chunks
+	 * while the columns of each chunk's result hash the same
+	 * (snap_describe) */
+	struct my_snap_desc sd;
+	struct rc_table *sd_tbl; /* its shape (a reference) */
+	int *sd_colmap;
+	const struct rc_tablecfg *sd_tc;
+	uint64_t sd_shape; /* my_result_shape() of its chunks, 0 = none yet */
+	int sd_valid;
 
 	/* the lag thread (metrics): measures binlog bytes behind */
 	pthread_t lag_thread;
@@ -182,6 +191,8 @@ free_maps(struct my_source *ms)
 	ms->nmaps = 0;
 }
 
+static void snap_forget_desc(struct my_source *ms);
+
 static void
 my_destroy(struct rc_source *src)
 {
@@ -194,6 +205,7 @@ my_destroy(struct rc_source *src)
 	rc_snap_chunk_free(&ms->chunk);
 	rc_table_unref(ms->chunk_tbl);
 	free(ms->chunk_pk);
+	snap_forget_desc(ms);
 	rc_snap_free(ms->snap);
 	free_maps(ms);
 	for (int i = 0; ms->shapes && i < ms->ntables; i++)
@@ -961,6 +973,20 @@ snap_conn(struct my_source *ms)
 	return SESS_STOP;
 }
 
+/* Forget the kept table description (snap_describe). */
+static void
+snap_forget_desc(struct my_source *ms)
+{
+	my_snap_desc_clear(&ms->sd);
+	rc_table_unref(ms->sd_tbl);
+	ms->sd_tbl = NULL;
+	free(ms->sd_colmap);
+	ms->sd_colmap = NULL;
+	ms->sd_tc = NULL;
+	ms->sd_shape = 0;
+	ms->sd_valid = 0;
+}
+
 /* Forget the open chunk (it will be read again). */
 static void
 snap_drop_chunk(struct my_source *ms)
@@ -989,16 +1015,16 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 {
 	char err[RC_ERRLEN], **row, **key = NULL, txn_id[96];
 	unsigned long *lens;
-	struct my_snap_desc d;
+	struct my_snap_desc *d = &ms->sd;
 	struct my_result *res = NULL;
 	struct rc_tablecfg *tc;
 	struct rc_table *tbl = NULL;
 	struct rc_buf sql;
-	int *colmap = NULL, r, rc = SESS_STOP, last = 1, opened = 0;
+	int *colmap = NULL, r, rc = SESS_STOP, last = 1, opened = 0, got;
 	int64_t limit = ms->snap->chunk_rows, n = 0;
+	uint64_t shape;
 	struct timespec now;
 
-	memset(&d, 0, sizeof(d));
 	rc_buf_init(&sql, RC_MAX_EVENT_BYTES);
 	if ((rc = snap_conn(ms)) != SESS_STOP)
 		return rc;
@@ -1007,29 +1033,6 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		return rc_snap_advance(ms->snap, t, 0, NULL, 0, 1) < 0
 			       ? SESS_FATAL
 			       : SESS_STOP;
-	r = my_snap_describe(ms->qconn, t->schema, t->name, &d, err,
-			     sizeof(err));
-	if (r != 0) {
-		set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name, err);
-		return r > 0 ? SESS_CONFIG
-			     : snap_fail(ms, my_conn_error_is_transient(
-						     my_conn_errno(ms->qconn)));
-	}
-	if (!rc_snap_begun(t))
-		rc_snap_begin(ms->snap, t,
-			      my_snap_estimate(ms->qconn, t->schema, t->name));
-	if ((r = build_shape(ms, d.tm, tc, &tbl, &colmap)) != 0) {
-		rc = r == -1 ? SESS_FATAL : r;
-		goto out;
-	}
-	if (my_snap_select_sql(&d, t->cursor, t->ncursor, limit + 1, &sql) <
-	    0) {
-		set_err(ms, "snapshot of %s.%s: cannot build the query (a "
-			    "cursor that does not fit the key?)",
-			t->schema, t->name);
-		rc = SESS_FATAL;
-		goto out;
-	}
 	if (my_snap_chunk_open(ms->qconn, ms->snap_mariadb, t->schema, t->name,
 			       ms->chunk_file, sizeof(ms->chunk_file),
 			       &ms->chunk_pos, err, sizeof(err)) < 0) {
@@ -1039,16 +1042,75 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		goto out;
 	}
 	opened = 1;
-	res = my_conn_query(ms->qconn, sql.data, err, sizeof(err));
-	if (!res || my_snap_chunk_close(ms->qconn, ms->snap_mariadb, err,
-					sizeof(err)) < 0) {
+	/*
+	 * The table's description from information_schema (a query per
+	 * chunk was a tenth of a snapshot's time) is kept while the same
+	 * table is read and the columns of SELECT * ... LIMIT 0 hash the
+	 * same. That probe runs in the chunk's transaction, whose metadata
+	 * lock on the table keeps DDL out until the chunk is read; on a
+	 * change, the table is described again, in the same transaction.
+	 */
+	shape = 0;
+	if (rc_buf_puts(&sql, "SELECT * FROM ") < 0 ||
+	    my_snap_quote_ident(&sql, t->schema) < 0 ||
+	    rc_buf_putc(&sql, '.') < 0 ||
+	    my_snap_quote_ident(&sql, t->name) < 0 ||
+	    rc_buf_puts(&sql, " LIMIT 0") < 0 || rc_buf_putc(&sql, 0) < 0)
+		goto oom;
+	if ((res = my_conn_query(ms->qconn, sql.data, err, sizeof(err)))) {
+		shape = my_result_shape(res);
+		my_result_free(res);
+		res = NULL;
+	}
+	rc_buf_reset(&sql);
+	if (ms->sd_valid &&
+	    (!shape || shape != ms->sd_shape || ms->sd_tc != tc ||
+	     strcmp(d->tm->db, t->schema) || strcmp(d->tm->table, t->name)))
+		snap_forget_desc(ms);
+	if (!ms->sd_valid) {
+		r = my_snap_describe(ms->qconn, t->schema, t->name, d, err,
+				     sizeof(err));
+		if (r != 0) {
+			set_err(ms, "snapshot of %s.%s: %s", t->schema,
+				t->name, err);
+			rc = r > 0 ? SESS_CONFIG
+				   : snap_fail(ms, my_conn_error_is_transient(
+							   my_conn_errno(
+								   ms->qconn)));
+			goto out;
+		}
+		if ((r = build_shape(ms, d->tm, tc, &ms->sd_tbl,
+				     &ms->sd_colmap)) != 0) {
+			rc = r == -1 ? SESS_FATAL : r;
+			goto out;
+		}
+		ms->sd_tc = tc;
+		ms->sd_shape = shape; /* 0: described again next time */
+		ms->sd_valid = 1;
+	}
+	tbl = rc_table_ref(ms->sd_tbl);
+	colmap = ms->sd_colmap;
+	if (!rc_snap_begun(t))
+		rc_snap_begin(ms->snap, t,
+			      my_snap_estimate(ms->qconn, t->schema, t->name));
+	if (my_snap_select_sql(d, t->cursor, t->ncursor, limit + 1, &sql) <
+	    0) {
+		set_err(ms, "snapshot of %s.%s: cannot build the query (a "
+			    "cursor that does not fit the key?)",
+			t->schema, t->name);
+		rc = SESS_FATAL;
+		goto out;
+	}
+	/* streamed: the server sends while the rows are converted; the
+	 * chunk's transaction ends once they are all read */
+	res = my_conn_query_stream(ms->qconn, sql.data, err, sizeof(err));
+	if (!res) {
 		set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name, err);
 		rc = snap_fail(ms, my_conn_error_is_transient(
 					   my_conn_errno(ms->qconn)));
 		goto out;
 	}
-	opened = 0;
-	if (my_result_ncols(res) != (unsigned)(d.tm->ncols + d.npk)) {
+	if (my_result_ncols(res) != (unsigned)(d->tm->ncols + d->npk)) {
 		set_err(ms, "snapshot of %s.%s: the table changed while it "
 			    "was read",
 			t->schema, t->name);
@@ -1070,7 +1132,7 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 	snprintf(txn_id, sizeof(txn_id), "snapshot:%s.%s:%llu", t->schema,
 		 t->name,
 		 (unsigned long long)(t->rows / (uint64_t)limit + 1));
-	while (my_result_next(res, &row, &lens) == 1) {
+	while ((got = my_result_next(res, &row, &lens)) == 1) {
 		struct rc_event *ev;
 
 		if (n == limit) {
@@ -1079,7 +1141,7 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		}
 		if (!(ev = rc_event_new('r', tbl)))
 			goto oom;
-		if (my_snap_row(ev, &d, colmap, row, lens, err, sizeof(err)) <
+		if (my_snap_row(ev, d, colmap, row, lens, err, sizeof(err)) <
 		    0) {
 			rc_event_free(ev);
 			set_err(ms, "snapshot of %s.%s: %s", t->schema,
@@ -1100,18 +1162,36 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 			goto oom;
 		n++;
 		if (n == limit) {
-			for (int k = 0; key && k < d.npk; k++)
+			for (int k = 0; key && k < d->npk; k++)
 				free(key[k]);
 			free(key);
 			key = NULL;
-			if (my_snap_cursor(&d, row, lens, &key) < 0)
+			if (my_snap_cursor(d, row, lens, &key) < 0)
 				goto oom;
 		}
 	}
+	if (got < 0) {
+		set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name,
+			my_result_error(res));
+		my_result_free(res);
+		res = NULL;
+		rc = snap_fail(ms, 1);
+		goto out;
+	}
+	my_result_free(res); /* reads what is left */
+	res = NULL;
+	if (my_snap_chunk_close(ms->qconn, ms->snap_mariadb, err,
+				sizeof(err)) < 0) {
+		set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name, err);
+		rc = snap_fail(ms, my_conn_error_is_transient(
+					   my_conn_errno(ms->qconn)));
+		goto out;
+	}
+	opened = 0;
 	if (last && n > 0) {
 		/* the table's last rows: the cursor no longer matters */
 	}
-	if (rc_snap_chunk_set_end(&ms->chunk, key, key ? d.npk : 0, last) < 0)
+	if (rc_snap_chunk_set_end(&ms->chunk, key, key ? d->npk : 0, last) < 0)
 		goto oom;
 	rc_snap_throttle(ms->snap, (uint64_t)n, 500);
 	goto out;
@@ -1121,16 +1201,17 @@ oom:
 out:
 	if (rc != SESS_STOP)
 		snap_drop_chunk(ms);
-	if (opened)
+	my_result_free(res); /* before anything else is sent */
+	if (opened && ms->qconn)
 		my_snap_chunk_close(ms->qconn, ms->snap_mariadb, NULL, 0);
-	for (int k = 0; key && k < d.npk; k++)
+	for (int k = 0; key && k < d->npk; k++)
 		free(key[k]);
 	free(key);
-	my_result_free(res);
 	rc_buf_free(&sql);
 	rc_table_unref(tbl);
-	free(colmap);
-	my_snap_desc_clear(&d);
+	(void)colmap; /* borrowed from ms->sd_colmap */
+	if (rc != SESS_STOP)
+		snap_forget_desc(ms);
 	return rc;
 }
 
@@ -1192,6 +1273,7 @@ snap_reload(struct my_source *ms)
 
 	if (!sec)
 		return SESS_STOP;
+	snap_forget_desc(ms); /* the tables may move */
 	if (rc_tablecfg_load(cfg, sec, NULL, &nt, &nn, err, sizeof(err)) < 0) {
 		rc_warn_c(MY_COMP, RC_LOG_SRC(ms->base.name),
 			  "configuration reloaded: tables not changed: %s",
