@@ -774,7 +774,9 @@ source_thread(void *arg)
 
 	rc_log_set_thread_source(pl->src->name);
 	pthread_setname_np(pthread_self(), "rc-source");
+	rc_event_credit_refs();
 	rc = pl->src->ops->run(pl->src, pl, pl->have_start ? &pl->start : NULL);
+	rc_event_flush_credits();
 	pl->src_rc = rc;
 	rc_pipeline_set_state(pl, rc == 0 ? RC_SRC_STOPPED : RC_SRC_FAILED);
 	if (rc != 0) {

@@ -238,6 +238,13 @@ my_conn_query_stream(struct my_conn *c, const char *sql, char *err,
 	return my_conn_query(c, sql, err, errlen);
 }
 
+void
+my_conn_set_rcvbuf(struct my_conn *c, int bytes)
+{
+	(void)c;
+	(void)bytes;
+}
+
 uint64_t
 my_result_shape(const struct my_result *r)
 {

@@ -144,6 +144,7 @@ make_events(void *arg)
 {
 	struct event_maker *m = arg;
 
+	rc_event_credit_refs(); /* as a source thread does; given back at exit */
 	for (int i = 0; i < m->n; i++) {
 		struct rc_event *ev = rc_event_new('c', m->tbl);
 		struct rc_item it = {.kind = RC_ITEM_EVENT};
