@@ -138,7 +138,6 @@ struct my_source {
 	uint32_t snap_server_id;     /* the server's @@server_id */
 	struct rc_snap_chunk chunk;  /* read, waiting for the stream */
 	struct rc_table *chunk_tbl;  /* its shape (a reference) */
-	char **chunk_pk;	     /* its key names (borrowed from tbl) */
 	char chunk_file[256];	     /* the binlog position it is */
 	uint64_t chunk_pos;	     /* consistent with */
 	int64_t snap_poll_ms;	     /* last requests/reload poll */
@@ -204,7 +203,6 @@ my_destroy(struct rc_source *src)
 	my_conn_close(ms->qconn);
 	rc_snap_chunk_free(&ms->chunk);
 	rc_table_unref(ms->chunk_tbl);
-	free(ms->chunk_pk);
 	snap_forget_desc(ms);
 	rc_snap_free(ms->snap);
 	free_maps(ms);
@@ -994,8 +992,6 @@ snap_drop_chunk(struct my_source *ms)
 	rc_snap_chunk_reset(&ms->chunk);
 	rc_table_unref(ms->chunk_tbl);
 	ms->chunk_tbl = NULL;
-	free(ms->chunk_pk);
-	ms->chunk_pk = NULL;
 }
 
 /* A failed query on the query connection: retry the session when that may
@@ -1117,15 +1113,15 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		rc = SESS_RETRY;
 		goto out;
 	}
-	/* the key names the chunk hashes by (borrowed from tbl) */
+	/*
+	 * No key set: the chunk is the table at its binlog position and
+	 * goes out when the stream is exactly there, so no change of the
+	 * stream ever overtakes it and no row is dropped from it (the
+	 * watermark chunks of PostgreSQL need one; hashing every row's key
+	 * was a twentieth of the snapshot's time).
+	 */
 	snap_drop_chunk(ms);
-	ms->chunk_pk = calloc((size_t)(tbl->nkeys ? tbl->nkeys : 1),
-			      sizeof(char *));
-	if (!ms->chunk_pk)
-		goto oom;
-	for (int k = 0; k < tbl->nkeys; k++)
-		ms->chunk_pk[k] = tbl->cols[tbl->keys[k]].name;
-	if (rc_snap_chunk_begin(&ms->chunk, t, ms->chunk_pk, tbl->nkeys) < 0)
+	if (rc_snap_chunk_begin(&ms->chunk, t, NULL, 0) < 0)
 		goto oom;
 	ms->chunk_tbl = rc_table_ref(tbl);
 	clock_gettime(CLOCK_REALTIME, &now);
