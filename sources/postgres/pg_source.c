@@ -2664,20 +2664,36 @@ wait_socket(PGconn *c, int timeout_ms)
 /*
  * Leave COPY mode cleanly: tell the server we are done, drain what it still
  * sends (LAB.md: PQgetResult() spins while COPY_OUT data is pending), then
- * collect the results.
+ * collect the results. A walsender in the middle of a large transaction
+ * goes on sending it after CopyDone, for as long as the transaction is:
+ * after END_COPY_MS the connection is closed instead (the caller has
+ * already confirmed the position; the session ends anyway). A stop once
+ * hung here, in PQgetResult, until the process was killed.
  */
+#define END_COPY_MS 2000
+
 static void
 end_copy(struct pg_source *ps)
 {
 	PGresult *r;
 	char *buf;
 	int n;
+	int64_t deadline = rc_mono_ms() + END_COPY_MS;
 
 	if (!ps->repl || PQstatus(ps->repl) != CONNECTION_OK)
 		return;
 	PQputCopyEnd(ps->repl, NULL);
 	PQflush(ps->repl);
-	for (int i = 0; i < 1000; i++) {
+	for (;;) {
+		if (rc_mono_ms() > deadline) {
+			rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+				  "the server still sends a transaction after "
+				  "the end of the stream: closing the "
+				  "replication connection");
+			PQfinish(ps->repl);
+			ps->repl = NULL;
+			return;
+		}
 		n = PQgetCopyData(ps->repl, &buf, 1);
 		if (n > 0) {
 			PQfreemem(buf);
