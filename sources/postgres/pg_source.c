@@ -1959,7 +1959,7 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 	PGresult *r;
 	char *buf = NULL, *key[64], *prevkey[64] = {NULL};
 	size_t keycap[64] = {0};
-	int prevlen[64] = {0}, keybin[64], keycol[64], ntext = 0;
+	int prevlen[64] = {0}, keybin[64], keycol[64], ntext = 0, stopped = 0;
 	char keytxt[64][24]; /* integer keys as text */
 	uint32_t keyoid[64];
 	int nk = w->npk ? w->npk : 1, header = 0, rc = -1, n, ncols;
@@ -2067,6 +2067,19 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 			rc = -1;
 			rc_snap_chunk_begin(c, t, NULL, 0);
 			inchunk = 0;
+			if (rc_pipeline_stopping(ps->pl)) {
+				/* stop now, not at the end of the table: the
+				 * rest is read at the next start, from the
+				 * cursor just checkpointed */
+				rc_info_c(PG_COMP, RC_LOG_SRC(ps->base.name),
+					  "snapshot of %s.%s stopped after "
+					  "%llu rows; it resumes there",
+					  t->schema, t->name,
+					  (unsigned long long)t->rows);
+				stopped = 1;
+				rc = 0;
+				goto out;
+			}
 		}
 		ev = snap_event(ps, rel, ps->row_vals, ps->row_lens, 1, lsn,
 				read_us);
@@ -2126,8 +2139,17 @@ out:
 	PQfreemem(buf);
 	for (int k = 0; k < nk; k++)
 		free(prevkey[k]);
-	if (rc < 0) {
+	if (rc < 0 || stopped) {
 		rc_snap_chunk_reset(c);
+		if (stopped) { /* the server stops sending, with an error */
+			PGcancel *cn = PQgetCancel(ps->sql);
+			char eb[256];
+
+			if (cn) {
+				PQcancel(cn, eb, sizeof(eb));
+				PQfreeCancel(cn);
+			}
+		}
 		/* drain what the server still sends, so the connection can
 		 * be used (or closed) cleanly */
 		while ((n = PQgetCopyData(ps->sql, &buf, 0)) > 0)
