@@ -139,6 +139,18 @@ rc_table_unref(struct rc_table *tbl)
 	table_unref_n(tbl, 1);
 }
 
+/* Drop the n references held in (*tbl, *n) and forget them. */
+static void
+drop_held(struct rc_table **tbl, int *n)
+{
+	struct rc_table *t = *tbl;
+	int k = *n;
+
+	*tbl = NULL;
+	*n = 0;
+	table_unref_n(t, k);
+}
+
 int
 rc_table_same_shape(const struct rc_table *a, const struct rc_table *b)
 {
@@ -321,12 +333,7 @@ rc_event_credit_refs(void)
 void
 rc_event_flush_credits(void)
 {
-	struct rc_table *tbl = tl_credit_tbl;
-	int n = tl_credit_n;
-
-	tl_credit_tbl = NULL;
-	tl_credit_n = 0;
-	table_unref_n(tbl, n);
+	drop_held(&tl_credit_tbl, &tl_credit_n);
 }
 
 static struct rc_table *
@@ -375,17 +382,7 @@ rc_event_defer_unrefs(void)
 void
 rc_event_flush_unrefs(void)
 {
-	struct rc_table *tbl = tl_unref_tbl;
-	int n = tl_unref_n;
-
-	tl_unref_tbl = NULL;
-	tl_unref_n = 0;
-	if (!tbl)
-		return;
-	/* all but the last in one step: the table outlives it */
-	if (n > 1)
-		atomic_fetch_sub(&tbl->refs, n - 1);
-	rc_table_unref(tbl);
+	drop_held(&tl_unref_tbl, &tl_unref_n);
 }
 
 static void

@@ -962,10 +962,14 @@ struct my_result {
 	char err[256];
 };
 
-struct my_result *
-my_conn_query_stream(struct my_conn *c, const char *sql, char *err,
-		     size_t errlen)
+/* my_conn_query / my_conn_query_stream: the rows fetched all at once
+ * (mysql_store_result) or as they are read (mysql_use_result). */
+static struct my_result *
+run_query(struct my_conn *c, const char *sql, int stream, char *err,
+	  size_t errlen)
 {
+	MYSQL_RES *(*take)(MYSQL *) =
+		stream ? mysql_use_result : mysql_store_result;
 	struct my_result *r;
 
 	if (mysql_query(c->m, sql) != 0) {
@@ -974,12 +978,12 @@ my_conn_query_stream(struct my_conn *c, const char *sql, char *err,
 		return NULL;
 	}
 	if (!(r = calloc(1, sizeof(*r)))) {
-		mysql_free_result(mysql_use_result(c->m));
+		mysql_free_result(take(c->m));
 		seterr(err, errlen, "out of memory");
 		return NULL;
 	}
-	r->res = mysql_use_result(c->m);
-	r->m = c->m;
+	r->res = take(c->m);
+	r->m = stream ? c->m : NULL;
 	if (!r->res && mysql_field_count(c->m) != 0) {
 		seterr(err, errlen, "%.200s: error %u: %s", sql,
 		       mysql_errno(c->m), mysql_error(c->m));
@@ -992,26 +996,14 @@ my_conn_query_stream(struct my_conn *c, const char *sql, char *err,
 struct my_result *
 my_conn_query(struct my_conn *c, const char *sql, char *err, size_t errlen)
 {
-	struct my_result *r;
+	return run_query(c, sql, 0, err, errlen);
+}
 
-	if (mysql_query(c->m, sql) != 0) {
-		seterr(err, errlen, "%.200s: error %u: %s", sql,
-		       mysql_errno(c->m), mysql_error(c->m));
-		return NULL;
-	}
-	if (!(r = calloc(1, sizeof(*r)))) {
-		mysql_free_result(mysql_store_result(c->m));
-		seterr(err, errlen, "out of memory");
-		return NULL;
-	}
-	r->res = mysql_store_result(c->m);
-	if (!r->res && mysql_field_count(c->m) != 0) {
-		seterr(err, errlen, "%.200s: error %u: %s", sql,
-		       mysql_errno(c->m), mysql_error(c->m));
-		free(r);
-		return NULL;
-	}
-	return r;
+struct my_result *
+my_conn_query_stream(struct my_conn *c, const char *sql, char *err,
+		     size_t errlen)
+{
+	return run_query(c, sql, 1, err, errlen);
 }
 
 int
