@@ -94,8 +94,7 @@ static const struct rc_conf_key rc_source_keys[] = {
 	 "throttle: most rows a snapshot reads per second (0: no limit)", NULL,
 	 0, 1000000000},
 	{"snapshot_progress_interval", RC_CONF_DURATION, "10s", 0,
-	 "how often a running snapshot logs its progress", NULL, 100,
-	 86400000},
+	 "how often a running snapshot logs its progress", NULL, 100, 86400000},
 	{NULL, 0, NULL, 0, NULL, NULL, 0, 0},
 };
 

@@ -82,8 +82,8 @@ static const struct rc_avro_map rc_avro_map[RC_T__COUNT] = {
 					 0},
 	[RC_T_UUID] = {"string", "uuid", NULL, 0},
 	[RC_T_JSON] = {"string", NULL, "io.debezium.data.Json", 0},
-	[RC_T_DURATION_MICROS] = {"long", NULL, "io.debezium.time.MicroDuration",
-				  0},
+	[RC_T_DURATION_MICROS] = {"long", NULL,
+				  "io.debezium.time.MicroDuration", 0},
 	[RC_T_ARRAY] = {"array", NULL, NULL, 1},
 };
 
@@ -554,7 +554,7 @@ struct rc_enc_col {
 	enum rc_type type;
 	enum rc_type elem_type;
 	int scale;
-	int text; /* the column's union has a "string" branch */
+	int text;   /* the column's union has a "string" branch */
 	char *name; /* unique Avro field name */
 	size_t name_len;
 };
@@ -979,9 +979,8 @@ enc_table_new(const struct rc_table *tbl, char *err, size_t errlen)
 	if (avro_prepare(et->value_json, &et->vschema, &et->viface, "value",
 			 err, errlen) < 0)
 		goto fail;
-	if (et->key_json &&
-	    avro_prepare(et->key_json, &et->kschema, &et->kiface, "key", err,
-			 errlen) < 0)
+	if (et->key_json && avro_prepare(et->key_json, &et->kschema,
+					 &et->kiface, "key", err, errlen) < 0)
 		goto fail;
 	return et;
 oom:
@@ -1285,9 +1284,8 @@ w_typed(struct aw *w, const struct rc_enc_col *c, enum rc_type t,
 
 /* A Value record field: ["null", T] or ["null", T, "string"]. */
 static int
-w_nullable(struct aw *w, const struct rc_enc_col *c,
-	   const struct rc_event *ev, const struct rc_value *val, char *err,
-	   size_t errlen)
+w_nullable(struct aw *w, const struct rc_enc_col *c, const struct rc_event *ev,
+	   const struct rc_value *val, char *err, size_t errlen)
 {
 	const char *p;
 
@@ -1366,8 +1364,8 @@ static const char *const rc_snapshot_names[] = {"false", "true", "last"};
 
 /* The rowcast.Source record, fields in rc_source_fields order. */
 static int
-w_source(struct aw *w, const struct rc_enc_table *et,
-	 const struct rc_event *ev, char *err, size_t errlen)
+w_source(struct aw *w, const struct rc_enc_table *et, const struct rc_event *ev,
+	 char *err, size_t errlen)
 {
 	const struct rc_table *tbl = ev->tbl;
 	int my = is_mysql(ev);
@@ -1426,7 +1424,8 @@ w_envelope(struct aw *w, const struct rc_enc_table *et,
 		aw_long(w, 0);
 	} else {
 		aw_long(w, 1);
-		aw_bytes(w, ev->txn_id, strnlen(ev->txn_id, sizeof(ev->txn_id)));
+		aw_bytes(w, ev->txn_id,
+			 strnlen(ev->txn_id, sizeof(ev->txn_id)));
 		aw_long(w, (int64_t)ev->txn_order);
 		aw_long(w, (int64_t)ev->table_order);
 	}
@@ -1495,9 +1494,8 @@ rc_encode_value(struct rc_encoder *enc, const struct rc_event *ev,
 /* One field of the Key record: T, or [T, "string"] for a column with a
  * string branch. */
 static int
-w_key_field(struct aw *w, const struct rc_enc_col *c,
-	    const struct rc_event *ev, const struct rc_value *v, char *err,
-	    size_t errlen)
+w_key_field(struct aw *w, const struct rc_enc_col *c, const struct rc_event *ev,
+	    const struct rc_value *v, char *err, size_t errlen)
 {
 	const char *p;
 

@@ -201,7 +201,7 @@ inline_arena(const struct rc_event *ev)
  * from a dead thread.
  */
 #define RC_EVENT_POOL_BATCH 256
-#define POOL_BATCHES (RC_EVENT_POOL_MAX / RC_EVENT_POOL_BATCH)
+#define POOL_BATCHES	    (RC_EVENT_POOL_MAX / RC_EVENT_POOL_BATCH)
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rc_event *pool[POOL_BATCHES]; /* batches, linked by ev->tbl */

@@ -51,9 +51,9 @@ enum rc_type {
 	RC_T_JSON,		     /* string holding a JSON document */
 	RC_T_DURATION_MICROS, /* long, microseconds of a signed duration that
 			       * may exceed a day (MySQL TIME) */
-	RC_T_ARRAY, /* array of nullable elements of elem_type; a
-		     * value that is not a one-dimensional array
-		     * is carried as RC_V_TEXT in a string branch */
+	RC_T_ARRAY,	      /* array of nullable elements of elem_type; a
+			       * value that is not a one-dimensional array
+			       * is carried as RC_V_TEXT in a string branch */
 	RC_T__COUNT
 };
 

@@ -420,12 +420,11 @@ run_snapshot_request(const struct rc_config *cfg, char **tables, int n)
 		char **mine = calloc((size_t)n, sizeof(char *));
 		int nt = 0, nmine = 0;
 
-		if (!mine || rc_tablecfg_load(cfg, sec,
-					      strcmp(sec->type, "postgresql")
-						      ? NULL
-						      : "public",
-					      &tcs, &nt, err,
-					      sizeof(err)) < 0) {
+		if (!mine ||
+		    rc_tablecfg_load(cfg, sec,
+				     strcmp(sec->type, "postgresql") ? NULL
+								     : "public",
+				     &tcs, &nt, err, sizeof(err)) < 0) {
 			free(mine);
 			continue;
 		}
@@ -447,9 +446,9 @@ run_snapshot_request(const struct rc_config *cfg, char **tables, int n)
 				}
 			}
 		}
-		if (nmine && rc_snap_write_request(state_dir, sec->name, mine,
-						   nmine, err,
-						   sizeof(err)) < 0) {
+		if (nmine &&
+		    rc_snap_write_request(state_dir, sec->name, mine, nmine,
+					  err, sizeof(err)) < 0) {
 			fprintf(stderr, "rowcast snapshot: %s\n", err);
 			rc = EXIT_RUNTIME;
 		} else {

@@ -829,8 +829,8 @@ rc_pipeline_run(struct rc_pipeline *pl)
 				flush_sinks(pl);
 			poll_sinks(pl);
 			advance(pl);
-			maybe_checkpoint(pl, idle ||
-						     atomic_load(&pl->stopping));
+			maybe_checkpoint(pl,
+					 idle || atomic_load(&pl->stopping));
 			update_drained(pl);
 			log_progress(pl);
 		}
@@ -1023,8 +1023,9 @@ rc_pipeline_run_sessions(struct rc_pipeline *pl, struct rc_source *src,
 			;
 		if (rc_mono_ms() - began > 60000)
 			backoff = 1000;
-		rc_warn_c(comp, RC_LOG_SRC(src->name), "%s; reconnecting in %.1fs",
-			  src->lasterr, (double)backoff / 1000.0);
+		rc_warn_c(comp, RC_LOG_SRC(src->name),
+			  "%s; reconnecting in %.1fs", src->lasterr,
+			  (double)backoff / 1000.0);
 		backoff_sleep(pl, backoff);
 		backoff *= 2;
 		if (backoff > max_backoff_ms)

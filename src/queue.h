@@ -31,7 +31,8 @@ struct rc_item {
 	struct rc_event *ev;
 	struct rc_pos pos;
 	size_t bytes;	 /* filled by rc_queue_push */
-	int64_t read_ms; /* monotonic time a COMMIT was pushed (metrics); 0 else */
+	int64_t read_ms; /* monotonic time a COMMIT was pushed (metrics); 0 else
+			  */
 };
 
 struct rc_queue;

@@ -209,7 +209,8 @@ static struct rc_snap_table *
 add_entry(struct rc_snap *s, const char *schema, const char *name,
 	  enum rc_snap_state st)
 {
-	struct rc_snap_table *g = realloc(s->t, sizeof(*g) * (size_t)(s->n + 1)),
+	struct rc_snap_table *g = realloc(s->t,
+					  sizeof(*g) * (size_t)(s->n + 1)),
 			     *t;
 
 	if (!g)
@@ -636,7 +637,8 @@ rc_snap_set_metrics(struct rc_snap *s, struct rc_metrics_source *ms)
 void
 rc_snap_begin(struct rc_snap *s, struct rc_snap_table *t, int64_t estimate)
 {
-	const struct rc_log_ctx *ctx = RC_LOG_TBL(s->source, t->schema, t->name);
+	const struct rc_log_ctx *ctx =
+		RC_LOG_TBL(s->source, t->schema, t->name);
 
 	if (rc_snap_begun(t))
 		return;
@@ -667,13 +669,12 @@ rc_snap_set_estimate(struct rc_snap *s, struct rc_snap_table *t, int64_t rows)
 
 /* "120000 of ~200000 rows (60%), 45000 rows/s, about 2 s left" */
 static void
-progress_text(const struct rc_snap_table *t, int64_t now, char *buf,
-	      size_t len)
+progress_text(const struct rc_snap_table *t, int64_t now, char *buf, size_t len)
 {
-	double sec = t->run_start_ms ? (double)(now - t->run_start_ms) / 1000.0
-				     : 0;
-	double rate = sec > 0.5 ? (double)(t->rows - t->run_start_rows) / sec
-				: 0;
+	double sec =
+		t->run_start_ms ? (double)(now - t->run_start_ms) / 1000.0 : 0;
+	double rate =
+		sec > 0.5 ? (double)(t->rows - t->run_start_rows) / sec : 0;
 	char left[32] = "";
 	int n;
 
@@ -814,8 +815,8 @@ rc_snap_chunk_free(struct rc_snap_chunk *c)
 }
 
 int
-rc_snap_chunk_begin(struct rc_snap_chunk *c, struct rc_snap_table *t,
-		    char **pk, int npk)
+rc_snap_chunk_begin(struct rc_snap_chunk *c, struct rc_snap_table *t, char **pk,
+		    int npk)
 {
 	rc_snap_chunk_reset(c);
 	c->t = t;
@@ -1010,8 +1011,8 @@ drop_image(struct rc_snap_chunk *c, const struct rc_event *ev, int64_t row)
 
 		if (!c->ev[i] || c->hash[i] != h)
 			continue;
-		if (rc_snap_key_bytes(c, c->ev[i], c->ev[i]->after,
-				      &c->kbuf2) < 0 ||
+		if (rc_snap_key_bytes(c, c->ev[i], c->ev[i]->after, &c->kbuf2) <
+			    0 ||
 		    c->kbuf2.len != c->kbuf.len ||
 		    memcmp(c->kbuf2.data, c->kbuf.data, c->kbuf.len) != 0)
 			continue;

@@ -137,8 +137,7 @@ int rc_snap_poll_requests(struct rc_snap *s, const char *state_dir);
 /* Write such a request for the tables (atomically; appends to a request
  * not yet picked up). 0, or -1 with err. */
 int rc_snap_write_request(const char *state_dir, const char *source,
-			  char *const *tables, int n, char *err,
-			  size_t errlen);
+			  char *const *tables, int n, char *err, size_t errlen);
 
 /* The table to read next (running ones first, then pending in
  * configuration order), or NULL when every table is done. */
@@ -209,8 +208,8 @@ struct rc_snap_chunk {
 	uint64_t *hash;
 	uint32_t *slots; /* open addressing: index + 1, 0 empty */
 	size_t nslots;
-	int last;	     /* the table ends with this chunk */
-	char **last_key;     /* cursor after the chunk (text values) */
+	int last;	 /* the table ends with this chunk */
+	char **last_key; /* cursor after the chunk (text values) */
 	int nlast_key;
 	uint64_t dropped; /* rows dropped because the stream changed them */
 

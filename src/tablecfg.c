@@ -57,9 +57,9 @@ rc_tablecfg_free(struct rc_tablecfg *t, int n)
 }
 
 int
-rc_tablecfg_load(const struct rc_config *cfg,
-		 const struct rc_conf_section *sec, const char *default_schema,
-		 struct rc_tablecfg **out, int *nout, char *err, size_t errlen)
+rc_tablecfg_load(const struct rc_config *cfg, const struct rc_conf_section *sec,
+		 const char *default_schema, struct rc_tablecfg **out,
+		 int *nout, char *err, size_t errlen)
 {
 	struct rc_tablecfg *t = NULL;
 	char **tables = NULL;
@@ -111,8 +111,8 @@ rc_tablecfg_load(const struct rc_config *cfg,
 
 			if (!owner || strcmp(owner, sec->name) == 0) {
 				if (rc_conf_list(tsec, "key", &w->key) < 0 ||
-				    rc_conf_list(tsec, "exclude",
-						 &w->exclude) < 0)
+				    rc_conf_list(tsec, "exclude", &w->exclude) <
+					    0)
 					goto oom;
 				w->topic = rc_conf_str(tsec, "topic");
 				w->event_name = rc_conf_str(tsec, "event_name");

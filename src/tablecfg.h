@@ -15,10 +15,10 @@
 #include "event.h"
 
 struct rc_tablecfg {
-	char *schema;	/* PostgreSQL schema, MySQL database */
+	char *schema; /* PostgreSQL schema, MySQL database */
 	char *name;
-	char **key;	/* configured key columns, or NULL */
-	char **exclude; /* configured excluded columns, or NULL */
+	char **key;		/* configured key columns, or NULL */
+	char **exclude;		/* configured excluded columns, or NULL */
 	const char *topic;	/* configured topic, or NULL */
 	const char *event_name; /* configured event name, or NULL */
 	int on_error;		/* enum rc_on_error from [table] on_error */

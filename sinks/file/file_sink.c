@@ -163,7 +163,7 @@ struct file_sink {
 	int64_t rotate_ms, flush_ms;
 	int closing; /* in close(): report nothing */
 	struct file_stream *buckets[FILE_BUCKETS];
-	struct file_stream *last; /* most recently used */
+	struct file_stream *last;  /* most recently used */
 	struct rc_table *last_tbl; /* ...by this table (a reference) */
 
 	/* the syncer thread (file_open to file_close) and its two queues */
@@ -1507,8 +1507,7 @@ static const struct rc_conf_key file_keys[] = {
 	{"block_bytes", RC_CONF_SIZE, "1M", 0,
 	 "write a block once it holds this many bytes (fdatasync in the "
 	 "background once 8 MiB of blocks wait, or after flush_interval)",
-	 NULL, 1024,
-	 0},
+	 NULL, 1024, 0},
 	{"flush_interval", RC_CONF_DURATION, "200ms", 0,
 	 "longest time an event waits before it is written and fdatasynced",
 	 NULL, 1, 0},

@@ -29,8 +29,7 @@
 
 #define LOG_EVENT_BINLOG_IN_USE_F 0x0001
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int
@@ -50,40 +49,74 @@ const char *
 my_event_type_name(int type)
 {
 	switch (type) {
-	case MY_QUERY: return "QUERY";
-	case MY_STOP: return "STOP";
-	case MY_ROTATE: return "ROTATE";
-	case MY_FORMAT_DESCRIPTION: return "FORMAT_DESCRIPTION";
-	case MY_XID: return "XID";
-	case MY_TABLE_MAP: return "TABLE_MAP";
-	case MY_WRITE_ROWS_V1: return "WRITE_ROWS_V1";
-	case MY_UPDATE_ROWS_V1: return "UPDATE_ROWS_V1";
-	case MY_DELETE_ROWS_V1: return "DELETE_ROWS_V1";
-	case MY_HEARTBEAT: return "HEARTBEAT";
-	case MY_ROWS_QUERY: return "ROWS_QUERY";
-	case MY_WRITE_ROWS_V2: return "WRITE_ROWS_V2";
-	case MY_UPDATE_ROWS_V2: return "UPDATE_ROWS_V2";
-	case MY_DELETE_ROWS_V2: return "DELETE_ROWS_V2";
-	case MY_GTID: return "GTID";
-	case MY_ANONYMOUS_GTID: return "ANONYMOUS_GTID";
-	case MY_PREVIOUS_GTIDS: return "PREVIOUS_GTIDS";
-	case MY_PARTIAL_UPDATE_ROWS: return "PARTIAL_UPDATE_ROWS";
-	case MY_TRANSACTION_PAYLOAD: return "TRANSACTION_PAYLOAD";
-	case MY_HEARTBEAT_V2: return "HEARTBEAT_V2";
-	case MY_GTID_TAGGED: return "GTID_TAGGED";
-	case MY_MARIA_ANNOTATE_ROWS: return "ANNOTATE_ROWS";
-	case MY_MARIA_BINLOG_CHECKPOINT: return "BINLOG_CHECKPOINT";
-	case MY_MARIA_GTID: return "MARIA_GTID";
-	case MY_MARIA_GTID_LIST: return "MARIA_GTID_LIST";
-	case MY_MARIA_START_ENCRYPTION: return "START_ENCRYPTION";
-	case MY_MARIA_QUERY_COMPRESSED: return "QUERY_COMPRESSED";
-	case MY_MARIA_WRITE_ROWS_COMPRESSED: return "WRITE_ROWS_COMPRESSED_V1";
-	case MY_MARIA_UPDATE_ROWS_COMPRESSED: return "UPDATE_ROWS_COMPRESSED_V1";
-	case MY_MARIA_DELETE_ROWS_COMPRESSED: return "DELETE_ROWS_COMPRESSED_V1";
-	case MY_MARIA_WRITE_ROWS_COMPRESSED_V1: return "WRITE_ROWS_COMPRESSED";
-	case MY_MARIA_UPDATE_ROWS_COMPRESSED_V1: return "UPDATE_ROWS_COMPRESSED";
-	case MY_MARIA_DELETE_ROWS_COMPRESSED_V1: return "DELETE_ROWS_COMPRESSED";
-	default: return "unknown";
+	case MY_QUERY:
+		return "QUERY";
+	case MY_STOP:
+		return "STOP";
+	case MY_ROTATE:
+		return "ROTATE";
+	case MY_FORMAT_DESCRIPTION:
+		return "FORMAT_DESCRIPTION";
+	case MY_XID:
+		return "XID";
+	case MY_TABLE_MAP:
+		return "TABLE_MAP";
+	case MY_WRITE_ROWS_V1:
+		return "WRITE_ROWS_V1";
+	case MY_UPDATE_ROWS_V1:
+		return "UPDATE_ROWS_V1";
+	case MY_DELETE_ROWS_V1:
+		return "DELETE_ROWS_V1";
+	case MY_HEARTBEAT:
+		return "HEARTBEAT";
+	case MY_ROWS_QUERY:
+		return "ROWS_QUERY";
+	case MY_WRITE_ROWS_V2:
+		return "WRITE_ROWS_V2";
+	case MY_UPDATE_ROWS_V2:
+		return "UPDATE_ROWS_V2";
+	case MY_DELETE_ROWS_V2:
+		return "DELETE_ROWS_V2";
+	case MY_GTID:
+		return "GTID";
+	case MY_ANONYMOUS_GTID:
+		return "ANONYMOUS_GTID";
+	case MY_PREVIOUS_GTIDS:
+		return "PREVIOUS_GTIDS";
+	case MY_PARTIAL_UPDATE_ROWS:
+		return "PARTIAL_UPDATE_ROWS";
+	case MY_TRANSACTION_PAYLOAD:
+		return "TRANSACTION_PAYLOAD";
+	case MY_HEARTBEAT_V2:
+		return "HEARTBEAT_V2";
+	case MY_GTID_TAGGED:
+		return "GTID_TAGGED";
+	case MY_MARIA_ANNOTATE_ROWS:
+		return "ANNOTATE_ROWS";
+	case MY_MARIA_BINLOG_CHECKPOINT:
+		return "BINLOG_CHECKPOINT";
+	case MY_MARIA_GTID:
+		return "MARIA_GTID";
+	case MY_MARIA_GTID_LIST:
+		return "MARIA_GTID_LIST";
+	case MY_MARIA_START_ENCRYPTION:
+		return "START_ENCRYPTION";
+	case MY_MARIA_QUERY_COMPRESSED:
+		return "QUERY_COMPRESSED";
+	case MY_MARIA_WRITE_ROWS_COMPRESSED:
+		return "WRITE_ROWS_COMPRESSED_V1";
+	case MY_MARIA_UPDATE_ROWS_COMPRESSED:
+		return "UPDATE_ROWS_COMPRESSED_V1";
+	case MY_MARIA_DELETE_ROWS_COMPRESSED:
+		return "DELETE_ROWS_COMPRESSED_V1";
+	case MY_MARIA_WRITE_ROWS_COMPRESSED_V1:
+		return "WRITE_ROWS_COMPRESSED";
+	case MY_MARIA_UPDATE_ROWS_COMPRESSED_V1:
+		return "UPDATE_ROWS_COMPRESSED";
+	case MY_MARIA_DELETE_ROWS_COMPRESSED_V1:
+		return "DELETE_ROWS_COMPRESSED";
+	default:
+		return "unknown";
 	}
 }
 
@@ -105,7 +138,7 @@ my_read_packed(struct rc_reader *r)
 	case 0xfd:
 		p = rc_reader_bytes(r, 3);
 		return p ? (uint64_t)p[0] | (uint64_t)p[1] << 8 |
-				   (uint64_t)p[2] << 16
+				       (uint64_t)p[2] << 16
 			 : 0;
 	case 0xfe:
 		return rc_reader_le64(r);
@@ -187,8 +220,8 @@ version_has_checksum(const char *v, size_t n)
 	}
 	if (memmem(v, n, "MariaDB", 7))
 		return part[0] > 5 || (part[0] == 5 && part[1] >= 3);
-	return part[0] > 5 || (part[0] == 5 && (part[1] > 6 ||
-						 (part[1] == 6 && part[2] >= 1)));
+	return part[0] > 5 || (part[0] == 5 &&
+			       (part[1] > 6 || (part[1] == 6 && part[2] >= 1)));
 }
 
 /* The FDE's fixed part: version(2) server_version(50) created(4) hlen(1) */
@@ -396,8 +429,10 @@ my_event_parse(const struct my_fde *fde, const void *buf, size_t len,
 
 	memset(ev, 0, sizeof(*ev));
 	if (len < MY_HEADER_LEN)
-		return fail(err, errlen, "event of %zu bytes: shorter than "
-				    "its header", len);
+		return fail(err, errlen,
+			    "event of %zu bytes: shorter than "
+			    "its header",
+			    len);
 	ev->timestamp = le32_at(b);
 	ev->type = ev->wire_type = b[4];
 	ev->server_id = le32_at(b + 5);
@@ -410,11 +445,11 @@ my_event_parse(const struct my_fde *fde, const void *buf, size_t len,
 	is_fde = ev->type == MY_FORMAT_DESCRIPTION;
 	if (is_fde) {
 		if (len < MY_HEADER_LEN + FDE_FIXED)
-			return fail(err, errlen, "FORMAT_DESCRIPTION: truncated");
-		if (version_has_checksum((const char *)b + MY_HEADER_LEN + 2,
-					 strnlen((const char *)b +
-							 MY_HEADER_LEN + 2,
-						 50))) {
+			return fail(err, errlen,
+				    "FORMAT_DESCRIPTION: truncated");
+		if (version_has_checksum(
+			    (const char *)b + MY_HEADER_LEN + 2,
+			    strnlen((const char *)b + MY_HEADER_LEN + 2, 50))) {
 			if (len < MY_HEADER_LEN + FDE_FIXED + 5)
 				return fail(err, errlen,
 					    "FORMAT_DESCRIPTION: truncated");
@@ -526,8 +561,8 @@ my_rotate_parse(const struct my_event *ev, uint64_t *pos, char *name,
 
 	if (ev->type != MY_ROTATE || ev->body_len < 8)
 		return fail(err, errlen, "ROTATE: truncated");
-	*pos = (uint64_t)le32_at(ev->body) |
-	       (uint64_t)le32_at(ev->body + 4) << 32;
+	*pos = (uint64_t)le32_at(ev->body) | (uint64_t)le32_at(ev->body + 4)
+						     << 32;
 	n = ev->body_len - 8;
 	if (n == 0 || n >= namelen || memchr(ev->body + 8, 0, n))
 		return fail(err, errlen, "ROTATE: bad file name (%zu bytes)",
@@ -662,8 +697,9 @@ gtid_tagged_parse(const struct my_event *ev, struct my_gtid *g, char *err,
 done:
 	if (!rc_reader_ok(&f) || !have_sid || !have_gno || !have_tag ||
 	    g->gno < 1)
-		return fail(err, errlen, "GTID_TAGGED: truncated or missing "
-					 "uuid, gno or tag");
+		return fail(err, errlen,
+			    "GTID_TAGGED: truncated or missing "
+			    "uuid, gno or tag");
 	g->commit_ts_us = (int64_t)(have_orig ? orig : imm);
 	return 0;
 }
@@ -748,9 +784,8 @@ my_maria_gtid_parse(const struct my_event *ev, struct my_maria_gtid *g,
 
 /* MariaDB GTID_LIST: count(4; low 28 bits) { domain(4) server(4) seq(8) } */
 int
-my_maria_gtid_list_parse(const struct my_event *ev,
-			 struct my_maria_gtid *list, size_t max, size_t *n,
-			 char *err, size_t errlen)
+my_maria_gtid_list_parse(const struct my_event *ev, struct my_maria_gtid *list,
+			 size_t max, size_t *n, char *err, size_t errlen)
 {
 	struct rc_reader r;
 	uint32_t count;
@@ -777,13 +812,12 @@ my_maria_gtid_list_parse(const struct my_event *ev,
 }
 
 int
-my_xid_parse(const struct my_event *ev, uint64_t *xid, char *err,
-	     size_t errlen)
+my_xid_parse(const struct my_event *ev, uint64_t *xid, char *err, size_t errlen)
 {
 	if (ev->type != MY_XID || ev->body_len < 8)
 		return fail(err, errlen, "XID: truncated");
-	*xid = (uint64_t)le32_at(ev->body) |
-	       (uint64_t)le32_at(ev->body + 4) << 32;
+	*xid = (uint64_t)le32_at(ev->body) | (uint64_t)le32_at(ev->body + 4)
+						     << 32;
 	return 0;
 }
 
@@ -827,8 +861,8 @@ my_query_parse(const struct my_fde *fde, const struct my_event *ev,
 /* ROWS_QUERY: length(1, may be wrong past 255) text(rest);
  * ANNOTATE_ROWS: text(all) */
 int
-my_rows_query_parse(const struct my_event *ev, const char **sql,
-		    size_t *len, char *err, size_t errlen)
+my_rows_query_parse(const struct my_event *ev, const char **sql, size_t *len,
+		    char *err, size_t errlen)
 {
 	if (ev->type == MY_MARIA_ANNOTATE_ROWS) {
 		*sql = (const char *)ev->body;
@@ -846,11 +880,11 @@ my_rows_query_parse(const struct my_event *ev, const char **sql,
 /* TRANSACTION_PAYLOAD                                                */
 /* ------------------------------------------------------------------ */
 
-#define PAYLOAD_SIZE 1
-#define PAYLOAD_COMPRESSION 2
+#define PAYLOAD_SIZE		  1
+#define PAYLOAD_COMPRESSION	  2
 #define PAYLOAD_UNCOMPRESSED_SIZE 3
-#define PAYLOAD_ZSTD 0
-#define PAYLOAD_NONE 255
+#define PAYLOAD_ZSTD		  0
+#define PAYLOAD_NONE		  255
 
 /*
  * Body: { field_type(packed) length(packed) value(length bytes, itself a
@@ -890,9 +924,10 @@ my_payload_open(const struct my_event *ev, struct my_payload *pl, char *err,
 		rc_reader_init(&f, fp, (size_t)flen);
 		v = my_read_packed(&f);
 		if (type <= PAYLOAD_UNCOMPRESSED_SIZE && !rc_reader_ok(&f))
-			return fail(err, errlen,
-				    "TRANSACTION_PAYLOAD: bad header field %llu",
-				    (unsigned long long)type);
+			return fail(
+				err, errlen,
+				"TRANSACTION_PAYLOAD: bad header field %llu",
+				(unsigned long long)type);
 		if (type == PAYLOAD_SIZE) {
 			psize = v;
 			have_psize = 1;
@@ -1185,10 +1220,9 @@ static int
 read_charsets(struct rc_reader *f, struct my_tablemap *tm, int enumset,
 	      int per_column, int mariadb)
 {
-	int (*sel)(const struct my_col *) =
-		enumset ? my_col_is_enum_set
-		: mariadb ? is_character_maria
-			  : my_col_is_character;
+	int (*sel)(const struct my_col *) = enumset   ? my_col_is_enum_set
+					    : mariadb ? is_character_maria
+						      : my_col_is_character;
 
 	if (per_column) {
 		for (int i = 0; i < tm->ncols; i++) {
@@ -1210,8 +1244,7 @@ read_charsets(struct rc_reader *f, struct my_tablemap *tm, int enumset,
 			uint64_t k = 0;
 			int found = 0;
 
-			for (int i = 0; i < tm->ncols && rc_reader_ok(f);
-			     i++) {
+			for (int i = 0; i < tm->ncols && rc_reader_ok(f); i++) {
 				if (!sel(&tm->cols[i]))
 					continue;
 				if (k++ == idx) {
@@ -1261,12 +1294,13 @@ read_optional(struct rc_reader *r, struct my_tablemap *tm, int mariadb,
 		case OPT_COLUMN_CHARSET:
 		case OPT_ENUM_AND_SET_DEFAULT_CHARSET:
 		case OPT_ENUM_AND_SET_COLUMN_CHARSET:
-			if (read_charsets(&f, tm,
-					  type == OPT_ENUM_AND_SET_DEFAULT_CHARSET ||
-						  type == OPT_ENUM_AND_SET_COLUMN_CHARSET,
-					  type == OPT_COLUMN_CHARSET ||
-						  type == OPT_ENUM_AND_SET_COLUMN_CHARSET,
-					  mariadb) < 0)
+			if (read_charsets(
+				    &f, tm,
+				    type == OPT_ENUM_AND_SET_DEFAULT_CHARSET ||
+					    type == OPT_ENUM_AND_SET_COLUMN_CHARSET,
+				    type == OPT_COLUMN_CHARSET ||
+					    type == OPT_ENUM_AND_SET_COLUMN_CHARSET,
+				    mariadb) < 0)
 				goto bad;
 			break;
 		case OPT_COLUMN_NAME:
@@ -1377,8 +1411,8 @@ values_to_utf8(struct my_tablemap *tm, char *err, size_t errlen)
  * null_bitmap[(ncols+7)/8] optional metadata { type(1) len(packed) v }*
  */
 static struct my_tablemap *
-tablemap_parse(const void *body, size_t len, size_t ph, int mariadb,
-	       char *err, size_t errlen)
+tablemap_parse(const void *body, size_t len, size_t ph, int mariadb, char *err,
+	       size_t errlen)
 {
 	struct rc_reader r, m;
 	struct my_tablemap *tm;

@@ -85,8 +85,8 @@ const char *my_event_type_name(int type);
 /* Framing                                                            */
 /* ------------------------------------------------------------------ */
 
-#define MY_HEADER_LEN 19
-#define MY_CHECKSUM_NONE 0
+#define MY_HEADER_LEN	  19
+#define MY_CHECKSUM_NONE  0
 #define MY_CHECKSUM_CRC32 1
 /* Before the first FDE (my_fde_init): an event carries a CRC32 when its
  * last 4 bytes are the CRC32 of the rest (the dump stream's artificial
@@ -100,11 +100,11 @@ const char *my_event_type_name(int type);
  */
 struct my_fde {
 	uint16_t binlog_version;
-	char server_version[51]; /* NUL-terminated */
-	int mariadb;		 /* server_version says MariaDB */
-	uint8_t header_len;	 /* 19 */
-	uint8_t checksum_alg;	 /* MY_CHECKSUM_NONE/CRC32/UNDECIDED */
-	int have_fde;		 /* an FDE has been parsed */
+	char server_version[51];      /* NUL-terminated */
+	int mariadb;		      /* server_version says MariaDB */
+	uint8_t header_len;	      /* 19 */
+	uint8_t checksum_alg;	      /* MY_CHECKSUM_NONE/CRC32/UNDECIDED */
+	int have_fde;		      /* an FDE has been parsed */
 	uint8_t post_header_len[256]; /* by event type; 0 = unknown */
 };
 
@@ -160,8 +160,8 @@ int my_rotate_parse(const struct my_event *ev, uint64_t *pos, char *name,
 /* MySQL GTID / ANONYMOUS_GTID / GTID_TAGGED. */
 struct my_gtid {
 	uint8_t uuid[16];
-	char tag[33]; /* "" when untagged */
-	int64_t gno;  /* 0 for anonymous */
+	char tag[33];	      /* "" when untagged */
+	int64_t gno;	      /* 0 for anonymous */
 	int64_t commit_ts_us; /* original commit timestamp (us), 0 if absent */
 	int anonymous;
 };
@@ -222,8 +222,8 @@ struct my_payload {
 	size_t len;
 	size_t off; /* next inner event */
 };
-int my_payload_open(const struct my_event *ev, struct my_payload *pl,
-		    char *err, size_t errlen);
+int my_payload_open(const struct my_event *ev, struct my_payload *pl, char *err,
+		    size_t errlen);
 /* The next inner event into *ev (no CRC, log_pos 0): 1, 0 at the end,
  * -1 on error. ev points into pl's buffer: valid until my_payload_close. */
 int my_payload_next(struct my_payload *pl, const struct my_fde *fde,
@@ -242,8 +242,8 @@ struct my_col {
 	uint16_t meta;	   /* the per-column metadata, as MySQL packs it */
 	int is_unsigned;   /* SIGNEDNESS metadata (numeric columns) */
 	int nullable;
-	int pk;		   /* position in the primary key + 1, 0 if not */
-	int visible;	   /* COLUMN_VISIBILITY (1 when absent) */
+	int pk;		    /* position in the primary key + 1, 0 if not */
+	int visible;	    /* COLUMN_VISIBILITY (1 when absent) */
 	uint32_t collation; /* character columns: collation id, 0 unknown;
 			     * 63 = binary */
 	int geometry_type;  /* GEOMETRY_TYPE metadata, -1 when absent */
@@ -258,9 +258,9 @@ struct my_tablemap {
 	char *table;
 	int ncols;
 	struct my_col *cols;
-	int has_names;	  /* COLUMN_NAME metadata present */
-	int has_pk;	  /* SIMPLE_PRIMARY_KEY/PRIMARY_KEY_WITH_PREFIX present */
-	int njson;	  /* JSON columns (PARTIAL_UPDATE_ROWS bitmap) */
+	int has_names; /* COLUMN_NAME metadata present */
+	int has_pk;    /* SIMPLE_PRIMARY_KEY/PRIMARY_KEY_WITH_PREFIX present */
+	int njson;     /* JSON columns (PARTIAL_UPDATE_ROWS bitmap) */
 };
 
 /* Parse a TABLE_MAP event, optional metadata included. NULL with err. */
@@ -298,18 +298,18 @@ int my_table_describe(const struct my_tablemap *tm, const int *colmap,
 /* ------------------------------------------------------------------ */
 
 struct my_rows {
-	uint8_t type;	 /* the rows event's type */
-	char op;	 /* 'c', 'u' or 'd' */
+	uint8_t type; /* the rows event's type */
+	char op;      /* 'c', 'u' or 'd' */
 	uint64_t table_id;
-	uint16_t flags;	 /* 0x0001 = STMT_END_F */
+	uint16_t flags; /* 0x0001 = STMT_END_F */
 	int ncols;
 	const uint8_t *present;	      /* columns-present bitmap */
 	const uint8_t *present_after; /* updates: the after image's */
 	const uint8_t *data;	      /* the row images */
 	size_t len;
-	size_t off;		      /* next row */
-	int partial;		      /* PARTIAL_UPDATE_ROWS */
-	uint32_t row;		      /* rows returned so far */
+	size_t off;   /* next row */
+	int partial;  /* PARTIAL_UPDATE_ROWS */
+	uint32_t row; /* rows returned so far */
 };
 #define MY_ROWS_F_STMT_END 0x0001
 

@@ -29,8 +29,8 @@ enum my_cs_kind {
 };
 
 struct my_charset {
-	const char *name;	/* MySQL's name: "utf8mb4", "latin1" */
-	int mbmaxlen;		/* bytes per character at most */
+	const char *name; /* MySQL's name: "utf8mb4", "latin1" */
+	int mbmaxlen;	  /* bytes per character at most */
 	enum my_cs_kind kind;
 	const char *iconv_name; /* MY_CS_ICONV: iconv's name for it */
 };

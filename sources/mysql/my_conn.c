@@ -805,21 +805,23 @@ int
 my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
 		     char *err, size_t errlen)
 {
-	return table_row_exists(c,
-				"SELECT 1 FROM information_schema.STATISTICS "
-				"WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' "
-				"AND INDEX_NAME = 'PRIMARY' LIMIT 1",
-				db, table, err, errlen);
+	return table_row_exists(
+		c,
+		"SELECT 1 FROM information_schema.STATISTICS "
+		"WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' "
+		"AND INDEX_NAME = 'PRIMARY' LIMIT 1",
+		db, table, err, errlen);
 }
 
 int
 my_conn_table_exists(struct my_conn *c, const char *db, const char *table,
 		     char *err, size_t errlen)
 {
-	return table_row_exists(c,
-				"SELECT TABLE_TYPE FROM information_schema.TABLES "
-				"WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'",
-				db, table, err, errlen);
+	return table_row_exists(
+		c,
+		"SELECT TABLE_TYPE FROM information_schema.TABLES "
+		"WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'",
+		db, table, err, errlen);
 }
 
 int
@@ -1048,8 +1050,8 @@ my_result_shape(const struct my_result *r)
 		MIX(f[i].length);
 		MIX(f[i].decimals);
 		MIX(f[i].charsetnr);
-		MIX(f[i].flags & (UNSIGNED_FLAG | BINARY_FLAG | ENUM_FLAG |
-				  SET_FLAG));
+		MIX(f[i].flags &
+		    (UNSIGNED_FLAG | BINARY_FLAG | ENUM_FLAG | SET_FLAG));
 	}
 #undef MIX
 	return h;

@@ -32,9 +32,9 @@ struct my_conn_opts {
 	const char *ssl_ca;
 	const char *ssl_cert;
 	const char *ssl_key;
-	uint32_t server_id;	  /* rowcast's replica id, unique per reader */
-	int connect_timeout_s;	  /* 0 = 10 */
-	int heartbeat_ms;	  /* server heartbeat period; 0 = 1000 */
+	uint32_t server_id;    /* rowcast's replica id, unique per reader */
+	int connect_timeout_s; /* 0 = 10 */
+	int heartbeat_ms;      /* server heartbeat period; 0 = 1000 */
 };
 
 /*
@@ -43,8 +43,8 @@ struct my_conn_opts {
  * help (server down, too many connections), 0 when only the user can fix
  * it (access denied, unknown host, TLS required but refused).
  */
-struct my_conn *my_conn_open(const struct my_conn_opts *opts,
-			     int *transient, char *err, size_t errlen);
+struct my_conn *my_conn_open(const struct my_conn_opts *opts, int *transient,
+			     char *err, size_t errlen);
 void my_conn_close(struct my_conn *c);
 
 int my_conn_is_mariadb(const struct my_conn *c);
@@ -65,11 +65,11 @@ int my_conn_error_is_transient(unsigned server_errno);
 /* One finding of the start-up checks. */
 struct my_finding {
 	const char *area; /* "binlog", "gtid", "grants" or "retention" */
-	int fatal;	 /* rowcast cannot run until it is fixed */
-	int advice;	 /* about operating it, not streaming: only
-			  * `rowcast check` reports it */
-	char what[256];	 /* "binlog_format is STATEMENT" */
-	char fix[512];	 /* "set binlog_format=ROW in [mysqld] and ..." */
+	int fatal;	  /* rowcast cannot run until it is fixed */
+	int advice;	  /* about operating it, not streaming: only
+			   * `rowcast check` reports it */
+	char what[256];	  /* "binlog_format is STATEMENT" */
+	char fix[512];	  /* "set binlog_format=ROW in [mysqld] and ..." */
 };
 
 /*
@@ -87,8 +87,8 @@ int my_conn_check(struct my_conn *c, int want_gtid, struct my_finding *out,
 
 /* Table exists (information_schema.TABLES, which lists only tables the
  * user has some privilege on)? 1 exists, 0 does not, -1 error. */
-int my_conn_table_exists(struct my_conn *c, const char *db,
-			 const char *table, char *err, size_t errlen);
+int my_conn_table_exists(struct my_conn *c, const char *db, const char *table,
+			 char *err, size_t errlen);
 
 /* Does the table have a primary key? 1 yes, 0 no, -1 error. */
 int my_conn_table_has_pk(struct my_conn *c, const char *db, const char *table,
@@ -131,8 +131,8 @@ struct my_result;
  * without rows gives an empty result. NULL with err set; my_conn_errno()
  * then tells whether trying again may help (my_conn_error_is_transient).
  */
-struct my_result *my_conn_query(struct my_conn *c, const char *sql,
-				char *err, size_t errlen);
+struct my_result *my_conn_query(struct my_conn *c, const char *sql, char *err,
+				size_t errlen);
 /*
  * The same, with the rows read from the server as they are fetched
  * (mysql_use_result) instead of all at once: the server produces rows

@@ -282,8 +282,8 @@ put_double(struct rc_buf *b, double d)
 static int
 put_b64(struct rc_buf *b, const uint8_t *p, size_t n)
 {
-	static const char tb[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
+				 "tuvwxyz0123456789+/";
 
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16;
@@ -362,8 +362,8 @@ opaque_text(uint8_t mtype, const uint8_t *p, size_t n, struct rc_buf *t)
 		if (mtype == 11) {
 			snprintf(s, sizeof(s), "%s%02u:%02u:%02u.%06u",
 				 neg ? "-" : "", (unsigned)((ip >> 12) & 0x3ff),
-				 (unsigned)((ip >> 6) & 63), (unsigned)(ip & 63),
-				 frac);
+				 (unsigned)((ip >> 6) & 63),
+				 (unsigned)(ip & 63), frac);
 		} else {
 			uint64_t ymd = ip >> 17, ym = ymd >> 5;
 			unsigned hms = (unsigned)(ip & 0x1ffff);
@@ -426,9 +426,9 @@ parse_scalar(struct jparse *jp, uint8_t type, const uint8_t *p, size_t n)
 			jfail(jp, "bad literal");
 			goto out;
 		}
-		rc = rc_buf_puts(&t, p[0] == 0 ? "null"
-				 : p[0] == 1 ? "true"
-					     : "false");
+		rc = rc_buf_puts(&t, p[0] == 0	 ? "null"
+				     : p[0] == 1 ? "true"
+						 : "false");
 		break;
 	case 0x05:
 		if (n < 2)
@@ -558,8 +558,8 @@ parse_container(struct jparse *jp, uint8_t type, const uint8_t *p, size_t n,
 	if (!nd)
 		return NULL;
 	for (size_t i = 0; i < count; i++) {
-		const uint8_t *ve = p + hdr + (obj ? count * kentry : 0) +
-				    i * ventry;
+		const uint8_t *ve =
+			p + hdr + (obj ? count * kentry : 0) + i * ventry;
 		const char *key = NULL;
 		size_t klen = 0;
 		uint8_t vt = ve[0];
@@ -694,7 +694,7 @@ struct leg {
 	int is_key;
 	char *key; /* unescaped */
 	size_t klen;
-	int last;	 /* [last] or [last-N] */
+	int last;	/* [last] or [last-N] */
 	uint64_t index; /* [N], or N of [last-N] */
 };
 
@@ -749,11 +749,21 @@ parse_quoted(const char *s, size_t n, size_t *i, struct leg *lg)
 		if (++k >= n)
 			goto bad;
 		switch (s[k]) {
-		case 'b': o[j++] = '\b'; break;
-		case 'f': o[j++] = '\f'; break;
-		case 'n': o[j++] = '\n'; break;
-		case 'r': o[j++] = '\r'; break;
-		case 't': o[j++] = '\t'; break;
+		case 'b':
+			o[j++] = '\b';
+			break;
+		case 'f':
+			o[j++] = '\f';
+			break;
+		case 'n':
+			o[j++] = '\n';
+			break;
+		case 'r':
+			o[j++] = '\r';
+			break;
+		case 't':
+			o[j++] = '\t';
+			break;
 		case 'u': {
 			uint32_t cp = 0;
 
@@ -777,7 +787,8 @@ parse_quoted(const char *s, size_t n, size_t *i, struct leg *lg)
 
 					if (v < 0)
 						okh = 0;
-					lo = lo << 4 | (uint32_t)(v < 0 ? 0 : v);
+					lo = lo << 4 |
+					     (uint32_t)(v < 0 ? 0 : v);
 				}
 				if (okh && lo >= 0xdc00 && lo <= 0xdfff) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) +
@@ -883,7 +894,8 @@ parse_path(const char *s, size_t n, struct leg *legs)
 			while (i < n && s[i] >= '0' && s[i] <= '9') {
 				if (lg->index > UINT32_MAX)
 					goto bad;
-				lg->index = lg->index * 10 + (uint64_t)(s[i] - '0');
+				lg->index =
+					lg->index * 10 + (uint64_t)(s[i] - '0');
 				i++;
 			}
 			while (i < n && s[i] == ' ')

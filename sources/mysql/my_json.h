@@ -36,8 +36,8 @@ void my_json_free(struct my_jdoc *jd);
 int my_json_write(const struct my_jdoc *jd, struct rc_buf *out);
 
 /* Binary document straight to text (parse + write). 0 or -1 with err. */
-int my_json_to_text(const uint8_t *doc, size_t n, struct rc_buf *out,
-		    char *err, size_t errlen);
+int my_json_to_text(const uint8_t *doc, size_t n, struct rc_buf *out, char *err,
+		    size_t errlen);
 
 /* The operations of a PARTIAL_UPDATE_ROWS JSON diff. */
 enum my_json_op {

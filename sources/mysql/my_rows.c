@@ -39,8 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int
@@ -138,8 +137,8 @@ static const struct my_type_row {
 	 "as a number when the binlog has no SET_STR_VALUE"},
 	{MK_JSON, "JSON (MySQL)", RC_T_JSON, 0,
 	 "MySQL's JSON text ({\"a\": 1, \"b\": [1, 2]})"},
-	{MK_GEOMETRY, "GEOMETRY, POINT, ... (any spatial type)", RC_T_BYTES,
-	 0, "MySQL's internal form: 4-byte little-endian SRID, then WKB"},
+	{MK_GEOMETRY, "GEOMETRY, POINT, ... (any spatial type)", RC_T_BYTES, 0,
+	 "MySQL's internal form: 4-byte little-endian SRID, then WKB"},
 };
 
 int
@@ -225,7 +224,7 @@ my_col_kind(const struct my_col *c, int *ok)
 		return MK_DOUBLE;
 	case MYT_BIT:
 		return ((c->meta >> 8) * 8 + (c->meta & 0xff)) == 1 ? MK_BIT1
-								     : MK_BIT;
+								    : MK_BIT;
 	case MYT_YEAR:
 		return MK_YEAR;
 	case MYT_DATE:
@@ -272,9 +271,8 @@ my_col_kind(const struct my_col *c, int *ok)
 /* ------------------------------------------------------------------ */
 
 static const char *const geometry_names[] = {
-	"geometry",	     "point",	    "linestring", "polygon",
-	"multipoint",	     "multilinestring", "multipolygon",
-	"geometrycollection"};
+	"geometry",   "point",		 "linestring",	 "polygon",
+	"multipoint", "multilinestring", "multipolygon", "geometrycollection"};
 
 static int
 put_values(struct rc_buf *b, const struct my_col *c)
@@ -302,8 +300,7 @@ chars(const struct my_col *c, unsigned bytes)
 {
 	const struct my_charset *cs = my_charset_by_collation(c->collation);
 
-	return cs && cs->mbmaxlen > 0 ? bytes / (unsigned)cs->mbmaxlen
-				      : bytes;
+	return cs && cs->mbmaxlen > 0 ? bytes / (unsigned)cs->mbmaxlen : bytes;
 }
 
 static int
@@ -358,10 +355,10 @@ db_type(const struct my_col *c, struct rc_buf *b)
 		return fsp ? rc_buf_printf(b, "time(%u)", fsp)
 			   : rc_buf_puts(b, "time");
 	case MYT_STRING:
-		return is_binary(c)
-			       ? rc_buf_printf(b, "binary(%u)", my_col_maxlen(c))
-			       : rc_buf_printf(b, "char(%u)",
-					       chars(c, my_col_maxlen(c)));
+		return is_binary(c) ? rc_buf_printf(b, "binary(%u)",
+						    my_col_maxlen(c))
+				    : rc_buf_printf(b, "char(%u)",
+						    chars(c, my_col_maxlen(c)));
 	case MYT_VARCHAR:
 	case MYT_VAR_STRING:
 		return is_binary(c) ? rc_buf_printf(b, "varbinary(%u)", c->meta)
@@ -389,10 +386,10 @@ db_type(const struct my_col *c, struct rc_buf *b)
 	case MYT_JSON:
 		return rc_buf_puts(b, "json");
 	case MYT_GEOMETRY:
-		return rc_buf_puts(b, c->geometry_type >= 0 &&
-						      c->geometry_type < 8
-					      ? geometry_names[c->geometry_type]
-					      : "geometry");
+		return rc_buf_puts(b,
+				   c->geometry_type >= 0 && c->geometry_type < 8
+					   ? geometry_names[c->geometry_type]
+					   : "geometry");
 	default:
 		return rc_buf_printf(b, "type %u", c->type);
 	}
@@ -427,8 +424,9 @@ my_table_describe(const struct my_tablemap *tm, const int *colmap,
 			goto out;
 		}
 		k = my_col_kind(c, &ok);
-		if (!ok || (c->type == MYT_NEWDECIMAL &&
-			    !my_decimal_bin_size(c->meta >> 8, c->meta & 0xff))) {
+		if (!ok ||
+		    (c->type == MYT_NEWDECIMAL &&
+		     !my_decimal_bin_size(c->meta >> 8, c->meta & 0xff))) {
 			fail(err, errlen,
 			     "%s.%s: column %s has a type rowcast cannot "
 			     "decode (type %u, metadata %u)",
@@ -467,8 +465,8 @@ my_table_describe(const struct my_tablemap *tm, const int *colmap,
 	}
 	/* keys in primary key order, not column order */
 	for (int a = 1; a < tbl->nkeys; a++)
-		for (int z = a; z > 0 && pkpos[tbl->keys[z - 1]] >
-						 pkpos[tbl->keys[z]];
+		for (int z = a;
+		     z > 0 && pkpos[tbl->keys[z - 1]] > pkpos[tbl->keys[z]];
 		     z--) {
 			int t = tbl->keys[z];
 
@@ -496,8 +494,8 @@ my_decimal_bin_size(int precision, int scale)
 	if (precision < 1 || precision > 65 || scale < 0 || scale > 30 ||
 	    scale > precision)
 		return 0;
-	return (size_t)((intg / 9) * 4 + dig2bytes[intg % 9] +
-			(scale / 9) * 4 + dig2bytes[scale % 9]);
+	return (size_t)((intg / 9) * 4 + dig2bytes[intg % 9] + (scale / 9) * 4 +
+			dig2bytes[scale % 9]);
 }
 
 static uint32_t
@@ -520,10 +518,9 @@ static int
 decimal_unscaled64(const uint8_t *p, size_t n, int precision, int scale,
 		   int64_t *out)
 {
-	static const uint32_t pow10[10] = {1,	     10,	100,
-					   1000,     10000,	100000,
-					   1000000,  10000000, 100000000,
-					   1000000000};
+	static const uint32_t pow10[10] = {
+		1,	10,	 100,	   1000,      10000,
+		100000, 1000000, 10000000, 100000000, 1000000000};
 	size_t size = my_decimal_bin_size(precision, scale);
 	int intg = precision - scale, neg, k = 0;
 	uint8_t t[16];
@@ -540,9 +537,10 @@ decimal_unscaled64(const uint8_t *p, size_t n, int precision, int scale,
 	/* leading integer digits, integer groups, fraction groups, trailing
 	 * fraction digits: each appended in base 10 */
 	{
-		const int parts[4][2] = {
-			{intg % 9, 1}, {9, intg / 9}, {9, scale / 9},
-			{scale % 9, 1}};
+		const int parts[4][2] = {{intg % 9, 1},
+					 {9, intg / 9},
+					 {9, scale / 9},
+					 {scale % 9, 1}};
 
 		for (int q = 0; q < 4; q++) {
 			int digits = parts[q][0];
@@ -590,13 +588,12 @@ int64_twos(int64_t v, uint8_t out[8])
  * every byte inverted.
  */
 int
-my_decimal_text(const uint8_t *p, size_t n, int precision, int scale,
-		char *out, size_t outsz)
+my_decimal_text(const uint8_t *p, size_t n, int precision, int scale, char *out,
+		size_t outsz)
 {
-	static const uint32_t pow10[10] = {1,	     10,	100,
-					   1000,     10000,	100000,
-					   1000000,  10000000, 100000000,
-					   1000000000};
+	static const uint32_t pow10[10] = {
+		1,	10,	 100,	   1000,      10000,
+		100000, 1000000, 10000000, 100000000, 1000000000};
 	size_t size = my_decimal_bin_size(precision, scale), o = 0, st;
 	uint8_t t[40];
 	int intg = precision - scale, neg, k = 0, nz = 0;
@@ -813,8 +810,7 @@ set_int(struct cellctx *cx, int64_t v)
 }
 
 static int
-set_bytes(struct cellctx *cx, enum rc_value_kind kind, const void *p,
-	  size_t n)
+set_bytes(struct cellctx *cx, enum rc_value_kind kind, const void *p, size_t n)
 {
 	if (cx->row < 0)
 		return 0;
@@ -851,15 +847,15 @@ set_datetime(struct cellctx *cx, const struct my_col *c, int64_t y, int m,
 				 m, d);
 		else
 			snprintf(text, sizeof(text),
-				 "%04d-%02d-%02d %02d:%02d:%02d%s", (int)y, m, d,
-				 hh, mi, ss, fr);
+				 "%04d-%02d-%02d %02d:%02d:%02d%s", (int)y, m,
+				 d, hh, mi, ss, fr);
 		return set_text(cx, text);
 	}
 	if (date_only)
 		return set_int(cx, days_from_civil(y, m, d));
-	return set_int(cx, (days_from_civil(y, m, d) * 86400 +
-			    (int64_t)hh * 3600 + mi * 60 + ss) *
-				       1000000 +
+	return set_int(cx,
+		       (days_from_civil(y, m, d) * 86400 + (int64_t)hh * 3600 +
+			mi * 60 + ss) * 1000000 +
 			       us);
 }
 
@@ -879,8 +875,10 @@ frac_us(uint32_t raw, unsigned fsp)
 static int
 frac_ok(uint32_t raw, unsigned fsp)
 {
-	return raw < (fsp == 0 ? 1u : fsp <= 2 ? 100u : fsp <= 4 ? 10000u
-								  : 1000000u);
+	return raw < (fsp == 0	 ? 1u
+		      : fsp <= 2 ? 100u
+		      : fsp <= 4 ? 10000u
+				 : 1000000u);
 }
 
 static uint64_t
@@ -1027,8 +1025,8 @@ prefixed(const struct my_col *c, const uint8_t *p, size_t n, unsigned nb,
 
 int
 my_cell_decode(struct rc_event *ev, int64_t row, int col,
-	       const struct my_col *c, const uint8_t *p, size_t n,
-	       size_t *used, char *err, size_t errlen)
+	       const struct my_col *c, const uint8_t *p, size_t n, size_t *used,
+	       char *err, size_t errlen)
 {
 	struct cellctx cx = {ev, row, col, err, errlen};
 	unsigned fsp = c->meta;
@@ -1041,26 +1039,48 @@ my_cell_decode(struct rc_event *ev, int64_t row, int col,
 			    c->name, c->type);
 	/* the fixed sizes first */
 	switch (c->real_type) {
-	case MYT_TINY: need = 1; break;
-	case MYT_SHORT: need = 2; break;
-	case MYT_INT24: need = 3; break;
-	case MYT_LONG: need = 4; break;
-	case MYT_LONGLONG: need = 8; break;
-	case MYT_FLOAT: need = 4; break;
-	case MYT_DOUBLE: need = 8; break;
-	case MYT_YEAR: need = 1; break;
+	case MYT_TINY:
+		need = 1;
+		break;
+	case MYT_SHORT:
+		need = 2;
+		break;
+	case MYT_INT24:
+		need = 3;
+		break;
+	case MYT_LONG:
+		need = 4;
+		break;
+	case MYT_LONGLONG:
+		need = 8;
+		break;
+	case MYT_FLOAT:
+		need = 4;
+		break;
+	case MYT_DOUBLE:
+		need = 8;
+		break;
+	case MYT_YEAR:
+		need = 1;
+		break;
 	case MYT_DATE:
 	case MYT_NEWDATE:
-	case MYT_TIME: need = 3; break;
-	case MYT_DATETIME: need = 8; break;
-	case MYT_TIMESTAMP: need = 4; break;
+	case MYT_TIME:
+		need = 3;
+		break;
+	case MYT_DATETIME:
+		need = 8;
+		break;
+	case MYT_TIMESTAMP:
+		need = 4;
+		break;
 	case MYT_TIMESTAMP2:
 	case MYT_DATETIME2:
 	case MYT_TIME2:
 		if (fsp > 6)
 			return fail(err, errlen, "column %s: fsp %u", c->name,
 				    fsp);
-		need = (c->real_type == MYT_TIMESTAMP2 ? 4
+		need = (c->real_type == MYT_TIMESTAMP2	? 4
 			: c->real_type == MYT_DATETIME2 ? 5
 							: 3) +
 		       frac_bytes(fsp);
@@ -1068,8 +1088,9 @@ my_cell_decode(struct rc_event *ev, int64_t row, int col,
 	case MYT_NEWDECIMAL:
 		need = my_decimal_bin_size(c->meta >> 8, c->meta & 0xff);
 		if (!need)
-			return fail(err, errlen, "column %s: bad DECIMAL(%u,%u)",
-				    c->name, c->meta >> 8, c->meta & 0xff);
+			return fail(err, errlen,
+				    "column %s: bad DECIMAL(%u,%u)", c->name,
+				    c->meta >> 8, c->meta & 0xff);
 		break;
 	case MYT_BIT:
 		need = ((c->meta >> 8) * 8u + (c->meta & 0xffu) + 7) / 8;
@@ -1080,9 +1101,10 @@ my_cell_decode(struct rc_event *ev, int64_t row, int col,
 	case MYT_ENUM:
 	case MYT_SET:
 		need = c->meta & 0xff;
-		if (need < 1 || need > 8 || (c->real_type == MYT_ENUM && need > 2))
-			return fail(err, errlen,
-				    "column %s: %s of %zu bytes", c->name,
+		if (need < 1 || need > 8 ||
+		    (c->real_type == MYT_ENUM && need > 2))
+			return fail(err, errlen, "column %s: %s of %zu bytes",
+				    c->name,
 				    c->real_type == MYT_ENUM ? "ENUM" : "SET",
 				    need);
 		break;
@@ -1195,8 +1217,8 @@ my_cell_decode(struct rc_event *ev, int64_t row, int col,
 	case MYT_NEWDATE: {
 		uint32_t v = (uint32_t)le_n(p, 3);
 
-		return set_datetime(&cx, c, v >> 9, (v >> 5) & 15, v & 31, 0,
-				    0, 0, 0, 0, 1);
+		return set_datetime(&cx, c, v >> 9, (v >> 5) & 15, v & 31, 0, 0,
+				    0, 0, 0, 1);
 	}
 	case MYT_DATETIME: {
 		uint64_t v = le_n(p, 8), d = v / 1000000, t = v % 1000000;
@@ -1258,7 +1280,8 @@ my_cell_decode(struct rc_event *ev, int64_t row, int col,
 		int64_t us;
 
 		if (a % 100 > 59 || a / 100 % 100 > 59)
-			return fail(err, errlen, "column %s: bad TIME", c->name);
+			return fail(err, errlen, "column %s: bad TIME",
+				    c->name);
 		us = ((int64_t)(a / 10000) * 3600 +
 		      (int64_t)(a / 100 % 100) * 60 + (int64_t)(a % 100)) *
 		     1000000;
@@ -1277,7 +1300,8 @@ my_cell_decode(struct rc_event *ev, int64_t row, int col,
 		int64_t us;
 
 		if (mi > 59 || se > 59 || !frac_ok(raw, fsp))
-			return fail(err, errlen, "column %s: bad TIME", c->name);
+			return fail(err, errlen, "column %s: bad TIME",
+				    c->name);
 		us = (int64_t)(h * 3600 + mi * 60 + se) * 1000000 +
 		     (int64_t)frac_us(raw, fsp);
 		return set_int(&cx, neg ? -us : us);
@@ -1289,8 +1313,8 @@ my_cell_decode(struct rc_event *ev, int64_t row, int col,
 	case MYT_VARCHAR:
 	case MYT_VAR_STRING:
 	case MYT_STRING: {
-		unsigned max = c->real_type == MYT_STRING ? my_col_maxlen(c)
-							  : c->meta;
+		unsigned max =
+			c->real_type == MYT_STRING ? my_col_maxlen(c) : c->meta;
 		unsigned nb = max < 256 ? 1 : 2;
 
 		if (prefixed(c, p, n, nb, &len, err, errlen) < 0)
@@ -1399,8 +1423,8 @@ apply_partial(struct cellctx *cx, const struct my_col *c,
 				val = rc_reader_bytes(&r, (size_t)vlen);
 		}
 		if (!path || (op != MY_JSON_REMOVE && !val) || op > 2) {
-			fail(cx->err, cx->errlen,
-			     "column %s: bad JSON diff", c->name);
+			fail(cx->err, cx->errlen, "column %s: bad JSON diff",
+			     c->name);
 			goto out;
 		}
 		if (my_json_apply(jd, (enum my_json_op)op, (const char *)path,
@@ -1451,7 +1475,8 @@ decode_image(struct my_rows *rows, const struct my_tablemap *tm,
 		rc_reader_init(&r, p, n);
 		opts = my_read_packed(&r);
 		if (opts & 1)
-			pbits = rc_reader_bytes(&r, ((size_t)tm->njson + 7) / 8);
+			pbits = rc_reader_bytes(&r,
+						((size_t)tm->njson + 7) / 8);
 		if (!rc_reader_ok(&r))
 			return fail(err, errlen, "%s.%s: row %u truncated",
 				    tm->db, tm->table, rows->row + 1);

@@ -19,8 +19,7 @@
 #include "my_conn.h"
 #include "my_rows.h"
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int
@@ -55,8 +54,7 @@ my_snap_quote_ident(struct rc_buf *b, const char *name)
 /* A string literal any byte can be in: _utf8mb4 X'...' (or _cs X'...'
  * for a character column of charset cs, X'...' for binary). */
 static int
-put_hex_literal(struct rc_buf *b, const char *charset, const char *p,
-		size_t n)
+put_hex_literal(struct rc_buf *b, const char *charset, const char *p, size_t n)
 {
 	static const char hx[] = "0123456789ABCDEF";
 
@@ -203,7 +201,7 @@ parse_values(struct my_col *c, const char *ct)
 		if (*p == ',')
 			p++;
 		continue;
-oom:
+	oom:
 		rc_buf_free(&v);
 		return -1;
 	}
@@ -213,9 +211,8 @@ oom:
 }
 
 static const char *const geometry_types[] = {
-	"geometry",	   "point",	      "linestring",
-	"polygon",	   "multipoint",      "multilinestring",
-	"multipolygon",	   "geometrycollection"};
+	"geometry",   "point",		 "linestring",	 "polygon",
+	"multipoint", "multilinestring", "multipolygon", "geometrycollection"};
 
 /*
  * One column of information_schema.COLUMNS into c, as read_col_meta and
@@ -274,8 +271,9 @@ col_from_schema(struct my_col *c, const char *dtype, const char *ctype,
 		unsigned len = (unsigned)octets;
 
 		c->type = MYT_STRING;
-		c->meta = (uint16_t)(((MYT_STRING ^ ((len & 0x300) >> 4)) << 8) |
-				     (len & 0xff));
+		c->meta =
+			(uint16_t)(((MYT_STRING ^ ((len & 0x300) >> 4)) << 8) |
+				   (len & 0xff));
 		if (IS("binary"))
 			c->collation = MY_COLLATION_BINARY;
 	} else if (IS("varchar") || IS("varbinary")) {
@@ -379,8 +377,8 @@ my_snap_describe(struct my_conn *c, const char *db, const char *table,
 		}
 		if (tm->ncols == cap) {
 			int nc = cap ? 2 * cap : 16;
-			struct my_col *g = realloc(tm->cols,
-						   sizeof(*g) * (size_t)nc);
+			struct my_col *g =
+				realloc(tm->cols, sizeof(*g) * (size_t)nc);
 			char **cs;
 
 			if (!g)
@@ -711,9 +709,10 @@ decimal_bin(const char *t, int prec, int scale, uint8_t *out, size_t outsz)
 		if (digits[i] < '0' || digits[i] > '9')
 			return 0;
 	{
-		const int parts[4][2] = {
-			{intg % 9, 1}, {9, intg / 9}, {9, scale / 9},
-			{scale % 9, 1}};
+		const int parts[4][2] = {{intg % 9, 1},
+					 {9, intg / 9},
+					 {9, scale / 9},
+					 {scale % 9, 1}};
 
 		for (int q = 0; q < 4; q++) {
 			int nd = parts[q][0];
@@ -724,7 +723,8 @@ decimal_bin(const char *t, int prec, int scale, uint8_t *out, size_t outsz)
 				uint32_t v = 0;
 
 				for (int z = 0; z < nd; z++)
-					v = v * 10 + (uint32_t)(digits[k++] - '0');
+					v = v * 10 +
+					    (uint32_t)(digits[k++] - '0');
 				put_be(out + o, v, dig2bytes[nd]);
 				o += (size_t)dig2bytes[nd];
 			}
@@ -868,9 +868,8 @@ frac_raw(uint32_t us, unsigned fsp)
 }
 
 int
-my_snap_cell(struct rc_event *ev, int64_t row, int col,
-	     const struct my_col *c, const char *text, size_t len, char *err,
-	     size_t errlen)
+my_snap_cell(struct rc_event *ev, int64_t row, int col, const struct my_col *c,
+	     const char *text, size_t len, char *err, size_t errlen)
 {
 	uint8_t small[64], *cell = small;
 	char t[128];
@@ -906,8 +905,10 @@ my_snap_cell(struct rc_event *ev, int64_t row, int col,
 	case MYT_INT24:
 	case MYT_LONG:
 	case MYT_LONGLONG: {
-		static const int sizes[] = {[MYT_TINY] = 1, [MYT_SHORT] = 2,
-					    [MYT_INT24] = 3, [MYT_LONG] = 4,
+		static const int sizes[] = {[MYT_TINY] = 1,
+					    [MYT_SHORT] = 2,
+					    [MYT_INT24] = 3,
+					    [MYT_LONG] = 4,
 					    [MYT_LONGLONG] = 8};
 		char *end;
 		const char *q = t;
@@ -915,8 +916,7 @@ my_snap_cell(struct rc_event *ev, int64_t row, int col,
 		int64_t sv;
 
 		if ((t[0] != '-' || !c->is_unsigned) && t[0] != '+' &&
-		    parse_num(&q, &sv) == 0 &&
-		    !*q) {
+		    parse_num(&q, &sv) == 0 && !*q) {
 			v = (uint64_t)sv; /* up to 18 digits: in range */
 		} else {
 			errno = 0;
@@ -1044,8 +1044,8 @@ my_snap_cell(struct rc_event *ev, int64_t row, int col,
 	case MYT_JSON:
 		/* MySQL: the server's JSON text is what my_json_to_text
 		 * prints from the binary form */
-		if (row >= 0 && rc_event_set_bytes(ev, row, col, RC_V_SET, text,
-						   len) < 0)
+		if (row >= 0 &&
+		    rc_event_set_bytes(ev, row, col, RC_V_SET, text, len) < 0)
 			return fail(err, errlen,
 				    "event larger than %u bytes or out of "
 				    "memory",
@@ -1093,8 +1093,9 @@ my_snap_cell(struct rc_event *ev, int64_t row, int col,
 bad:
 	if (cell != small)
 		free(cell);
-	return fail(err, errlen, "column %s: unexpected value '%.*s' from the "
-				 "server",
+	return fail(err, errlen,
+		    "column %s: unexpected value '%.*s' from the "
+		    "server",
 		    c->name, (int)(len > 64 ? 64 : len), text);
 }
 
@@ -1125,8 +1126,8 @@ my_snap_row(struct rc_event *ev, const struct my_snap_desc *d,
 
 int
 my_snap_chunk_open(struct my_conn *c, int mariadb, const char *db,
-		   const char *table, char *file, size_t filelen,
-		   uint64_t *pos, char *err, size_t errlen)
+		   const char *table, char *file, size_t filelen, uint64_t *pos,
+		   char *err, size_t errlen)
 {
 	struct my_result *r;
 	char **row;
@@ -1159,8 +1160,8 @@ my_snap_chunk_open(struct my_conn *c, int mariadb, const char *db,
 		rc_buf_free(&sql);
 		return rc;
 	}
-	if (exec(c, "START TRANSACTION WITH CONSISTENT SNAPSHOT", err,
-		 errlen) < 0)
+	if (exec(c, "START TRANSACTION WITH CONSISTENT SNAPSHOT", err, errlen) <
+	    0)
 		return -1;
 	if (!(r = my_conn_query(c, "SHOW STATUS LIKE 'binlog_snapshot_%'", err,
 				errlen)))

@@ -65,8 +65,7 @@ int my_snap_describe(struct my_conn *c, const char *db, const char *table,
 void my_snap_desc_clear(struct my_snap_desc *d);
 
 /* TABLE_ROWS of db.table (an estimate), -1 when unknown. */
-int64_t my_snap_estimate(struct my_conn *c, const char *db,
-			 const char *table);
+int64_t my_snap_estimate(struct my_conn *c, const char *db, const char *table);
 
 /*
  * The SELECT of a chunk: the values (see above), then the cursor columns;

@@ -111,17 +111,17 @@ struct my_source {
 
 	/* stream state */
 	struct my_fde fde;
-	char file[256];	      /* current binlog file */
-	uint64_t pos;	      /* end of the last event read in file */
+	char file[256];		   /* current binlog file */
+	uint64_t pos;		   /* end of the last event read in file */
 	struct my_gtid_set *gtids; /* executed set, through the last commit */
 	struct my_tmap *maps;
 	int nmaps;
-	int in_txn;	    /* a transaction is open in the pipeline */
-	int in_group;	    /* a GTID/BEGIN was seen, its end not yet */
+	int in_txn;   /* a transaction is open in the pipeline */
+	int in_group; /* a GTID/BEGIN was seen, its end not yet */
 	int maria_standalone;
 	uint64_t txn_start; /* position of the transaction's first event */
 	char txn_id[96];
-	char gtid_one[96];  /* this transaction's GTID as text, or "" */
+	char gtid_one[96]; /* this transaction's GTID as text, or "" */
 	int64_t commit_ts_us;
 	uint8_t pending_uuid[16];
 	char pending_tag[33];
@@ -133,14 +133,14 @@ struct my_source {
 
 	/* snapshots (see "Snapshots" below) */
 	struct rc_snap *snap;
-	struct my_conn *qconn;	     /* query connection for chunks */
-	int snap_mariadb;	     /* consistent snapshot, not LOCK TABLES */
-	uint32_t snap_server_id;     /* the server's @@server_id */
-	struct rc_snap_chunk chunk;  /* read, waiting for the stream */
-	struct rc_table *chunk_tbl;  /* its shape (a reference) */
-	char chunk_file[256];	     /* the binlog position it is */
-	uint64_t chunk_pos;	     /* consistent with */
-	int64_t snap_poll_ms;	     /* last requests/reload poll */
+	struct my_conn *qconn;	    /* query connection for chunks */
+	int snap_mariadb;	    /* consistent snapshot, not LOCK TABLES */
+	uint32_t snap_server_id;    /* the server's @@server_id */
+	struct rc_snap_chunk chunk; /* read, waiting for the stream */
+	struct rc_table *chunk_tbl; /* its shape (a reference) */
+	char chunk_file[256];	    /* the binlog position it is */
+	uint64_t chunk_pos;	    /* consistent with */
+	int64_t snap_poll_ms;	    /* last requests/reload poll */
 	/* the description of the table being read, kept across its chunks
 	 * while the columns of each chunk's result hash the same
 	 * (snap_describe) */
@@ -347,8 +347,8 @@ my_format_pos(const struct rc_pos *pos, struct rc_buf *out)
 }
 
 static int
-my_parse_pos(const char *key, const char *value, struct rc_pos *pos,
-	     char *err, size_t errlen)
+my_parse_pos(const char *key, const char *value, struct rc_pos *pos, char *err,
+	     size_t errlen)
 {
 	char *end;
 
@@ -475,8 +475,7 @@ end_group(struct my_source *ms, uint64_t end_pos)
 		if (!ms->gtids && !(ms->gtids = my_gtid_set_new(MY_GTID_MYSQL)))
 			goto oom;
 		if (my_gtid_set_add_mysql(ms->gtids, ms->pending_uuid,
-					  ms->pending_tag,
-					  ms->pending_gno) < 0)
+					  ms->pending_tag, ms->pending_gno) < 0)
 			goto oom;
 	}
 	if (ms->have_pending_maria) {
@@ -545,8 +544,7 @@ find_map(struct my_source *ms, uint64_t table_id)
  */
 static int
 build_shape(struct my_source *ms, const struct my_tablemap *tm,
-	    const struct rc_tablecfg *tc, struct rc_table **tblp,
-	    int **colmapp)
+	    const struct rc_tablecfg *tc, struct rc_table **tblp, int **colmapp)
 {
 	char err[RC_ERRLEN];
 	struct my_shape *shape = &ms->shapes[tc - ms->tables];
@@ -638,22 +636,23 @@ static int
 handle_table_map(struct my_source *ms, const struct my_event *ev)
 {
 	char err[RC_ERRLEN];
-	struct my_tablemap *tm = my_tablemap_parse(&ms->fde, ev, err,
-						   sizeof(err));
+	struct my_tablemap *tm =
+		my_tablemap_parse(&ms->fde, ev, err, sizeof(err));
 	struct rc_tablecfg *tc;
 	struct my_tmap *m;
 	struct rc_table *tbl = NULL;
 	int *colmap = NULL, r;
 
 	if (!tm) {
-		set_err(ms, "malformed TABLE_MAP event in %s at %" PRIu64 ": %s",
+		set_err(ms,
+			"malformed TABLE_MAP event in %s at %" PRIu64 ": %s",
 			ms->file, ms->pos, err);
 		return -1;
 	}
 	m = find_map(ms, tm->table_id);
 	if (!m) {
-		struct my_tmap *g = realloc(ms->maps, sizeof(*g) *
-						      (size_t)(ms->nmaps + 1));
+		struct my_tmap *g =
+			realloc(ms->maps, sizeof(*g) * (size_t)(ms->nmaps + 1));
 		if (!g)
 			goto oom;
 		ms->maps = g;
@@ -765,9 +764,9 @@ handle_rows(struct my_source *ms, const struct my_event *ev, uint64_t at)
 			return -1;
 		}
 		rev->src.connector = "mysql";
-		rev->src.commit_ts_us = ms->commit_ts_us
-						? ms->commit_ts_us
-						: (int64_t)ev->timestamp * 1000000;
+		rev->src.commit_ts_us =
+			ms->commit_ts_us ? ms->commit_ts_us
+					 : (int64_t)ev->timestamp * 1000000;
 		rev->src.txid = -1;
 		rev->src.server_id = ev->server_id;
 		rev->src.pos = at;
@@ -965,7 +964,8 @@ snap_conn(struct my_source *ms)
 	if ((r = my_conn_query(ms->qconn, "SELECT @@server_id", err,
 			       sizeof(err)))) {
 		if (my_result_next(r, &row, &lens) == 1 && row[0])
-			ms->snap_server_id = (uint32_t)strtoul(row[0], NULL, 10);
+			ms->snap_server_id =
+				(uint32_t)strtoul(row[0], NULL, 10);
 		my_result_free(r);
 	}
 	return SESS_STOP;
@@ -1067,8 +1067,8 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		r = my_snap_describe(ms->qconn, t->schema, t->name, d, err,
 				     sizeof(err));
 		if (r != 0) {
-			set_err(ms, "snapshot of %s.%s: %s", t->schema,
-				t->name, err);
+			set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name,
+				err);
 			rc = r > 0 ? SESS_CONFIG
 				   : snap_fail(ms, my_conn_error_is_transient(
 							   my_conn_errno(
@@ -1089,10 +1089,10 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 	if (!rc_snap_begun(t))
 		rc_snap_begin(ms->snap, t,
 			      my_snap_estimate(ms->qconn, t->schema, t->name));
-	if (my_snap_select_sql(d, t->cursor, t->ncursor, limit + 1, &sql) <
-	    0) {
-		set_err(ms, "snapshot of %s.%s: cannot build the query (a "
-			    "cursor that does not fit the key?)",
+	if (my_snap_select_sql(d, t->cursor, t->ncursor, limit + 1, &sql) < 0) {
+		set_err(ms,
+			"snapshot of %s.%s: cannot build the query (a "
+			"cursor that does not fit the key?)",
 			t->schema, t->name);
 		rc = SESS_FATAL;
 		goto out;
@@ -1107,8 +1107,9 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		goto out;
 	}
 	if (my_result_ncols(res) != (unsigned)(d->tm->ncols + d->npk)) {
-		set_err(ms, "snapshot of %s.%s: the table changed while it "
-			    "was read",
+		set_err(ms,
+			"snapshot of %s.%s: the table changed while it "
+			"was read",
 			t->schema, t->name);
 		rc = SESS_RETRY;
 		goto out;
@@ -1126,8 +1127,7 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 	ms->chunk_tbl = rc_table_ref(tbl);
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(txn_id, sizeof(txn_id), "snapshot:%s.%s:%llu", t->schema,
-		 t->name,
-		 (unsigned long long)(t->rows / (uint64_t)limit + 1));
+		 t->name, (unsigned long long)(t->rows / (uint64_t)limit + 1));
 	while ((got = my_result_next(res, &row, &lens)) == 1) {
 		struct rc_event *ev;
 
@@ -1140,8 +1140,8 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		if (my_snap_row(ev, d, colmap, row, lens, err, sizeof(err)) <
 		    0) {
 			rc_event_free(ev);
-			set_err(ms, "snapshot of %s.%s: %s", t->schema,
-				t->name, err);
+			set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name,
+				err);
 			rc = SESS_FATAL;
 			goto out;
 		}
@@ -1176,8 +1176,8 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 	}
 	my_result_free(res); /* reads what is left */
 	res = NULL;
-	if (my_snap_chunk_close(ms->qconn, ms->snap_mariadb, err,
-				sizeof(err)) < 0) {
+	if (my_snap_chunk_close(ms->qconn, ms->snap_mariadb, err, sizeof(err)) <
+	    0) {
 		set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name, err);
 		rc = snap_fail(ms, my_conn_error_is_transient(
 					   my_conn_errno(ms->qconn)));
@@ -1299,15 +1299,16 @@ snap_reload(struct my_source *ms)
 				  "captured: %s",
 				  nt[i].schema, nt[i].name,
 				  ex < 0 || pk < 0 ? err
-				  : ex == 0	  ? "it does not exist"
-						  : "it has no primary key");
+				  : ex == 0	   ? "it does not exist"
+						   : "it has no primary key");
 			continue;
 		}
 		g = realloc(ms->tables, sizeof(*g) * (size_t)(ms->ntables + 1));
 		if (!g)
 			goto oom;
 		ms->tables = g;
-		sh = realloc(ms->shapes, sizeof(*sh) * (size_t)(ms->ntables + 1));
+		sh = realloc(ms->shapes,
+			     sizeof(*sh) * (size_t)(ms->ntables + 1));
 		if (!sh)
 			goto oom;
 		ms->shapes = sh;
@@ -1319,7 +1320,8 @@ snap_reload(struct my_source *ms)
 			ms->shapes[k].tc = &ms->tables[k];
 		/* the open chunk points into the snapshot's table array */
 		snap_drop_chunk(ms);
-		if (!rc_snap_add_table(ms->snap, ms->tables[ms->ntables - 1].schema,
+		if (!rc_snap_add_table(ms->snap,
+				       ms->tables[ms->ntables - 1].schema,
 				       ms->tables[ms->ntables - 1].name))
 			goto oom;
 		rc_pipeline_declare_table(ms->pl,
@@ -1387,8 +1389,8 @@ snap_step(struct my_source *ms, int *worked)
 	/* checked again right after the read: when the stream is already at
 	 * the chunk's position, the chunk must go out before the next event
 	 * (which is past that position) */
-	if (my_snap_pos_cmp(ms->file, ms->pos, ms->chunk_file,
-			    ms->chunk_pos) < 0)
+	if (my_snap_pos_cmp(ms->file, ms->pos, ms->chunk_file, ms->chunk_pos) <
+	    0)
 		return SESS_STOP; /* the stream is not there yet */
 	*worked = 1;
 	return snap_push_chunk(ms);
@@ -1418,8 +1420,8 @@ handle_payload(struct my_source *ms, const struct my_event *ev, uint64_t at,
 			ms->file, at, err);
 		return -1;
 	}
-	while ((r = my_payload_next(&pl, &ms->fde, &inner, err,
-				    sizeof(err))) == 1) {
+	while ((r = my_payload_next(&pl, &ms->fde, &inner, err, sizeof(err))) ==
+	       1) {
 		rc = handle_event(ms, &inner, at, end);
 		my_event_clear(&inner);
 		if (rc != 0)
@@ -1596,8 +1598,8 @@ stream(struct my_source *ms)
 			if (worked && !my_conn_stream_pending(ms->conn))
 				continue;
 		}
-		r = my_conn_read_event(ms->conn, &buf, &len, &server_errno,
-				       err, sizeof(err));
+		r = my_conn_read_event(ms->conn, &buf, &len, &server_errno, err,
+				       sizeof(err));
 		if (r == 0) {
 			set_err(ms, "the server ended the binlog stream");
 			return SESS_RETRY;
@@ -1621,8 +1623,9 @@ stream(struct my_source *ms)
 		}
 		if (my_event_parse(&ms->fde, buf, len, &ev, err, sizeof(err)) <
 		    0) {
-			set_err(ms, "malformed binlog event in %s after %" PRIu64
-				    ": %s",
+			set_err(ms,
+				"malformed binlog event in %s after %" PRIu64
+				": %s",
 				ms->file, ms->pos, err);
 			return SESS_FATAL;
 		}
@@ -1725,16 +1728,14 @@ start_position(struct my_source *ms)
 	if (rc_pipeline_confirmed(ms->pl, &pos) == 0 && pos.file) {
 		snprintf(ms->file, sizeof(ms->file), "%s", pos.file);
 		ms->pos = pos.offset;
-		if (pos.gtid &&
-		    !(ms->gtids = my_gtid_set_parse(pos.gtid, err,
-						    sizeof(err)))) {
+		if (pos.gtid && !(ms->gtids = my_gtid_set_parse(pos.gtid, err,
+								sizeof(err)))) {
 			set_err(ms, "checkpoint GTID set: %s", err);
 			rc_pos_clear(&pos);
 			return SESS_CONFIG;
 		}
 		rc_pos_clear(&pos);
-		r = my_conn_binlog_exists(ms->conn, ms->file, err,
-					  sizeof(err));
+		r = my_conn_binlog_exists(ms->conn, ms->file, err, sizeof(err));
 		if (r < 0) {
 			set_err(ms, "cannot list the binlogs: %s", err);
 			return SESS_RETRY;
@@ -1762,10 +1763,9 @@ start_position(struct my_source *ms)
 	}
 	rc_pos_clear(&pos);
 head:
-	if (my_conn_binlog_head(ms->conn, ms->file, sizeof(ms->file),
-				&ms->pos, err, sizeof(err)) < 0) {
-		set_err(ms, "cannot read the current binlog position: %s",
-			err);
+	if (my_conn_binlog_head(ms->conn, ms->file, sizeof(ms->file), &ms->pos,
+				err, sizeof(err)) < 0) {
+		set_err(ms, "cannot read the current binlog position: %s", err);
 		return SESS_RETRY;
 	}
 	ms->gtids = my_conn_gtid_executed(ms->conn, err, sizeof(err));
@@ -1829,8 +1829,8 @@ session(struct my_source *ms)
 	ms->have_pending_maria = 0;
 	ms->gtid_one[0] = '\0';
 	if (my_conn_start_dump(ms->conn, ms->file, ms->pos,
-			       ms->use_gtid ? ms->gtids : NULL, &transient,
-			       err, sizeof(err)) < 0) {
+			       ms->use_gtid ? ms->gtids : NULL, &transient, err,
+			       sizeof(err)) < 0) {
 		set_err(ms, "cannot start the binlog stream: %s", err);
 		return transient ? SESS_RETRY : SESS_CONFIG;
 	}
@@ -1974,8 +1974,9 @@ my_run(struct rc_source *src, struct rc_pipeline *pl,
 		rc_pipeline_declare_table(pl, ms->tables[i].schema,
 					  ms->tables[i].name);
 	lag_start(ms);
-	rc = rc_pipeline_run_sessions(pl, &ms->base, MY_COMP, ms->max_backoff_ms,
-				      session_cb, close_cb, ms, &ms->in_txn);
+	rc = rc_pipeline_run_sessions(pl, &ms->base, MY_COMP,
+				      ms->max_backoff_ms, session_cb, close_cb,
+				      ms, &ms->in_txn);
 	lag_join(ms);
 	return rc;
 }
@@ -2122,7 +2123,8 @@ my_check(struct rc_source *src, const struct rc_pos *start,
 		    my_snap_quote_ident(&sql, tc->schema) < 0 ||
 		    rc_buf_putc(&sql, '.') < 0 ||
 		    my_snap_quote_ident(&sql, tc->name) < 0 ||
-		    rc_buf_puts(&sql, " LIMIT 0") < 0 || rc_buf_putc(&sql, 0) < 0) {
+		    rc_buf_puts(&sql, " LIMIT 0") < 0 ||
+		    rc_buf_putc(&sql, 0) < 0) {
 			rc_buf_free(&sql);
 			continue;
 		}
@@ -2140,8 +2142,8 @@ my_check(struct rc_source *src, const struct rc_pos *start,
 			    rc_buf_putc(&sql, 0) == 0)
 				res = my_conn_query(c, sql.data, err,
 						    sizeof(err));
-			my_result_free(my_conn_query(c, "UNLOCK TABLES", NULL,
-						     0));
+			my_result_free(
+				my_conn_query(c, "UNLOCK TABLES", NULL, 0));
 		}
 		rc_buf_free(&sql);
 		if (!res) {
@@ -2153,8 +2155,9 @@ my_check(struct rc_source *src, const struct rc_pos *start,
 			rc_check_add(chk, RC_CHECK_FAIL, fix,
 				     "snapshot: the user cannot %s table "
 				     "%s.%s: %s",
-				     !strcmp(what, "SELECT") ? "read"
-							     : "lock (LOCK TABLES)",
+				     !strcmp(what, "SELECT")
+					     ? "read"
+					     : "lock (LOCK TABLES)",
 				     tc->schema, tc->name, err);
 		} else {
 			rc_check_ok(chk, "snapshot: table %s.%s can be read%s",
@@ -2222,7 +2225,8 @@ static const struct rc_conf_key my_keys[] = {
 	 "offset (needs GTIDs on the server; survives a failover to a replica)",
 	 NULL, 0, 0},
 	{"heartbeat_interval", RC_CONF_DURATION, "1s", 0,
-	 "server heartbeat period: an idle stream is told apart from a dead one",
+	 "server heartbeat period: an idle stream is told apart from a dead "
+	 "one",
 	 NULL, 100, 600000},
 	{"connect_timeout", RC_CONF_DURATION, "10s", 0,
 	 "longest wait for a connection", NULL, 1000, 600000},

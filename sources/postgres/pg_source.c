@@ -60,7 +60,7 @@ static const char pg_session_options[] =
 /* A configured table and what the catalog says about it. */
 struct pg_want {
 	struct rc_tablecfg c; /* what the configuration says */
-	char **pk; /* primary key columns from the catalog */
+	char **pk;	      /* primary key columns from the catalog */
 	int npk;
 };
 
@@ -131,7 +131,7 @@ struct pg_source {
 	uint64_t nrecent;
 	int64_t last_request_ms;
 	uint64_t snap_dropped;
-	char snapname[64]; /* exported by a slot just created */
+	char snapname[64];     /* exported by a slot just created */
 	const char **row_vals; /* one row's values (snapshot reads) */
 	int *row_lens;
 	int row_cap;
@@ -460,8 +460,8 @@ check_columns(struct pg_source *ps, struct pg_want *w)
 			for (int row = 0; row < PQntuples(r); row++)
 				if (!strcmp(PQgetvalue(r, row, 0), list[i]))
 					found = 1;
-			if (!found ||
-			    (k == 0 && rc_name_in_list(w->c.exclude, list[i]))) {
+			if (!found || (k == 0 && rc_name_in_list(w->c.exclude,
+								 list[i]))) {
 				rc = user_fix(
 					ps,
 					found ? "take it out of exclude"
@@ -835,7 +835,8 @@ create_slot(struct pg_source *ps)
 	rc_buf_printf(&sql,
 		      "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput "
 		      "(SNAPSHOT '%s')",
-		      ps->slot, rc_snap_active(ps->snap) ? "export" : "nothing");
+		      ps->slot,
+		      rc_snap_active(ps->snap) ? "export" : "nothing");
 	ps->snapname[0] = '\0';
 	r = PQexec(ps->repl, sql.data);
 	rc_buf_free(&sql);
@@ -1083,9 +1084,11 @@ handle_relation(struct pg_source *ps, const struct pg_msg *m)
 	if (!maps || !colmap)
 		goto oom;
 	for (int i = 0; i < m->u.rel.ncols; i++)
-		colmap[i] = rc_name_in_list(w->c.exclude, m->u.rel.cols[i].name) ? -1
-								       : nout++;
-	tbl = rc_table_new(ps->base.name, ps->dbname, w->c.schema, w->c.name, nout);
+		colmap[i] = rc_name_in_list(w->c.exclude, m->u.rel.cols[i].name)
+				    ? -1
+				    : nout++;
+	tbl = rc_table_new(ps->base.name, ps->dbname, w->c.schema, w->c.name,
+			   nout);
 	if (!tbl)
 		goto oom;
 	tbl->relid = m->u.rel.relid;
@@ -1192,7 +1195,8 @@ all_binary_ok(struct pg_source *ps)
 		" AND NOT a.attisdropped";
 
 	for (int i = 0; i < ps->nwant; i++) {
-		const char *params[2] = {ps->want[i].c.schema, ps->want[i].c.name};
+		const char *params[2] = {ps->want[i].c.schema,
+					 ps->want[i].c.name};
 		PGresult *r = query(ps, ps->sql, sql, 2, params);
 
 		if (!r)
@@ -1501,7 +1505,7 @@ send_status(struct pg_source *ps, int reply)
  *   (a commit in the WAL a moment before it became visible) is read again.
  */
 
-#define WM_PREFIX "rowcast"
+#define WM_PREFIX   "rowcast"
 #define RECENT_XIDS 4096
 
 /* The relation cache entry of a configured table, made from the catalog
@@ -1702,10 +1706,9 @@ snap_event(struct pg_source *ps, struct pg_rel *rel, const char *const *vals,
 		if (col < 0 || lens[i] < 0)
 			continue;
 		if (binary)
-			rc = pg_convert_binary(ev, ev->after, col,
-					       &rel->maps[i], vals[i],
-					       (size_t)lens[i], err,
-					       sizeof(err));
+			rc = pg_convert_binary(
+				ev, ev->after, col, &rel->maps[i], vals[i],
+				(size_t)lens[i], err, sizeof(err));
 		else
 			rc = pg_convert_text(ev, ev->after, col, &rel->maps[i],
 					     vals[i], (size_t)lens[i], err,
@@ -1741,8 +1744,8 @@ parse_txn_snapshot(struct pg_source *ps, const char *s)
 			return -1;
 		if (ps->nsnap_xip == ps->snap_xip_cap) {
 			int nc = ps->snap_xip_cap ? ps->snap_xip_cap * 2 : 64;
-			uint64_t *g = realloc(ps->snap_xip,
-					      sizeof(*g) * (size_t)nc);
+			uint64_t *g =
+				realloc(ps->snap_xip, sizeof(*g) * (size_t)nc);
 			if (!g)
 				return -1;
 			ps->snap_xip = g;
@@ -1928,9 +1931,9 @@ copy_key_texts(struct pg_source *ps, int nk, const int *keybin,
 		key[k] = prevkey[k];
 		if (keybin[k] < 0 || keyoid[k] == 25 || keyoid[k] == 1043)
 			continue; /* text already (NUL-terminated) */
-		if (pg_key_binary_text(keyoid[k], (const unsigned char *)prevkey[k],
-				  prevlen[k], keytxt[k], sizeof(keytxt[k])) <
-		    0) {
+		if (pg_key_binary_text(
+			    keyoid[k], (const unsigned char *)prevkey[k],
+			    prevlen[k], keytxt[k], sizeof(keytxt[k])) < 0) {
 			set_err(ps, "snapshot: malformed binary key value");
 			return -1;
 		}
@@ -2127,14 +2130,14 @@ copy_table(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 		goto out;
 	}
 	PQclear(r);
-	if (inchunk && copy_key_texts(ps, nk, keybin, keyoid, prevkey,
-				      prevlen, keytxt, key) < 0)
+	if (inchunk && copy_key_texts(ps, nk, keybin, keyoid, prevkey, prevlen,
+				      keytxt, key) < 0)
 		goto out;
 	rc = copy_push(ps, key, inchunk ? nk : 0, 1, lsn);
 	goto out;
 bad:
-	set_err(ps, "snapshot of %s.%s: malformed binary COPY data",
-		t->schema, t->name);
+	set_err(ps, "snapshot of %s.%s: malformed binary COPY data", t->schema,
+		t->name);
 out:
 	PQfreemem(buf);
 	for (int k = 0; k < nk; k++)
@@ -2230,8 +2233,8 @@ read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 						  ? -1
 						  : PQgetlength(r, i, j);
 		}
-		ev = snap_event(ps, rel, ps->row_vals, ps->row_lens,
-				ps->binary, lsn, read_us);
+		ev = snap_event(ps, rel, ps->row_vals, ps->row_lens, ps->binary,
+				lsn, read_us);
 		if (!ev || rc_snap_chunk_add(c, ev) < 0) {
 			if (ev && !ps->base.lasterr[0])
 				set_err(ps, "out of memory");
@@ -2246,9 +2249,8 @@ read_chunk(struct pg_source *ps, struct rc_snap_table *t, struct pg_want *w,
 
 		for (int k = 0; ok && k < nk && n > 0; k++)
 			key[k] = PQgetvalue(r, n - 1, rel->ncols + k);
-		if (!ok || rc_snap_chunk_set_end(c, key, n > 0 ? nk : 0,
-						 !more) <
-				   0) {
+		if (!ok ||
+		    rc_snap_chunk_set_end(c, key, n > 0 ? nk : 0, !more) < 0) {
 			set_err(ps, "out of memory (or a key of more than "
 				    "64 columns)");
 			PQclear(r);
@@ -2315,7 +2317,8 @@ consistent_snapshot(struct pg_source *ps, const char *snapname, uint64_t lsn)
 	rc_buf_init(&sql, 4096);
 	rc_buf_puts(&sql, "SET TRANSACTION SNAPSHOT ");
 	{
-		char *lit = PQescapeLiteral(ps->sql, snapname, strlen(snapname));
+		char *lit =
+			PQescapeLiteral(ps->sql, snapname, strlen(snapname));
 		if (lit) {
 			rc_buf_puts(&sql, lit);
 			PQfreemem(lit);
@@ -2376,8 +2379,7 @@ snap_step(struct pg_source *ps)
 
 	if (now - ps->last_request_ms >= 1000) {
 		ps->last_request_ms = now;
-		rc_snap_poll_requests(ps->snap,
-				      rc_pipeline_state_dir(ps->pl));
+		rc_snap_poll_requests(ps->snap, rc_pipeline_state_dir(ps->pl));
 		rc_snap_report(ps->snap, 0);
 	}
 	if (ps->chunk_wait || ps->in_txn || !ps->messages ||
@@ -2471,8 +2473,7 @@ handle_watermark(struct pg_source *ps, const struct pg_msg *m)
 
 	if (strcmp(m->u.message.prefix, WM_PREFIX) != 0 || !ps->chunk_wait)
 		return 0;
-	n = snprintf(want, sizeof(want), "%s:%" PRIu64, ps->slot,
-		     ps->chunk_no);
+	n = snprintf(want, sizeof(want), "%s:%" PRIu64, ps->slot, ps->chunk_no);
 	if ((uint32_t)n != m->u.message.len ||
 	    memcmp(want, m->u.message.content, (size_t)n) != 0)
 		return 0; /* an older chunk's, or another agent's */
@@ -2520,9 +2521,9 @@ add_tables(struct pg_source *ps, const struct rc_config *cfg,
 		ps->want = g;
 		for (int j = 0; j < ps->nrels; j++)
 			if (ps->rels[j].tbl)
-				ps->rels[j].want = find_want(
-					ps, ps->rels[j].tbl->schema,
-					ps->rels[j].tbl->name);
+				ps->rels[j].want =
+					find_want(ps, ps->rels[j].tbl->schema,
+						  ps->rels[j].tbl->name);
 		w = &ps->want[ps->nwant];
 		memset(w, 0, sizeof(*w));
 		w->c = tcs[i];

@@ -3053,14 +3053,16 @@ pg_key_binary_text(uint32_t oid, const unsigned char *p, int len, char *out,
 	int64_t v;
 
 	if (oid == PG_TEXTOID || oid == PG_VARCHAROID) {
-		if (len < 0 || (size_t)len >= outlen || memchr(p, 0, (size_t)len))
+		if (len < 0 || (size_t)len >= outlen ||
+		    memchr(p, 0, (size_t)len))
 			return -1;
 		memcpy(out, p, (size_t)len);
 		out[len] = '\0';
 		return 0;
 	}
-	if (!pg_key_binary_ok(oid) ||
-	    len != (oid == PG_INT2OID ? 2 : oid == PG_INT4OID ? 4 : 8))
+	if (!pg_key_binary_ok(oid) || len != (oid == PG_INT2OID	  ? 2
+					      : oid == PG_INT4OID ? 4
+								  : 8))
 		return -1;
 	for (int i = 0; i < len; i++)
 		u = u << 8 | p[i];

@@ -186,7 +186,7 @@ const struct pg_builtin_type *pg_builtin_type(uint32_t oid);
 int pg_key_binary_ok(uint32_t oid);
 /* The text of such a value p[0..len) into out[outlen]; -1 when malformed
  * or too long. */
-int pg_key_binary_text(uint32_t oid, const unsigned char *p, int len,
-		       char *out, size_t outlen);
+int pg_key_binary_text(uint32_t oid, const unsigned char *p, int len, char *out,
+		       size_t outlen);
 
 #endif

@@ -39,6 +39,9 @@ cu_run(const char *suite_name, const struct cu_test *tests)
 }
 
 #define CU_MAIN(suite_name, tests)                                             \
-	int main(void) { return cu_run(suite_name, tests); }
+	int main(void)                                                         \
+	{                                                                      \
+		return cu_run(suite_name, tests);                              \
+	}
 
 #endif

@@ -125,14 +125,14 @@ test_ring_full_and_bad_reports(void)
 		p = pos_at(100 + (uint64_t)i);
 		rc_ack_commit(ack, s[i], &p);
 	}
-	CU_ASSERT_EQUAL(rc_ack_begin(ack), 0);	/* full */
-	CU_ASSERT_EQUAL(rc_ack_done(ack, s[0], 2), -1);	/* more than sent */
+	CU_ASSERT_EQUAL(rc_ack_begin(ack), 0);		/* full */
+	CU_ASSERT_EQUAL(rc_ack_done(ack, s[0], 2), -1); /* more than sent */
 	CU_ASSERT_EQUAL(rc_ack_done(ack, 999, 1), -1);	/* not in flight */
 	CU_ASSERT_EQUAL(rc_ack_done(ack, s[0], 1), 0);
 	CU_ASSERT_EQUAL(rc_ack_advance(ack, &out), 1);
 	CU_ASSERT_EQUAL(out.lsn, 100);
 	CU_ASSERT_NOT_EQUAL(rc_ack_begin(ack), 0);	/* room again */
-	CU_ASSERT_EQUAL(rc_ack_done(ack, s[0], 1), -1);	/* retired */
+	CU_ASSERT_EQUAL(rc_ack_done(ack, s[0], 1), -1); /* retired */
 	rc_ack_free(ack);
 }
 

@@ -117,7 +117,8 @@ expect_corrupt(const char *text, const char *needle)
 
 	write_file("bad", text);
 	err[0] = 0;
-	CU_ASSERT_EQUAL(rc_checkpoint_load(dir, &s, &out, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(rc_checkpoint_load(dir, &s, &out, err, sizeof(err)),
+			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad.checkpoint"));
 	if (!strstr(err, needle))
 		fprintf(stderr, "error '%s' lacks '%s'\n", err, needle);
@@ -138,8 +139,9 @@ test_corrupt(void)
 		       ":3: checkpoint is of a mysql source");
 	expect_corrupt("format = 7\nsource = bad\ntype = fake\nlsn = 0/1\n",
 		       ":1: checkpoint format '7'");
-	expect_corrupt("format = 1\nsource = bad\ntype = fake\nlsn = 0/1\nwho = x\n",
-		       ":5: unknown key 'who'");
+	expect_corrupt(
+		"format = 1\nsource = bad\ntype = fake\nlsn = 0/1\nwho = x\n",
+		":5: unknown key 'who'");
 	expect_corrupt("", "missing 'format'");
 }
 
@@ -152,7 +154,8 @@ test_unreadable(void)
 
 	/* state_dir that does not exist: save fails with a message */
 	CU_ASSERT_EQUAL(rc_checkpoint_save("/nonexistent/rowcast", &s, &p, err,
-					   sizeof(err)), -1);
+					   sizeof(err)),
+			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/rowcast"));
 }
 

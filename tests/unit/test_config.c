@@ -43,8 +43,9 @@ have_plugins(void)
 	    rc_sink_plugin("stdout"))
 		return 1;
 	if (!said++)
-		fprintf(stderr, "\nnote: the postgresql source or the file/stdout "
-				"sink is not compiled in: tests skipped\n");
+		fprintf(stderr,
+			"\nnote: the postgresql source or the file/stdout "
+			"sink is not compiled in: tests skipped\n");
 	return 0;
 }
 
@@ -148,41 +149,41 @@ static void
 test_full_file(void)
 {
 	static const char text[] =
-		"; rowcast test configuration\n"		/* 1 */
-		"[rowcast]\n"					/* 2 */
-		"state_dir = /tmp/state\n"			/* 3 */
-		"log_level = DEBUG\n"				/* 4 */
-		"queue_max_bytes = 32MiB\n"			/* 5 */
-		"checkpoint_interval = 250\n"			/* 6 */
-		"shutdown_timeout = 1m\n"			/* 7 */
-		"\n"						/* 8 */
-		"[source shop]\n"				/* 9 */
-		"type = postgresql\n"				/* 10 */
+		"; rowcast test configuration\n"		       /* 1 */
+		"[rowcast]\n"					       /* 2 */
+		"state_dir = /tmp/state\n"			       /* 3 */
+		"log_level = DEBUG\n"				       /* 4 */
+		"queue_max_bytes = 32MiB\n"			       /* 5 */
+		"checkpoint_interval = 250\n"			       /* 6 */
+		"shutdown_timeout = 1m\n"			       /* 7 */
+		"\n"						       /* 8 */
+		"[source shop]\n"				       /* 9 */
+		"type = postgresql\n"				       /* 10 */
 		"conninfo = host=127.0.0.1 dbname=shop user=rowcast\n" /* 11 */
-		"password_file = pw\n"				/* 12 */
-		"tables = public.customers ,public.orders\n"	/* 13 */
-		"sinks = local\n"				/* 14 */
-		"status_interval = 2s\n"			/* 15 */
-		"\n"						/* 16 */
-		"[source crm]\n"				/* 17 */
-		"  tables = crm.contacts\n"			/* 18 */
-		"  type = postgresql\n"				/* 19 */
-		"  conninfo = dbname=crm\n"			/* 20 */
-		"  topic_prefix = legacy\n"			/* 21 */
-		"\n"						/* 22 */
-		"[sink local]\n"				/* 23 */
-		"type = file ; Avro container files\n"		/* 24 */
-		"path = /tmp/out\n"				/* 25 */
-		"rotate_bytes = 1G\n"				/* 26 */
-		"flush_interval = 1h\n"				/* 27 */
-		"\n"						/* 28 */
-		"[sink screen]\n"				/* 29 */
-		"type = stdout\n"				/* 30 */
-		"\n"						/* 31 */
-		"[table public.customers]\n"			/* 32 */
-		"key = id, region\n"				/* 33 */
-		"exclude = ssn\n"				/* 34 */
-		"topic = customers\n";				/* 35 */
+		"password_file = pw\n"				       /* 12 */
+		"tables = public.customers ,public.orders\n"	       /* 13 */
+		"sinks = local\n"				       /* 14 */
+		"status_interval = 2s\n"			       /* 15 */
+		"\n"						       /* 16 */
+		"[source crm]\n"				       /* 17 */
+		"  tables = crm.contacts\n"			       /* 18 */
+		"  type = postgresql\n"				       /* 19 */
+		"  conninfo = dbname=crm\n"			       /* 20 */
+		"  topic_prefix = legacy\n"			       /* 21 */
+		"\n"						       /* 22 */
+		"[sink local]\n"				       /* 23 */
+		"type = file ; Avro container files\n"		       /* 24 */
+		"path = /tmp/out\n"				       /* 25 */
+		"rotate_bytes = 1G\n"				       /* 26 */
+		"flush_interval = 1h\n"				       /* 27 */
+		"\n"						       /* 28 */
+		"[sink screen]\n"				       /* 29 */
+		"type = stdout\n"				       /* 30 */
+		"\n"						       /* 31 */
+		"[table public.customers]\n"			       /* 32 */
+		"key = id, region\n"				       /* 33 */
+		"exclude = ssn\n"				       /* 34 */
+		"topic = customers\n";				       /* 35 */
 	const struct rc_conf_section *g, *shop, *crm, *local, *screen, *tbl;
 	char err[RC_ERRLEN] = "";
 	struct rc_config *cfg;
@@ -332,18 +333,18 @@ test_value_forms(void)
 		const char *text;
 		uint64_t bytes;
 	} sizes[] = {
-		{"4096", 4096},		{"512k", 512u << 10},
-		{"512K", 512u << 10},	{"64kB", 64u << 10},
-		{"16M", 16u << 20},	{"16MiB", 16u << 20},
-		{"16MB", 16u << 20},	{"1G", 1u << 30},
-		{"2 GiB", 2ull << 30},	{"8192B", 8192},
+		{"4096", 4096},	       {"512k", 512u << 10},
+		{"512K", 512u << 10},  {"64kB", 64u << 10},
+		{"16M", 16u << 20},    {"16MiB", 16u << 20},
+		{"16MB", 16u << 20},   {"1G", 1u << 30},
+		{"2 GiB", 2ull << 30}, {"8192B", 8192},
 	};
 	static const struct {
 		const char *text;
 		int64_t ms;
 	} durations[] = {
-		{"1", 1},	  {"500ms", 500},   {"10s", 10000},
-		{"5m", 300000},	  {"1h", 3600000},  {"10 s", 10000},
+		{"1", 1},	 {"500ms", 500},  {"10s", 10000},
+		{"5m", 300000},	 {"1h", 3600000}, {"10 s", 10000},
 		{"2H", 7200000},
 	};
 	char text[512], err[RC_ERRLEN];
@@ -362,10 +363,10 @@ test_value_forms(void)
 			fprintf(stderr, "\n  %s: %s\n", sizes[i].text, err);
 			continue;
 		}
-		CU_ASSERT_EQUAL(rc_conf_size(rc_config_section(cfg, RC_SCOPE_SINK,
-							       0),
-					     "rotate_bytes"),
-				sizes[i].bytes);
+		CU_ASSERT_EQUAL(
+			rc_conf_size(rc_config_section(cfg, RC_SCOPE_SINK, 0),
+				     "rotate_bytes"),
+			sizes[i].bytes);
 		rc_config_free(cfg);
 	}
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
@@ -379,10 +380,10 @@ test_value_forms(void)
 			fprintf(stderr, "\n  %s: %s\n", durations[i].text, err);
 			continue;
 		}
-		CU_ASSERT_EQUAL(rc_conf_ms(rc_config_section(cfg, RC_SCOPE_SINK,
-							     0),
-					   "flush_interval"),
-				durations[i].ms);
+		CU_ASSERT_EQUAL(
+			rc_conf_ms(rc_config_section(cfg, RC_SCOPE_SINK, 0),
+				   "flush_interval"),
+			durations[i].ms);
 		rc_config_free(cfg);
 	}
 }
@@ -407,12 +408,13 @@ test_check_values(void)
 	static const struct rc_conf_key names = {
 		"names", RC_CONF_LIST, NULL, 0, "names", NULL, 0, 0};
 	static const char *const good_bools[] = {"true", "FALSE", "Yes", "no",
-						 "on", "OFF", "1", "0"};
+						 "on",	 "OFF",	  "1",	 "0"};
 	char err[RC_ERRLEN];
 
 	for (size_t i = 0; i < sizeof(good_bools) / sizeof(good_bools[0]); i++)
-		CU_ASSERT_EQUAL(rc_conf_check(&flag, good_bools[i], err,
-					      sizeof(err)), 0);
+		CU_ASSERT_EQUAL(
+			rc_conf_check(&flag, good_bools[i], err, sizeof(err)),
+			0);
 	CU_ASSERT_EQUAL(rc_conf_check(&flag, "maybe", err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "bad value 'maybe' for flag; expected true "
 				    "or false (also yes/no, on/off, 1/0)");
@@ -429,11 +431,12 @@ test_check_values(void)
 	CU_ASSERT_EQUAL(rc_conf_check(&offset, "-3", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(rc_conf_check(&offset, " 3", err, sizeof(err)), -1);
 	CU_ASSERT_EQUAL(rc_conf_check(&offset, "99999999999999999999", err,
-				      sizeof(err)), -1);
+				      sizeof(err)),
+			-1);
 
 	CU_ASSERT_EQUAL(rc_conf_check(&size, "8G", err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(rc_conf_check(&size, "9999999999999G", err,
-				      sizeof(err)), -1);
+	CU_ASSERT_EQUAL(
+		rc_conf_check(&size, "9999999999999G", err, sizeof(err)), -1);
 	CU_ASSERT_EQUAL(rc_conf_check(&size, "-1", err, sizeof(err)), -1);
 	CU_ASSERT_EQUAL(rc_conf_check(&size, "1.5M", err, sizeof(err)), -1);
 	CU_ASSERT_EQUAL(rc_conf_check(&size, "16iB", err, sizeof(err)), -1);
@@ -508,13 +511,14 @@ test_long_line(void)
 	info[sizeof(info) - 1] = 0;
 	snprintf(text, sizeof(text),
 		 "[source s]\ntype = postgresql\nconninfo = dbname=%s\n"
-		 "tables = public.t\n[sink out]\ntype = stdout\n", info);
+		 "tables = public.t\n[sink out]\ntype = stdout\n",
+		 info);
 	cfg = load(text, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	CU_ASSERT_EQUAL(strlen(rc_conf_str(rc_config_section(cfg,
-							     RC_SCOPE_SOURCE, 0),
-					   "conninfo")),
-			strlen("dbname=") + 300);
+	CU_ASSERT_EQUAL(
+		strlen(rc_conf_str(rc_config_section(cfg, RC_SCOPE_SOURCE, 0),
+				   "conninfo")),
+		strlen("dbname=") + 300);
 	rc_config_free(cfg);
 
 	snprintf(text, sizeof(text),
@@ -545,15 +549,17 @@ test_err_unknown_key(void)
 		     "tables = public.t\n"
 		     "conninfoo = dbname=x\n"
 		     "[sink out]\ntype = stdout\n",
-		     NAME ":4: unknown key 'conninfoo' in [source shop] (type "
-			  "postgresql); expected one of: type, tables, "
-			  "topic_prefix, sinks, snapshot, snapshot_chunk_size, "
-			  "snapshot_max_rows_per_sec, snapshot_progress_interval, "
-			  "conninfo, password, ",
+		     NAME
+		     ":4: unknown key 'conninfoo' in [source shop] (type "
+		     "postgresql); expected one of: type, tables, "
+		     "topic_prefix, sinks, snapshot, snapshot_chunk_size, "
+		     "snapshot_max_rows_per_sec, snapshot_progress_interval, "
+		     "conninfo, password, ",
 		     NULL);
 	expect_error("[rowcast]\nstatedir = /x\n",
-		     NAME ":2: unknown key 'statedir' in [rowcast]; expected one "
-			  "of: state_dir, log_level, ",
+		     NAME
+		     ":2: unknown key 'statedir' in [rowcast]; expected one "
+		     "of: state_dir, log_level, ",
 		     NULL);
 	/* a _file form of a key that is not secret is just unknown */
 	expect_error("[source shop]\ntype = postgresql\ntables = public.t\n"
@@ -567,8 +573,9 @@ test_err_bad_size(void)
 	expect_error("[rowcast]\n"
 		     "state_dir = /x\n"
 		     "queue_max_bytes = lots\n",
-		     NAME ":3: bad value 'lots' for queue_max_bytes; expected a "
-			  "size such as 16M, 512k or 1048576",
+		     NAME
+		     ":3: bad value 'lots' for queue_max_bytes; expected a "
+		     "size such as 16M, 512k or 1048576",
 		     NULL);
 	expect_error("[rowcast]\nqueue_max_bytes = 1k\n",
 		     NAME ":2: bad value '1k' for queue_max_bytes; expected at "
@@ -585,11 +592,12 @@ test_err_bad_duration(void)
 		     NULL);
 	if (!have_plugins())
 		return;
-	expect_error("[source s]\ntype = postgresql\nconninfo = x\n"
-		     "tables = a.b\nstatus_interval = 2h\n[sink o]\ntype=stdout\n",
-		     NAME ":5: bad value '2h' for status_interval; expected from "
-			  "100ms to 1h",
-		     NULL);
+	expect_error(
+		"[source s]\ntype = postgresql\nconninfo = x\n"
+		"tables = a.b\nstatus_interval = 2h\n[sink o]\ntype=stdout\n",
+		NAME ":5: bad value '2h' for status_interval; expected from "
+		     "100ms to 1h",
+		NULL);
 }
 
 /* No compiled table has a BOOL key yet: the file-level message is the
@@ -621,8 +629,9 @@ test_err_missing_required(void)
 		     "type = postgresql\n"
 		     "conninfo = x\n"
 		     "[sink out]\ntype = stdout\n",
-		     NAME ":1: [source shop] has no 'tables'; expected: tables to "
-			  "capture, schema-qualified, comma-separated",
+		     NAME
+		     ":1: [source shop] has no 'tables'; expected: tables to "
+		     "capture, schema-qualified, comma-separated",
 		     NULL);
 	/* an empty section still has a header line */
 	expect_error("[source shop]\ntype = postgresql\nconninfo = x\n"
@@ -655,8 +664,9 @@ static void
 test_err_sections(void)
 {
 	expect_error("[sorce shop]\ntype = postgresql\n",
-		     NAME ":1: unknown section [sorce shop]; expected [rowcast], "
-			  "[source NAME], [sink NAME] or [table SCHEMA.TABLE]",
+		     NAME
+		     ":1: unknown section [sorce shop]; expected [rowcast], "
+		     "[source NAME], [sink NAME] or [table SCHEMA.TABLE]",
 		     NULL);
 	expect_error("[rowcast]\n[rowcast main]\n",
 		     NAME ":2: unknown section [rowcast main]", NULL);
@@ -716,15 +726,17 @@ test_err_source_type(void)
 	expect_error("[source legacy]\n"
 		     "type = oracle\n"
 		     "tables = crm.contacts\n",
-		     NAME ":2: unknown source type 'oracle' in [source legacy]; "
-			  "expected one of: ",
+		     NAME
+		     ":2: unknown source type 'oracle' in [source legacy]; "
+		     "expected one of: ",
 		     have_plugins() ? "postgresql" : "", NULL);
 	if (!have_plugins())
 		return;
 	expect_error("[source s]\ntype = postgresql\nconninfo = x\n"
 		     "tables = a.b\n[sink out]\ntype = kinesis\n",
-		     NAME ":6: unknown sink type 'kinesis' in [sink out]; expected "
-			  "one of: kafka, file, stdout",
+		     NAME
+		     ":6: unknown sink type 'kinesis' in [sink out]; expected "
+		     "one of: kafka, file, stdout",
 		     NULL);
 }
 
@@ -739,8 +751,9 @@ test_err_links(void)
 		     "tables = public.a\n"
 		     "sinks = out, kafka\n"
 		     "[sink out]\ntype = stdout\n",
-		     NAME ":5: [source shop] sends to sink 'kafka', but there is "
-			  "no [sink kafka]; expected one of: out",
+		     NAME
+		     ":5: [source shop] sends to sink 'kafka', but there is "
+		     "no [sink kafka]; expected one of: out",
 		     NULL);
 	expect_error("[sink out]\ntype = stdout\n",
 		     NAME ": no [source NAME] section; expected at least one "
@@ -751,11 +764,12 @@ test_err_links(void)
 		     NAME ": no [sink NAME] section; expected at least one "
 			  "[sink NAME]",
 		     NULL);
-	expect_error("[source shop]\ntype = postgresql\nconninfo = x\n"
-		     "tables = public.a, customers\n[sink out]\ntype = stdout\n",
-		     NAME ":4: table 'customers' in [source shop] has no schema; "
-			  "expected SCHEMA.TABLE",
-		     NULL);
+	expect_error(
+		"[source shop]\ntype = postgresql\nconninfo = x\n"
+		"tables = public.a, customers\n[sink out]\ntype = stdout\n",
+		NAME ":4: table 'customers' in [source shop] has no schema; "
+		     "expected SCHEMA.TABLE",
+		NULL);
 	expect_error("[source shop]\ntype = postgresql\nconninfo = x\n"
 		     "tables = public.a,,public.b\n[sink out]\ntype = stdout\n",
 		     NAME ":4: bad value 'public.a,,public.b' for tables; "
@@ -775,17 +789,19 @@ test_err_links(void)
 	expect_error("[source shop]\ntype = postgresql\nconninfo = x\n"
 		     "tables = public.customers\n[sink out]\ntype = stdout\n"
 		     "[table public.customers]\nsource = shopp\n",
-		     NAME ":8: [table public.customers] applies to source "
-			  "'shopp', but there is no [source shopp]; expected one "
-			  "of: shop",
+		     NAME
+		     ":8: [table public.customers] applies to source "
+		     "'shopp', but there is no [source shopp]; expected one "
+		     "of: shop",
 		     NULL);
 	expect_error("[source shop]\ntype = postgresql\nconninfo = x\n"
 		     "tables = public.customers\n"
 		     "[source crm]\ntype = postgresql\nconninfo = y\n"
 		     "tables = crm.contacts\n[sink out]\ntype = stdout\n"
 		     "[table public.customers]\nsource = crm\n",
-		     NAME ":12: [table public.customers] applies to [source crm], "
-			  "which does not capture it",
+		     NAME
+		     ":12: [table public.customers] applies to [source crm], "
+		     "which does not capture it",
 		     NULL);
 }
 
@@ -809,7 +825,8 @@ test_secret_file_errors(void)
 		     "password_file = /nonexistent/rowcast/pw\n"
 		     "tables = public.t\n"
 		     "[sink out]\ntype = stdout\n",
-		     NAME ":4: cannot read /nonexistent/rowcast/pw (password_file)",
+		     NAME
+		     ":4: cannot read /nonexistent/rowcast/pw (password_file)",
 		     strerror(ENOENT), NULL);
 	expect_error("[source shop]\n"
 		     "type = postgresql\n"
@@ -818,10 +835,11 @@ test_secret_file_errors(void)
 		     "password_file = /etc/rowcast/pw\n"
 		     "tables = public.t\n"
 		     "[sink out]\ntype = stdout\n",
-		     NAME ":5: 'password' is given twice in [source shop] (type "
-			  "postgresql), as 'password' (line 4) and "
-			  "'password_file' (line 5); expected only one of "
-			  "password, password_file, password_env",
+		     NAME
+		     ":5: 'password' is given twice in [source shop] (type "
+		     "postgresql), as 'password' (line 4) and "
+		     "'password_file' (line 5); expected only one of "
+		     "password, password_file, password_env",
 		     NULL);
 
 	/* CRLF is stripped, inner spaces are kept; an empty file is an error */
@@ -834,10 +852,10 @@ test_secret_file_errors(void)
 	cfg = load(text, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL(cfg);
 	if (cfg)
-		CU_ASSERT_STRING_EQUAL(rc_conf_str(rc_config_section(cfg,
-						   RC_SCOPE_SOURCE, 0),
-						   "password"),
-				       " two words");
+		CU_ASSERT_STRING_EQUAL(
+			rc_conf_str(rc_config_section(cfg, RC_SCOPE_SOURCE, 0),
+				    "password"),
+			" two words");
 	rc_config_free(cfg);
 	pw = tmp_write(&t, "empty", "");
 	snprintf(text, sizeof(text),
@@ -865,17 +883,18 @@ test_secret_env(void)
 	setenv("RC_TEST_CONFIG_PW", "from-env", 1);
 	cfg = load(text, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	CU_ASSERT_STRING_EQUAL(rc_conf_str(rc_config_section(cfg,
-							     RC_SCOPE_SOURCE, 0),
-					   "password"),
-			       "from-env");
+	CU_ASSERT_STRING_EQUAL(
+		rc_conf_str(rc_config_section(cfg, RC_SCOPE_SOURCE, 0),
+			    "password"),
+		"from-env");
 	CU_ASSERT_EQUAL(rc_conf_line(rc_config_section(cfg, RC_SCOPE_SOURCE, 0),
 				     "password"),
 			4);
 	rc_config_free(cfg);
 	unsetenv("RC_TEST_CONFIG_PW");
-	expect_error(text, NAME ":4: environment variable RC_TEST_CONFIG_PW "
-			   "(password_env) is not set",
+	expect_error(text,
+		     NAME ":4: environment variable RC_TEST_CONFIG_PW "
+			  "(password_env) is not set",
 		     NULL);
 }
 
@@ -885,11 +904,11 @@ test_secret_never_in_errors(void)
 {
 	static const char *const secret = "Hunter2-TopSecret";
 	static const char *const later_errors[] = {
-		"bogus = 1\n",			/* unknown key */
-		"password = again\n",		/* set twice */
+		"bogus = 1\n",			    /* unknown key */
+		"password = again\n",		    /* set twice */
 		"password_file = /nonexistent/x\n", /* two forms */
-		"status_interval = soon\n",	/* bad value */
-		"tables = a.b\n",		/* duplicate key */
+		"status_interval = soon\n",	    /* bad value */
+		"tables = a.b\n",		    /* duplicate key */
 	};
 	static const struct rc_conf_key pin = {
 		"pin", RC_CONF_INT, NULL, RC_CONF_SECRET, "a pin", NULL, 0, 0};
@@ -915,7 +934,8 @@ test_secret_never_in_errors(void)
 				snprintf(line, sizeof(line),
 					 "password_file = %s\n", pwfile);
 			else
-				snprintf(line, sizeof(line), "password_env = "
+				snprintf(line, sizeof(line),
+					 "password_env = "
 					 "RC_TEST_CONFIG_SECRET\n");
 			snprintf(text, sizeof(text),
 				 "[source shop]\ntype = postgresql\n"
@@ -950,8 +970,8 @@ test_secret_never_in_errors(void)
 		free(big);
 	}
 	/* a bad value of a secret key: the message leaves the value out */
-	CU_ASSERT_EQUAL(rc_conf_check(&pin, "Hunter2-TopSecret", err,
-				      sizeof(err)), -1);
+	CU_ASSERT_EQUAL(
+		rc_conf_check(&pin, "Hunter2-TopSecret", err, sizeof(err)), -1);
 	CU_ASSERT_STRING_EQUAL(err, "bad value for pin; expected an integer "
 				    "such as 42");
 	unsetenv("RC_TEST_CONFIG_SECRET");
@@ -967,8 +987,8 @@ test_missing_file(void)
 {
 	char err[RC_ERRLEN] = "";
 
-	CU_ASSERT_PTR_NULL(rc_config_load("/nonexistent/rowcast.conf", err,
-					  sizeof(err)));
+	CU_ASSERT_PTR_NULL(
+		rc_config_load("/nonexistent/rowcast.conf", err, sizeof(err)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/rowcast.conf: cannot "
 					   "open"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, strerror(ENOENT)));
@@ -1006,7 +1026,7 @@ test_getter_misuse(void)
 	dup2(devnull, 2);
 	CU_ASSERT_PTR_NULL(rc_conf_str(s, "nope"));
 	CU_ASSERT_EQUAL(rc_conf_ms(s, "nope"), 0);
-	CU_ASSERT_EQUAL(rc_conf_ms(s, "conninfo"), 0);	  /* not a duration */
+	CU_ASSERT_EQUAL(rc_conf_ms(s, "conninfo"), 0); /* not a duration */
 	CU_ASSERT_EQUAL(rc_conf_size(s, "status_interval"), 0);
 	CU_ASSERT_EQUAL(rc_conf_bool(s, "conninfo"), 0);
 	CU_ASSERT_EQUAL(rc_conf_int(s, "conninfo"), 0);
@@ -1050,8 +1070,10 @@ test_print_help(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(text, "(secret: also "
 						    "password_file, "
 						    "password_env)"));
-		CU_ASSERT_PTR_NOT_NULL(strstr(text, "[sink NAME] type = file\n"));
-		CU_ASSERT_PTR_NOT_NULL(strstr(text, "[sink NAME] type = stdout\n"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(text, "[sink NAME] type = file\n"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(text, "[sink NAME] type = stdout\n"));
 		CU_ASSERT_PTR_NOT_NULL(strstr(text, "one of kafka|file|stdout "
 						    "(required)"));
 	}
@@ -1080,8 +1102,10 @@ test_prefix_keys(void)
 
 	if (!rc_sink_plugin("kafka"))
 		return;
-	snprintf(text, sizeof(text), "%skafka.compression.type = zstd\n"
-		 "kafka.linger.ms = 1\n", base);
+	snprintf(text, sizeof(text),
+		 "%skafka.compression.type = zstd\n"
+		 "kafka.linger.ms = 1\n",
+		 base);
 	cfg = load(text, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	sec = rc_config_section(cfg, RC_SCOPE_SINK, 0);
@@ -1089,7 +1113,8 @@ test_prefix_keys(void)
 		if (sec->entries[i].key &&
 		    (sec->entries[i].key->flags & RC_CONF_PREFIX)) {
 			n++;
-			CU_ASSERT(strncmp(sec->entries[i].name, "kafka.", 6) == 0);
+			CU_ASSERT(strncmp(sec->entries[i].name, "kafka.", 6) ==
+				  0);
 		}
 	CU_ASSERT_EQUAL(n, 2);
 	rc_config_free(cfg);
@@ -1191,7 +1216,8 @@ test_man_lists_every_key(void)
 				 line + 2);
 			nkeys++;
 			if (!strstr(man, want)) {
-				fprintf(stderr, "\n  not in the man page: %.*s\n",
+				fprintf(stderr,
+					"\n  not in the man page: %.*s\n",
 					(int)name, line + 2);
 				CU_FAIL("a key of --help is missing from "
 					"rowcast.conf(5)");

@@ -30,12 +30,28 @@
 		if (!g_ || strcmp(g_, w_))                                     \
 			fprintf(stderr, "\n%s:%d\n  got:  %s\n  want: %s\n",   \
 				__FILE__, __LINE__, g_ ? g_ : "(null)", w_);   \
-		CU_ASSERT(g_ && strcmp(g_, w_) == 0);                          \
+		CU_ASSERT(g_ &&strcmp(g_, w_) == 0);                           \
 	} while (0)
 
 enum {
-	C_ID, C_FLAG, C_I32, C_F, C_D, C_NAME, C_RAW, C_AMOUNT, C_DAY, C_T,
-	C_TS, C_LTS, C_UID, C_DOC, C_TAGS, C_BIG, C_BIG2, C_NCOLS
+	C_ID,
+	C_FLAG,
+	C_I32,
+	C_F,
+	C_D,
+	C_NAME,
+	C_RAW,
+	C_AMOUNT,
+	C_DAY,
+	C_T,
+	C_TS,
+	C_LTS,
+	C_UID,
+	C_DOC,
+	C_TAGS,
+	C_BIG,
+	C_BIG2,
+	C_NCOLS
 };
 
 static const char *const uuid_text = "6f1c0e4e-8c1b-4c3e-9a57-2d1f0e6b8a11";
@@ -44,8 +60,8 @@ static const char *const uuid_text = "6f1c0e4e-8c1b-4c3e-9a57-2d1f0e6b8a11";
 static struct rc_table *
 every_table(void)
 {
-	struct rc_table *tbl = rc_table_new("shop", "shopdb", "public", "every",
-					    C_NCOLS);
+	struct rc_table *tbl =
+		rc_table_new("shop", "shopdb", "public", "every", C_NCOLS);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tbl);
 	rc_table_set_column(tbl, C_ID, "id", RC_T_INT64, "bigint");
@@ -56,13 +72,16 @@ every_table(void)
 	rc_table_set_column(tbl, C_D, "d", RC_T_DOUBLE, "double precision");
 	rc_table_set_column(tbl, C_NAME, "name", RC_T_STRING, "text");
 	rc_table_set_column(tbl, C_RAW, "raw", RC_T_BYTES, "bytea");
-	rc_table_set_column(tbl, C_AMOUNT, "amount", RC_T_DECIMAL, "numeric(12,2)");
+	rc_table_set_column(tbl, C_AMOUNT, "amount", RC_T_DECIMAL,
+			    "numeric(12,2)");
 	tbl->cols[C_AMOUNT].precision = 12;
 	tbl->cols[C_AMOUNT].scale = 2;
 	rc_table_set_column(tbl, C_DAY, "day", RC_T_DATE, "date");
 	rc_table_set_column(tbl, C_T, "t", RC_T_TIME_MICROS, "time");
-	rc_table_set_column(tbl, C_TS, "ts", RC_T_TIMESTAMP_MICROS, "timestamptz");
-	rc_table_set_column(tbl, C_LTS, "lts", RC_T_LOCAL_TIMESTAMP_MICROS, "timestamp");
+	rc_table_set_column(tbl, C_TS, "ts", RC_T_TIMESTAMP_MICROS,
+			    "timestamptz");
+	rc_table_set_column(tbl, C_LTS, "lts", RC_T_LOCAL_TIMESTAMP_MICROS,
+			    "timestamp");
 	rc_table_set_column(tbl, C_UID, "uid", RC_T_UUID, "uuid");
 	rc_table_set_column(tbl, C_DOC, "doc", RC_T_JSON, "jsonb");
 	rc_table_set_column(tbl, C_TAGS, "tags", RC_T_ARRAY, "integer[]");
@@ -85,7 +104,8 @@ set_i(struct rc_event *ev, int64_t row, int col, int64_t v)
 static void
 set_s(struct rc_event *ev, int64_t row, int col, const char *s)
 {
-	CU_ASSERT_EQUAL(rc_event_set_bytes(ev, row, col, RC_V_SET, s, strlen(s)), 0);
+	CU_ASSERT_EQUAL(
+		rc_event_set_bytes(ev, row, col, RC_V_SET, s, strlen(s)), 0);
 }
 
 static void
@@ -139,7 +159,7 @@ static void
 fill_every_row(struct rc_event *ev, int64_t row, int64_t id)
 {
 	static const unsigned char raw[] = {0x00, 0xff, 0x10};
-	static const unsigned char amount[] = {0x30, 0x39};	/* 12345 */
+	static const unsigned char amount[] = {0x30, 0x39}; /* 12345 */
 	static const int tags[] = {1, 0, 3};
 	struct rc_value *v;
 
@@ -152,8 +172,10 @@ fill_every_row(struct rc_event *ev, int64_t row, int64_t id)
 	v[C_D].kind = RC_V_SET;
 	v[C_D].u.d = -2.25;
 	set_s(ev, row, C_NAME, "alice \"q\"");
-	CU_ASSERT_EQUAL(rc_event_set_bytes(ev, row, C_RAW, RC_V_SET, raw, 3), 0);
-	CU_ASSERT_EQUAL(rc_event_set_bytes(ev, row, C_AMOUNT, RC_V_SET, amount, 2), 0);
+	CU_ASSERT_EQUAL(rc_event_set_bytes(ev, row, C_RAW, RC_V_SET, raw, 3),
+			0);
+	CU_ASSERT_EQUAL(
+		rc_event_set_bytes(ev, row, C_AMOUNT, RC_V_SET, amount, 2), 0);
 	set_i(ev, row, C_DAY, 19724);
 	set_i(ev, row, C_T, 11045123456LL);
 	set_i(ev, row, C_TS, 1704164645123456LL);
@@ -318,11 +340,11 @@ test_avro_name(void)
 	CHECK_STR(out, "_");
 	rc_avro_name(NULL, out, sizeof(out));
 	CHECK_STR(out, "_");
-	rc_avro_name("caf\xc3\xa9s", out, sizeof(out));	/* one char, one '_' */
+	rc_avro_name("caf\xc3\xa9s", out, sizeof(out)); /* one char, one '_' */
 	CHECK_STR(out, "caf_s");
 	rc_avro_name("abcdefghijklmnopqrstuvwxyz", out, sizeof(out));
 	CHECK_STR(out, "abcdefghijklmno");
-	rc_avro_name("x", out, 0);	/* must not write */
+	rc_avro_name("x", out, 0); /* must not write */
 }
 
 /*
@@ -334,7 +356,7 @@ test_avro_name(void)
 static const struct {
 	const char *input;
 	const char *canonical;
-	int64_t fp;		/* 0 = none given */
+	int64_t fp; /* 0 = none given */
 } avro_vectors[] = {
 	{"\"null\"", "\"null\"", 7195948357588979594LL},
 	{"{\"type\":\"null\"}", "\"null\"", 0},
@@ -353,38 +375,49 @@ static const struct {
 	{"{\"fields\":[], \"type\":\"record\", \"name\":\"foo\"}",
 	 "{\"name\":\"foo\",\"type\":\"record\",\"fields\":[]}",
 	 -4824392279771201922LL},
-	{"{\"fields\":[], \"type\":\"record\", \"name\":\"foo\", \"namespace\":\"x.y\"}",
+	{"{\"fields\":[], \"type\":\"record\", \"name\":\"foo\", "
+	 "\"namespace\":\"x.y\"}",
 	 "{\"name\":\"x.y.foo\",\"type\":\"record\",\"fields\":[]}",
 	 5916914534497305771LL},
-	{"{\"fields\":[], \"type\":\"record\", \"name\":\"a.b.foo\", \"namespace\":\"x.y\"}",
+	{"{\"fields\":[], \"type\":\"record\", \"name\":\"a.b.foo\", "
+	 "\"namespace\":\"x.y\"}",
 	 "{\"name\":\"a.b.foo\",\"type\":\"record\",\"fields\":[]}",
 	 -4616218487480524110LL},
-	{"{\"fields\":[], \"type\":\"record\", \"name\":\"foo\", \"doc\":\"Useful info\"}",
+	{"{\"fields\":[], \"type\":\"record\", \"name\":\"foo\", "
+	 "\"doc\":\"Useful info\"}",
 	 "{\"name\":\"foo\",\"type\":\"record\",\"fields\":[]}",
 	 -4824392279771201922LL},
-	{"{\"fields\":[], \"type\":\"record\", \"name\":\"foo\", \"aliases\":[\"foo\",\"bar\"]}",
+	{"{\"fields\":[], \"type\":\"record\", \"name\":\"foo\", "
+	 "\"aliases\":[\"foo\",\"bar\"]}",
 	 "{\"name\":\"foo\",\"type\":\"record\",\"fields\":[]}",
 	 -4824392279771201922LL},
 	{"{\"fields\":[{\"type\":{\"type\":\"boolean\"}, \"name\":\"f1\"}], "
 	 "\"type\":\"record\", \"name\":\"foo\"}",
-	 "{\"name\":\"foo\",\"type\":\"record\",\"fields\":[{\"name\":\"f1\",\"type\":\"boolean\"}]}",
+	 "{\"name\":\"foo\",\"type\":\"record\",\"fields\":[{\"name\":\"f1\","
+	 "\"type\":\"boolean\"}]}",
 	 7843277075252814651LL},
-	{"{ \"fields\":[{\"type\":\"boolean\", \"aliases\":[], \"name\":\"f1\", "
+	{"{ \"fields\":[{\"type\":\"boolean\", \"aliases\":[], "
+	 "\"name\":\"f1\", "
 	 "\"default\":\"true\"},\n {\"order\":\"descending\",\"name\":\"f2\","
-	 "\"doc\":\"Hello\",\"type\":\"int\"}],\n  \"type\":\"record\", \"name\":\"foo\"\n}",
+	 "\"doc\":\"Hello\",\"type\":\"int\"}],\n  \"type\":\"record\", "
+	 "\"name\":\"foo\"\n}",
 	 "{\"name\":\"foo\",\"type\":\"record\",\"fields\":[{\"name\":\"f1\","
 	 "\"type\":\"boolean\"},{\"name\":\"f2\",\"type\":\"int\"}]}",
 	 -4860222112080293046LL},
 	{"{\"type\":\"enum\", \"name\":\"foo\", \"symbols\":[\"A1\"]}",
 	 "{\"name\":\"foo\",\"type\":\"enum\",\"symbols\":[\"A1\"]}",
 	 -6342190197741309591LL},
-	{"{\"namespace\":\"x.y.z\", \"type\":\"enum\", \"name\":\"foo\", \"doc\":\"foo bar\", "
+	{"{\"namespace\":\"x.y.z\", \"type\":\"enum\", \"name\":\"foo\", "
+	 "\"doc\":\"foo bar\", "
 	 "\"symbols\":[\"A1\", \"A2\"]}",
-	 "{\"name\":\"x.y.z.foo\",\"type\":\"enum\",\"symbols\":[\"A1\",\"A2\"]}",
+	 "{\"name\":\"x.y.z.foo\",\"type\":\"enum\",\"symbols\":[\"A1\",\"A2\"]"
+	 "}",
 	 -4448647247586288245LL},
 	{"{\"name\":\"foo\",\"type\":\"fixed\",\"size\":15}",
-	 "{\"name\":\"foo\",\"type\":\"fixed\",\"size\":15}", 1756455273707447556LL},
-	{"{\"namespace\":\"x.y.z\", \"type\":\"fixed\", \"name\":\"foo\", \"doc\":\"foo bar\", "
+	 "{\"name\":\"foo\",\"type\":\"fixed\",\"size\":15}",
+	 1756455273707447556LL},
+	{"{\"namespace\":\"x.y.z\", \"type\":\"fixed\", \"name\":\"foo\", "
+	 "\"doc\":\"foo bar\", "
 	 "\"size\":32}",
 	 "{\"name\":\"x.y.z.foo\",\"type\":\"fixed\",\"size\":32}",
 	 -3064184465700546786LL},
@@ -392,9 +425,11 @@ static const struct {
 	 "{\"type\":\"array\",\"items\":\"null\"}", -589620603366471059LL},
 	{"{ \"values\":\"string\", \"type\":\"map\"}",
 	 "{\"type\":\"map\",\"values\":\"string\"}", -8732877298790414990LL},
-	{"  {\"name\":\"PigValue\",\"type\":\"record\",\n   \"fields\":[{\"name\":\"value\", "
+	{"  {\"name\":\"PigValue\",\"type\":\"record\",\n   "
+	 "\"fields\":[{\"name\":\"value\", "
 	 "\"type\":[\"null\", \"int\", \"long\", \"PigValue\"]}]}",
-	 "{\"name\":\"PigValue\",\"type\":\"record\",\"fields\":[{\"name\":\"value\","
+	 "{\"name\":\"PigValue\",\"type\":\"record\",\"fields\":[{\"name\":"
+	 "\"value\","
 	 "\"type\":[\"null\",\"int\",\"long\",\"PigValue\"]}]}",
 	 -1759257747318642341LL},
 };
@@ -402,9 +437,11 @@ static const struct {
 static void
 test_fingerprint_vectors(void)
 {
-	CU_ASSERT_EQUAL(rc_avro_fingerprint("\"int\"", 5), 0x7275d51a3f395c8fULL);
+	CU_ASSERT_EQUAL(rc_avro_fingerprint("\"int\"", 5),
+			0x7275d51a3f395c8fULL);
 	CU_ASSERT_EQUAL(rc_avro_fingerprint("", 0), 0xc15d213aa4d7a795ULL);
-	for (size_t i = 0; i < sizeof(avro_vectors) / sizeof(avro_vectors[0]); i++) {
+	for (size_t i = 0; i < sizeof(avro_vectors) / sizeof(avro_vectors[0]);
+	     i++) {
 		const char *c = avro_vectors[i].canonical;
 		uint64_t fp = rc_avro_fingerprint(c, strlen(c));
 
@@ -422,7 +459,8 @@ test_canonical_vectors(void)
 {
 	char err[RC_ERRLEN];
 
-	for (size_t i = 0; i < sizeof(avro_vectors) / sizeof(avro_vectors[0]); i++) {
+	for (size_t i = 0; i < sizeof(avro_vectors) / sizeof(avro_vectors[0]);
+	     i++) {
 		const char *in = avro_vectors[i].input;
 		char *c = rc_avro_canonical(in, strlen(in), err, sizeof(err));
 
@@ -432,13 +470,19 @@ test_canonical_vectors(void)
 	/* a size with a leading zero (016) is not JSON: an error, no form */
 	{
 		const char *in =
-			"{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"n\","
-			"\"fields\":[{\"name\":\"a\",\"type\":{\"type\":\"fixed\","
-			"\"name\":\"F\",\"size\":016}},{\"name\":\"b\",\"type\":"
-			"\"F\",\"default\":null},{\"name\":\"c\",\"type\":{\"type\":"
+			"{\"type\":\"record\",\"name\":\"R\",\"namespace\":"
+			"\"n\","
+			"\"fields\":[{\"name\":\"a\",\"type\":{\"type\":"
+			"\"fixed\","
+			"\"name\":\"F\",\"size\":016}},{\"name\":\"b\","
+			"\"type\":"
+			"\"F\",\"default\":null},{\"name\":\"c\",\"type\":{"
+			"\"type\":"
 			"\"bytes\",\"logicalType\":\"decimal\",\"precision\":4,"
-			"\"scale\":2}},{\"name\":\"d\",\"type\":{\"type\":\"string\","
-			"\"connect.name\":\"x\"}},{\"name\":\"e\",\"type\":\"caf\\u00e9\"}]}";
+			"\"scale\":2}},{\"name\":\"d\",\"type\":{\"type\":"
+			"\"string\","
+			"\"connect.name\":\"x\"}},{\"name\":\"e\",\"type\":"
+			"\"caf\\u00e9\"}]}";
 		char *c;
 
 		c = rc_avro_canonical(in, strlen(in), err, sizeof(err));
@@ -452,25 +496,35 @@ test_canonical_vectors(void)
 	 * \u escapes become UTF-8 */
 	{
 		const char *in =
-			"{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"n\","
-			"\"fields\":[{\"name\":\"a\",\"type\":{\"type\":\"fixed\","
+			"{\"type\":\"record\",\"name\":\"R\",\"namespace\":"
+			"\"n\","
+			"\"fields\":[{\"name\":\"a\",\"type\":{\"type\":"
+			"\"fixed\","
 			"\"name\":\"F\",\"size\":16}},{\"name\":\"b\",\"type\":"
-			"\"F\",\"default\":null},{\"name\":\"c\",\"type\":{\"type\":"
+			"\"F\",\"default\":null},{\"name\":\"c\",\"type\":{"
+			"\"type\":"
 			"\"bytes\",\"logicalType\":\"decimal\",\"precision\":4,"
-			"\"scale\":2}},{\"name\":\"d\",\"type\":{\"type\":\"string\","
-			"\"connect.name\":\"x\"}},{\"name\":\"e\",\"type\":{\"type\":"
-			"\"fixed\",\"name\":\"n.F\",\"size\":16}},{\"name\":\"f\","
+			"\"scale\":2}},{\"name\":\"d\",\"type\":{\"type\":"
+			"\"string\","
+			"\"connect.name\":\"x\"}},{\"name\":\"e\",\"type\":{"
+			"\"type\":"
+			"\"fixed\",\"name\":\"n.F\",\"size\":16}},{\"name\":"
+			"\"f\","
 			"\"type\":{\"type\":\"enum\",\"name\":\"caf\\u00e9\","
 			"\"symbols\":[\"A\"]}}]}";
 		char *c = rc_avro_canonical(in, strlen(in), err, sizeof(err));
 
-		CHECK_STR(c, "{\"name\":\"n.R\",\"type\":\"record\",\"fields\":["
-			  "{\"name\":\"a\",\"type\":{\"name\":\"n.F\",\"type\":"
-			  "\"fixed\",\"size\":16}},{\"name\":\"b\",\"type\":\"n.F\"},"
-			  "{\"name\":\"c\",\"type\":\"bytes\"},{\"name\":\"d\","
-			  "\"type\":\"string\"},{\"name\":\"e\",\"type\":\"n.F\"},"
-			  "{\"name\":\"f\",\"type\":{\"name\":\"n.caf\xc3\xa9\","
-			  "\"type\":\"enum\",\"symbols\":[\"A\"]}}]}");
+		CHECK_STR(
+			c,
+			"{\"name\":\"n.R\",\"type\":\"record\",\"fields\":["
+			"{\"name\":\"a\",\"type\":{\"name\":\"n.F\",\"type\":"
+			"\"fixed\",\"size\":16}},{\"name\":\"b\",\"type\":\"n."
+			"F\"},"
+			"{\"name\":\"c\",\"type\":\"bytes\"},{\"name\":\"d\","
+			"\"type\":\"string\"},{\"name\":\"e\",\"type\":\"n.F\"}"
+			","
+			"{\"name\":\"f\",\"type\":{\"name\":\"n.caf\xc3\xa9\","
+			"\"type\":\"enum\",\"symbols\":[\"A\"]}}]}");
 		free(c);
 	}
 	CU_ASSERT_PTR_NULL(rc_avro_canonical("{\"type\":\"record\"}", 17, err,
@@ -496,25 +550,35 @@ test_canonical_own_schema(void)
 	rc_table_finish(tbl);
 	sch = rc_encoder_schemas(enc, tbl, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sch);
-	CHECK_STR(sch->key_json,
-		  "{\"type\":\"record\",\"name\":\"shop.public.t.Key\",\"fields\":"
-		  "[{\"name\":\"id\",\"type\":\"long\"}]}");
-	CHECK_STR(sch->key_canonical,
-		  "{\"name\":\"shop.public.t.Key\",\"type\":\"record\",\"fields\":"
-		  "[{\"name\":\"id\",\"type\":\"long\"}]}");
+	CHECK_STR(sch->key_json, "{\"type\":\"record\",\"name\":\"shop.public."
+				 "t.Key\",\"fields\":"
+				 "[{\"name\":\"id\",\"type\":\"long\"}]}");
+	CHECK_STR(sch->key_canonical, "{\"name\":\"shop.public.t.Key\","
+				      "\"type\":\"record\",\"fields\":"
+				      "[{\"name\":\"id\",\"type\":\"long\"}]}");
 	CHECK_STR(sch->value_canonical,
-		  "{\"name\":\"shop.public.t.Envelope\",\"type\":\"record\",\"fields\":["
-		  "{\"name\":\"before\",\"type\":[\"null\",{\"name\":\"shop.public.t.Value\","
-		  "\"type\":\"record\",\"fields\":[{\"name\":\"id\",\"type\":[\"null\",\"long\"]},"
-		  "{\"name\":\"amount\",\"type\":[\"null\",\"bytes\",\"string\"]}]}]},"
-		  "{\"name\":\"after\",\"type\":[\"null\",\"shop.public.t.Value\"]},"
-		  "{\"name\":\"source\",\"type\":{\"name\":\"rowcast.Source\",\"type\":\"record\","
+		  "{\"name\":\"shop.public.t.Envelope\",\"type\":\"record\","
+		  "\"fields\":["
+		  "{\"name\":\"before\",\"type\":[\"null\",{\"name\":\"shop."
+		  "public.t.Value\","
+		  "\"type\":\"record\",\"fields\":[{\"name\":\"id\",\"type\":["
+		  "\"null\",\"long\"]},"
+		  "{\"name\":\"amount\",\"type\":[\"null\",\"bytes\","
+		  "\"string\"]}]}]},"
+		  "{\"name\":\"after\",\"type\":[\"null\",\"shop.public.t."
+		  "Value\"]},"
+		  "{\"name\":\"source\",\"type\":{\"name\":\"rowcast.Source\","
+		  "\"type\":\"record\","
 		  "\"fields\":[{\"name\":\"version\",\"type\":\"string\"},"
-		  "{\"name\":\"connector\",\"type\":\"string\"},{\"name\":\"name\",\"type\":\"string\"},"
-		  "{\"name\":\"ts_ms\",\"type\":\"long\"},{\"name\":\"ts_us\",\"type\":\"long\"},"
-		  "{\"name\":\"snapshot\",\"type\":\"string\"},{\"name\":\"db\",\"type\":\"string\"},"
+		  "{\"name\":\"connector\",\"type\":\"string\"},{\"name\":"
+		  "\"name\",\"type\":\"string\"},"
+		  "{\"name\":\"ts_ms\",\"type\":\"long\"},{\"name\":\"ts_us\","
+		  "\"type\":\"long\"},"
+		  "{\"name\":\"snapshot\",\"type\":\"string\"},{\"name\":"
+		  "\"db\",\"type\":\"string\"},"
 		  "{\"name\":\"schema\",\"type\":[\"null\",\"string\"]},"
-		  "{\"name\":\"table\",\"type\":\"string\"},{\"name\":\"txId\",\"type\":[\"null\",\"long\"]},"
+		  "{\"name\":\"table\",\"type\":\"string\"},{\"name\":\"txId\","
+		  "\"type\":[\"null\",\"long\"]},"
 		  "{\"name\":\"lsn\",\"type\":[\"null\",\"long\"]},"
 		  "{\"name\":\"file\",\"type\":[\"null\",\"string\"]},"
 		  "{\"name\":\"pos\",\"type\":[\"null\",\"long\"]},"
@@ -523,17 +587,23 @@ test_canonical_own_schema(void)
 		  "{\"name\":\"server_id\",\"type\":[\"null\",\"long\"]}]}},"
 		  "{\"name\":\"op\",\"type\":\"string\"},"
 		  "{\"name\":\"ts_ms\",\"type\":[\"null\",\"long\"]},"
-		  "{\"name\":\"transaction\",\"type\":[\"null\",{\"name\":\"rowcast.Transaction\","
-		  "\"type\":\"record\",\"fields\":[{\"name\":\"id\",\"type\":\"string\"},"
+		  "{\"name\":\"transaction\",\"type\":[\"null\",{\"name\":"
+		  "\"rowcast.Transaction\","
+		  "\"type\":\"record\",\"fields\":[{\"name\":\"id\",\"type\":"
+		  "\"string\"},"
 		  "{\"name\":\"total_order\",\"type\":\"long\"},"
 		  "{\"name\":\"data_collection_order\",\"type\":\"long\"}]}]},"
-		  "{\"name\":\"unchanged\",\"type\":[\"null\",{\"type\":\"array\",\"items\":\"string\"}]}]}");
-	CU_ASSERT_EQUAL(sch->key_fp, rc_avro_fingerprint(sch->key_canonical,
-							 strlen(sch->key_canonical)));
-	CU_ASSERT_EQUAL(sch->value_fp, rc_avro_fingerprint(sch->value_canonical,
-							   strlen(sch->value_canonical)));
+		  "{\"name\":\"unchanged\",\"type\":[\"null\",{\"type\":"
+		  "\"array\",\"items\":\"string\"}]}]}");
+	CU_ASSERT_EQUAL(sch->key_fp,
+			rc_avro_fingerprint(sch->key_canonical,
+					    strlen(sch->key_canonical)));
+	CU_ASSERT_EQUAL(sch->value_fp,
+			rc_avro_fingerprint(sch->value_canonical,
+					    strlen(sch->value_canonical)));
 	/* cached: the same pointer the second time */
-	CU_ASSERT_PTR_EQUAL(rc_encoder_schemas(enc, tbl, err, sizeof(err)), sch);
+	CU_ASSERT_PTR_EQUAL(rc_encoder_schemas(enc, tbl, err, sizeof(err)),
+			    sch);
 	rc_table_unref(tbl);
 	rc_encoder_free(enc);
 }
@@ -554,26 +624,35 @@ test_schema_json(void)
 		"\"name\":\"shop.public.every.Envelope\"",
 		"{\"type\":\"record\",\"name\":\"shop.public.every.Value\"",
 		"{\"name\":\"amount\",\"type\":[\"null\",{\"type\":\"bytes\","
-		"\"logicalType\":\"decimal\",\"precision\":12,\"scale\":2},\"string\"],"
+		"\"logicalType\":\"decimal\",\"precision\":12,\"scale\":2},"
+		"\"string\"],"
 		"\"default\":null}",
-		"{\"name\":\"day\",\"type\":[\"null\",{\"type\":\"int\",\"logicalType\":\"date\"}],"
+		"{\"name\":\"day\",\"type\":[\"null\",{\"type\":\"int\","
+		"\"logicalType\":\"date\"}],"
 		"\"default\":null}",
 		"{\"type\":\"long\",\"logicalType\":\"time-micros\"}",
 		"{\"name\":\"ts\",\"type\":[\"null\",{\"type\":\"long\","
 		"\"logicalType\":\"timestamp-micros\"}],\"default\":null}",
-		"{\"type\":\"long\",\"logicalType\":\"local-timestamp-micros\"}",
+		"{\"type\":\"long\",\"logicalType\":\"local-timestamp-"
+		"micros\"}",
 		"{\"type\":\"string\",\"logicalType\":\"uuid\"}",
-		"{\"type\":\"string\",\"connect.name\":\"io.debezium.data.Json\"}",
-		"{\"name\":\"tags\",\"type\":[\"null\",{\"type\":\"array\",\"items\":"
+		"{\"type\":\"string\",\"connect.name\":\"io.debezium.data."
+		"Json\"}",
+		"{\"name\":\"tags\",\"type\":[\"null\",{\"type\":\"array\","
+		"\"items\":"
 		"[\"null\",\"int\"]},\"string\"],\"default\":null}",
-		"{\"name\":\"big_col\",\"type\":[\"null\",\"string\"],\"default\":null},"
+		"{\"name\":\"big_col\",\"type\":[\"null\",\"string\"],"
+		"\"default\":null},"
 		"{\"name\":\"big_col_2\",",
-		"{\"name\":\"after\",\"type\":[\"null\",\"shop.public.every.Value\"],"
+		"{\"name\":\"after\",\"type\":[\"null\",\"shop.public.every."
+		"Value\"],"
 		"\"default\":null}",
-		"{\"name\":\"snapshot\",\"type\":\"string\",\"default\":\"false\"}",
+		"{\"name\":\"snapshot\",\"type\":\"string\",\"default\":"
+		"\"false\"}",
 		"\"name\":\"rowcast.Source\"",
 		"\"name\":\"rowcast.Transaction\"",
-		"{\"name\":\"unchanged\",\"type\":[\"null\",{\"type\":\"array\","
+		"{\"name\":\"unchanged\",\"type\":[\"null\",{\"type\":"
+		"\"array\","
 		"\"items\":\"string\"}],\"default\":null}]}",
 	};
 
@@ -581,23 +660,28 @@ test_schema_json(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sch);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		if (!strstr(sch->value_json, want[i]))
-			fprintf(stderr, "\nmissing %s\nin %s\n", want[i], sch->value_json);
+			fprintf(stderr, "\nmissing %s\nin %s\n", want[i],
+				sch->value_json);
 		CU_ASSERT_PTR_NOT_NULL(strstr(sch->value_json, want[i]));
 	}
-	CHECK_STR(sch->key_json, "{\"type\":\"record\",\"name\":\"shop.public.every.Key\","
+	CHECK_STR(sch->key_json,
+		  "{\"type\":\"record\",\"name\":\"shop.public.every.Key\","
 		  "\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}");
 	/* the canonical form keeps none of the extra attributes */
 	CU_ASSERT_PTR_NULL(strstr(sch->value_canonical, "logicalType"));
 	CU_ASSERT_PTR_NULL(strstr(sch->value_canonical, "default"));
 	CU_ASSERT_PTR_NULL(strstr(sch->value_canonical, "connect.name"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(sch->value_canonical,
-		"{\"name\":\"amount\",\"type\":[\"null\",\"bytes\",\"string\"]}"));
+				      "{\"name\":\"amount\",\"type\":[\"null\","
+				      "\"bytes\",\"string\"]}"));
 	/* Avro C accepts both texts */
-	CU_ASSERT_EQUAL(avro_schema_from_json_length(sch->value_json,
-						     strlen(sch->value_json), &s), 0);
+	CU_ASSERT_EQUAL(avro_schema_from_json_length(
+				sch->value_json, strlen(sch->value_json), &s),
+			0);
 	avro_schema_decref(s);
 	CU_ASSERT_EQUAL(avro_schema_from_json_length(sch->key_json,
-						     strlen(sch->key_json), &s), 0);
+						     strlen(sch->key_json), &s),
+			0);
 	avro_schema_decref(s);
 	/* record_prefix given by the configuration wins */
 	{
@@ -608,7 +692,8 @@ test_schema_json(void)
 		rc_table_finish(t2);
 		s2 = rc_encoder_schemas(enc, t2, err, sizeof(err));
 		CU_ASSERT_PTR_NOT_NULL_FATAL(s2);
-		CU_ASSERT_PTR_NOT_NULL(strstr(s2->value_json, "\"my_src.s.t.Value\""));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(s2->value_json, "\"my_src.s.t.Value\""));
 		CU_ASSERT_PTR_NULL(s2->key_json);
 		CU_ASSERT_PTR_NULL(s2->key_canonical);
 		rc_table_unref(t2);
@@ -619,7 +704,8 @@ test_schema_json(void)
 		t2->record_prefix = strdup("pfx.s.t");
 		s2 = rc_encoder_schemas(enc, t2, err, sizeof(err));
 		CU_ASSERT_PTR_NOT_NULL_FATAL(s2);
-		CU_ASSERT_PTR_NOT_NULL(strstr(s2->value_json, "\"pfx.s.t.Envelope\""));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(s2->value_json, "\"pfx.s.t.Envelope\""));
 		rc_table_unref(t2);
 	}
 	/* a decimal Avro cannot describe is refused with the column's name */
@@ -630,7 +716,8 @@ test_schema_json(void)
 		t3->cols[0].precision = 5;
 		t3->cols[0].scale = -2;
 		rc_table_finish(t3);
-		CU_ASSERT_PTR_NULL(rc_encoder_schemas(enc, t3, err, sizeof(err)));
+		CU_ASSERT_PTR_NULL(
+			rc_encoder_schemas(enc, t3, err, sizeof(err)));
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, "column n"));
 		rc_table_unref(t3);
 	}
@@ -699,7 +786,7 @@ check_every_after(avro_value_t *env)
 	item = branch(&item, &disc);
 	CU_ASSERT_EQUAL(disc, 1);
 	CU_ASSERT_EQUAL(get_int(&item), 3);
-	nfield(&after, "big_col", 0);		/* unchanged: null ... */
+	nfield(&after, "big_col", 0); /* unchanged: null ... */
 	nfield(&after, "big_col_2", 0);
 }
 
@@ -717,12 +804,14 @@ test_roundtrip_all_types(void)
 	size_t n = 0;
 
 	rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
-	rc_buf_append(&out, "HDR", 3);	/* encoders append */
-	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
+	rc_buf_append(&out, "HDR", 3); /* encoders append */
+	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)),
+			      0);
 	CU_ASSERT_EQUAL(memcmp(out.data, "HDR", 3), 0);
 	sch = rc_encoder_schemas(enc, tbl, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sch);
-	CU_ASSERT_EQUAL_FATAL(decode(sch->value_json, out.data + 3, out.len - 3, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		decode(sch->value_json, out.data + 3, out.len - 3, &d), 0);
 
 	nfield(&d.val, "before", 0);
 	check_every_after(&d.val);
@@ -807,7 +896,7 @@ test_reuse_across_events(void)
 		char name[32];
 
 		pg_source(ev);
-		ev->txn_order = (uint64_t)k % 3;	/* 0: no transaction block */
+		ev->txn_order = (uint64_t)k % 3; /* 0: no transaction block */
 		ev->txn_seq = (uint64_t)k % 3 ? 1 : 0;
 		if (op != 't') {
 			rc_event_alloc_row(ev, &row);
@@ -818,7 +907,8 @@ test_reuse_across_events(void)
 			else
 				set_kind(ev, row, C_NAME, RC_V_NULL);
 			if (k % 7 == 0)
-				rc_event_set_bytes(ev, row, C_AMOUNT, RC_V_TEXT, "NaN", 3);
+				rc_event_set_bytes(ev, row, C_AMOUNT, RC_V_TEXT,
+						   "NaN", 3);
 			if (k % 4 == 0)
 				set_s(ev, row, C_BIG, "long text");
 		}
@@ -827,8 +917,10 @@ test_reuse_across_events(void)
 		else if (op != 't')
 			ev->after = row;
 		rc_buf_reset(&out);
-		CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
-		CU_ASSERT_EQUAL_FATAL(decode(sch->value_json, out.data, out.len, &d), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			decode(sch->value_json, out.data, out.len, &d), 0);
 		v = field(&d.val, "op");
 		CU_ASSERT_EQUAL(get_str(&v)[0], op);
 		if (op == 't') {
@@ -869,9 +961,8 @@ twos(int64_t v, unsigned char *out)
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		tmp[i] = (unsigned char)(v & 0xff);
 	/* drop a leading byte while the next one still carries the sign */
-	while (start < 7 &&
-	       ((tmp[start] == 0x00 && !(tmp[start + 1] & 0x80)) ||
-		(tmp[start] == 0xff && (tmp[start + 1] & 0x80))))
+	while (start < 7 && ((tmp[start] == 0x00 && !(tmp[start + 1] & 0x80)) ||
+			     (tmp[start] == 0xff && (tmp[start + 1] & 0x80))))
 		start++;
 	n -= start;
 	memcpy(out, tmp + start, n);
@@ -956,9 +1047,13 @@ test_decimal(void)
 	twos(-12345, b);
 	ev = decimal_event(&tbl, 2, b, 2);
 	rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
-	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(decode(rc_encoder_schemas(enc, tbl, err, sizeof(err))->value_json,
-				     out.data, out.len, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		decode(rc_encoder_schemas(enc, tbl, err, sizeof(err))
+			       ->value_json,
+		       out.data, out.len, &d),
+		0);
 	{
 		avro_value_t after = nfield(&d.val, "after", 1);
 
@@ -978,14 +1073,14 @@ test_decimal(void)
 	check_decimal(0, 2, "\"0.00\"");
 	check_decimal(0, 0, "\"0\"");
 	check_decimal(-1, 0, "\"-1\"");
-	check_decimal(-128, 0, "\"-128\"");	/* 0x80 */
-	check_decimal(128, 1, "\"12.8\"");	/* 0x00 0x80 */
+	check_decimal(-128, 0, "\"-128\""); /* 0x80 */
+	check_decimal(128, 1, "\"12.8\"");  /* 0x00 0x80 */
 	check_decimal(INT64_MIN, 0, "\"-9223372036854775808\"");
 	check_decimal(INT64_MAX, 4, "\"922337203685477.5807\"");
 	check_decimal(1000000000, 0, "\"1000000000\"");
 	check_decimal(-999999999, 9, "\"-0.999999999\"");
 	{
-		char *s = decimal_json(2, "", 0);	/* no bytes: zero */
+		char *s = decimal_json(2, "", 0); /* no bytes: zero */
 
 		CHECK_STR(s, "\"0.00\"");
 		free(s);
@@ -1018,7 +1113,7 @@ test_decimal(void)
 				carry = x >> 8;
 			}
 		}
-		CU_ASSERT(!(big[0] & 0x80));	/* room for the sign */
+		CU_ASSERT(!(big[0] & 0x80)); /* room for the sign */
 		s = decimal_json(2, big, sizeof(big));
 		want[0] = '"';
 		want[1] = '1';
@@ -1026,7 +1121,7 @@ test_decimal(void)
 		memcpy(want + 200, ".00\"", 5);
 		CHECK_STR(s, want);
 		free(s);
-		for (int i = 0; i < 90; i++)	/* negate */
+		for (int i = 0; i < 90; i++) /* negate */
 			big[i] = (unsigned char)~big[i];
 		for (int i = 89; i >= 0 && ++big[i] == 0; i--)
 			;
@@ -1065,7 +1160,7 @@ test_key(void)
 	rc_buf_reset(&out);
 	CU_ASSERT_EQUAL(rc_encode_key(enc, ev, &out, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(out.len, 1);
-	CU_ASSERT_EQUAL((unsigned char)out.data[0], 0x01);	/* zig-zag(-1) */
+	CU_ASSERT_EQUAL((unsigned char)out.data[0], 0x01); /* zig-zag(-1) */
 
 	/* no before image for a delete: an error that says so */
 	ev->before = -1;
@@ -1104,7 +1199,8 @@ test_key(void)
 	set_i(ev, ev->after, 0, 1);
 	CU_ASSERT_EQUAL(rc_encode_key(enc, ev, &out, err, sizeof(err)), 1);
 	CU_ASSERT_EQUAL(out.len, 0);
-	CU_ASSERT_PTR_NULL(rc_encoder_schemas(enc, tbl, err, sizeof(err))->key_json);
+	CU_ASSERT_PTR_NULL(
+		rc_encoder_schemas(enc, tbl, err, sizeof(err))->key_json);
 	rc_event_free(ev);
 	rc_table_unref(tbl);
 
@@ -1122,19 +1218,33 @@ test_key(void)
 	rc_event_set_bytes(ev, ev->after, 1, RC_V_SET, "\xfb", 1);
 	rc_buf_reset(&out);
 	CU_ASSERT_EQUAL(rc_encode_key(enc, ev, &out, err, sizeof(err)), 0);
-	CHECK_STR(rc_encoder_schemas(enc, tbl, err, sizeof(err))->key_json,
-		  "{\"type\":\"record\",\"name\":\"s.public.k2.Key\",\"fields\":["
-		  "{\"name\":\"a\",\"type\":\"string\"},{\"name\":\"b\",\"type\":"
-		  "[{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":5,"
-		  "\"scale\":2},\"string\"]}]}");
-	/* "ab": len 2 -> 0x04 'a' 'b'; branch 0 -> 0x00; bytes len 1 -> 0x02 0xfb */
+	CHECK_STR(
+		rc_encoder_schemas(enc, tbl, err, sizeof(err))->key_json,
+		"{\"type\":\"record\",\"name\":\"s.public.k2.Key\",\"fields\":["
+		"{\"name\":\"a\",\"type\":\"string\"},{\"name\":\"b\",\"type\":"
+		"[{\"type\":\"bytes\",\"logicalType\":\"decimal\","
+		"\"precision\":5,"
+		"\"scale\":2},\"string\"]}]}");
+	/* "ab": len 2 -> 0x04 'a' 'b'; branch 0 -> 0x00; bytes len 1 -> 0x02
+	 * 0xfb */
 	CU_ASSERT_EQUAL_FATAL(out.len, 6);
-	CU_ASSERT_EQUAL(memcmp(out.data, "\x04" "ab" "\x00\x02\xfb", 6), 0);
+	CU_ASSERT_EQUAL(memcmp(out.data,
+			       "\x04"
+			       "ab"
+			       "\x00\x02\xfb",
+			       6),
+			0);
 	rc_event_set_bytes(ev, ev->after, 1, RC_V_TEXT, "NaN", 3);
 	rc_buf_reset(&out);
 	CU_ASSERT_EQUAL(rc_encode_key(enc, ev, &out, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(out.len, 8);
-	CU_ASSERT_EQUAL(memcmp(out.data, "\x04" "ab" "\x02\x06" "NaN", 8), 0);
+	CU_ASSERT_EQUAL(memcmp(out.data,
+			       "\x04"
+			       "ab"
+			       "\x02\x06"
+			       "NaN",
+			       8),
+			0);
 	rc_event_free(ev);
 	rc_table_unref(tbl);
 
@@ -1157,10 +1267,13 @@ test_text_branch(void)
 
 	rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
 	rc_event_set_bytes(ev, ev->after, C_AMOUNT, RC_V_TEXT, "NaN", 3);
-	rc_event_set_bytes(ev, ev->after, C_TAGS, RC_V_TEXT, "{{1,2},{3,4}}", 13);
-	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
+	rc_event_set_bytes(ev, ev->after, C_TAGS, RC_V_TEXT, "{{1,2},{3,4}}",
+			   13);
+	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)),
+			      0);
 	sch = rc_encoder_schemas(enc, tbl, err, sizeof(err));
-	CU_ASSERT_EQUAL_FATAL(decode(sch->value_json, out.data, out.len, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(decode(sch->value_json, out.data, out.len, &d),
+			      0);
 	after = nfield(&d.val, "after", 1);
 	v = nfield(&after, "amount", 2);
 	CHECK_STR(get_str(&v), "NaN");
@@ -1189,9 +1302,11 @@ test_text_branch(void)
 
 		set_kind(ev, ev->after, C_D, RC_V_NULL);
 		set_int_array(ev, ev->after, C_TAGS, tags, 2, -1);
-		el = rc_event_ptr(ev, rc_event_row(ev, ev->after)[C_TAGS].u.a.off);
+		el = rc_event_ptr(ev,
+				  rc_event_row(ev, ev->after)[C_TAGS].u.a.off);
 		el[1].kind = RC_V_UNCHANGED;
-		CU_ASSERT_EQUAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), -1);
+		CU_ASSERT_EQUAL(
+			rc_encode_value(enc, ev, &out, err, sizeof(err)), -1);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, "array element 1"));
 	}
 	/* a value that points outside the arena is refused, not read */
@@ -1203,7 +1318,8 @@ test_text_branch(void)
 		v2 = rc_event_row(ev, ev->after) + C_NAME; /* arena may move */
 		v2->u.s.off = (uint32_t)ev->arena_len;
 		v2->u.s.len = 10;
-		CU_ASSERT_EQUAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), -1);
+		CU_ASSERT_EQUAL(
+			rc_encode_value(enc, ev, &out, err, sizeof(err)), -1);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, "outside"));
 		CU_ASSERT_EQUAL(rc_encode_json(ev, &out), -1);
 		CU_ASSERT_EQUAL(out.len, 0);
@@ -1233,31 +1349,37 @@ test_zero_date_and_duration(void)
 
 	rc_table_set_column(tbl, 0, "day", RC_T_DATE, "date");
 	tbl->cols[0].flags = RC_COL_KEY | RC_COL_TEXT_BRANCH;
-	rc_table_set_column(tbl, 1, "at", RC_T_LOCAL_TIMESTAMP_MICROS, "datetime");
+	rc_table_set_column(tbl, 1, "at", RC_T_LOCAL_TIMESTAMP_MICROS,
+			    "datetime");
 	tbl->cols[1].flags = RC_COL_TEXT_BRANCH;
 	rc_table_set_column(tbl, 2, "took", RC_T_DURATION_MICROS, "time");
 	rc_table_finish(tbl);
 	ev = rc_event_new('c', tbl);
 	rc_event_alloc_row(ev, &ev->after);
 	rc_event_set_bytes(ev, ev->after, 0, RC_V_TEXT, "0000-00-00", 10);
-	rc_event_set_bytes(ev, ev->after, 1, RC_V_TEXT, "2024-00-13 00:00:00", 19);
+	rc_event_set_bytes(ev, ev->after, 1, RC_V_TEXT, "2024-00-13 00:00:00",
+			   19);
 	set_i(ev, ev->after, 2, -(507LL * 3600 + 48 * 60 + 27) * 1000000);
 	ev->src.connector = "mysql";
 
 	sch = rc_encoder_schemas(enc, tbl, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sch);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(sch->value_json,
+		       "{\"name\":\"day\",\"type\":[\"null\",{\"type\":\"int\","
+		       "\"logicalType\":\"date\"},\"string\"]"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(sch->value_json,
-		"{\"name\":\"day\",\"type\":[\"null\",{\"type\":\"int\","
-		"\"logicalType\":\"date\"},\"string\"]"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(sch->value_json,
-		"{\"type\":\"long\",\"connect.name\":"
-		"\"io.debezium.time.MicroDuration\"}"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(sch->key_json,
+				      "{\"type\":\"long\",\"connect.name\":"
+				      "\"io.debezium.time.MicroDuration\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		sch->key_json,
 		"[{\"type\":\"int\",\"logicalType\":\"date\"},\"string\"]"));
 
 	rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
-	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(decode(sch->value_json, out.data, out.len, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(decode(sch->value_json, out.data, out.len, &d),
+			      0);
 	after = nfield(&d.val, "after", 1);
 	v = nfield(&after, "day", 2);
 	CHECK_STR(get_str(&v), "0000-00-00");
@@ -1307,7 +1429,7 @@ test_output_cap(void)
 	CU_ASSERT_EQUAL(out.len, 0);
 	rc_buf_free(&out);
 
-	rc_buf_init(&out, full);	/* exactly enough */
+	rc_buf_init(&out, full); /* exactly enough */
 	CU_ASSERT_EQUAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(out.len, full);
 	rc_buf_free(&out);
@@ -1322,9 +1444,13 @@ test_output_cap(void)
 		s[99999] = 0;
 		set_s(ev, ev->after, C_NAME, s);
 		rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
-		CU_ASSERT_EQUAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
-		CU_ASSERT_EQUAL_FATAL(decode(rc_encoder_schemas(enc, tbl, err,
-					sizeof(err))->value_json, out.data, out.len, &d), 0);
+		CU_ASSERT_EQUAL(
+			rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			decode(rc_encoder_schemas(enc, tbl, err, sizeof(err))
+				       ->value_json,
+			       out.data, out.len, &d),
+			0);
 		after = nfield(&d.val, "after", 1);
 		v = nfield(&after, "name", 1);
 		CU_ASSERT_EQUAL(strlen(get_str(&v)), 99999);
@@ -1358,23 +1484,31 @@ test_json_every_type(void)
 	rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
 	CU_ASSERT_EQUAL_FATAL(rc_encode_json(ev, &out), 0);
 	CHECK_STR(out.data,
-		  "{\"before\":null,\"after\":{\"id\":42,\"flag\":true,\"i32\":-7,"
-		  "\"f\":1.5,\"d\":-2.25,\"name\":\"alice \\\"q\\\"\",\"raw\":\"AP8Q\","
-		  "\"amount\":\"123.45\",\"day\":\"2024-01-02\",\"t\":\"03:04:05.123456\","
+		  "{\"before\":null,\"after\":{\"id\":42,\"flag\":true,\"i32\":"
+		  "-7,"
+		  "\"f\":1.5,\"d\":-2.25,\"name\":\"alice "
+		  "\\\"q\\\"\",\"raw\":\"AP8Q\","
+		  "\"amount\":\"123.45\",\"day\":\"2024-01-02\",\"t\":\"03:04:"
+		  "05.123456\","
 		  "\"ts\":\"2024-01-02T03:04:05.123456Z\","
 		  "\"lts\":\"2024-01-02T03:04:05.123456\","
 		  "\"uid\":\"6f1c0e4e-8c1b-4c3e-9a57-2d1f0e6b8a11\","
-		  "\"doc\":\"{\\\"a\\\":1}\",\"tags\":[1,null,3],\"big col\":null,"
+		  "\"doc\":\"{\\\"a\\\":1}\",\"tags\":[1,null,3],\"big "
+		  "col\":null,"
 		  "\"big-col\":null},"
-		  "\"source\":{\"version\":\"" PACKAGE_VERSION "\",\"connector\":\"postgresql\","
-		  "\"name\":\"shop\",\"ts_ms\":1704164645123,\"ts_us\":1704164645123456,"
-		  "\"snapshot\":\"false\",\"db\":\"shopdb\",\"schema\":\"public\","
-		  "\"table\":\"every\",\"txId\":1234,\"lsn\":23803720,\"file\":null,"
+		  "\"source\":{\"version\":\"" PACKAGE_VERSION
+		  "\",\"connector\":\"postgresql\","
+		  "\"name\":\"shop\",\"ts_ms\":1704164645123,\"ts_us\":"
+		  "1704164645123456,"
+		  "\"snapshot\":\"false\",\"db\":\"shopdb\",\"schema\":"
+		  "\"public\","
+		  "\"table\":\"every\",\"txId\":1234,\"lsn\":23803720,\"file\":"
+		  "null,"
 		  "\"pos\":null,\"row\":null,\"gtid\":null,\"server_id\":null},"
 		  "\"op\":\"c\",\"ts_ms\":1704164646000,"
 		  "\"transaction\":{\"id\":\"1234:23803720\",\"total_order\":3,"
 		  "\"data_collection_order\":2},\"unchanged\":[\"big col\"]}");
-	j = json_loads(out.data, 0, &jerr);	/* and it is JSON */
+	j = json_loads(out.data, 0, &jerr); /* and it is JSON */
 	CU_ASSERT_PTR_NOT_NULL(j);
 	json_decref(j);
 
@@ -1504,7 +1638,8 @@ test_json_dates_times(void)
 	check_int_json(RC_T_DATE, 11017, "\"2000-03-01\"");
 	check_int_json(RC_T_DATE, 11016, "\"2000-02-29\"");
 	check_int_json(RC_T_DATE, -719468, "\"0000-03-01\"");
-	check_int_json(RC_T_DATE, -719469, "\"0000-02-29\"");	/* year 0 is leap */
+	check_int_json(RC_T_DATE, -719469,
+		       "\"0000-02-29\""); /* year 0 is leap */
 	check_int_json(RC_T_DATE, -719469 - 59 - 365, "\"-0001-01-01\"");
 	check_int_json(RC_T_DATE, 2932896, "\"9999-12-31\"");
 	check_int_json(RC_T_DATE, 2932897, "\"+10000-01-01\"");
@@ -1516,8 +1651,10 @@ test_json_dates_times(void)
 	check_int_json(RC_T_TIME_MICROS, day - 1, "\"23:59:59.999999\"");
 	check_int_json(RC_T_TIME_MICROS, day, "\"24:00:00.000000\"");
 
-	check_int_json(RC_T_TIMESTAMP_MICROS, 0, "\"1970-01-01T00:00:00.000000Z\"");
-	check_int_json(RC_T_TIMESTAMP_MICROS, -1, "\"1969-12-31T23:59:59.999999Z\"");
+	check_int_json(RC_T_TIMESTAMP_MICROS, 0,
+		       "\"1970-01-01T00:00:00.000000Z\"");
+	check_int_json(RC_T_TIMESTAMP_MICROS, -1,
+		       "\"1969-12-31T23:59:59.999999Z\"");
 	check_int_json(RC_T_TIMESTAMP_MICROS, 11017 * day + 1000,
 		       "\"2000-03-01T00:00:00.001000Z\"");
 	check_int_json(RC_T_TIMESTAMP_MICROS, INT64_MAX, "\"infinity\"");
@@ -1550,20 +1687,22 @@ test_json_numbers_strings(void)
 	check_str_json(RC_T_STRING, "a\nb\t\x01", "\"a\\nb\\t\\u0001\"");
 	check_str_json(RC_T_STRING, "caf\xc3\xa9", "\"caf\xc3\xa9\"");
 	check_str_json(RC_T_BYTES, "", "\"\"");
-	check_str_json(RC_T_BYTES, "f", "\"Zg==\"");	/* RFC 4648 vectors */
+	check_str_json(RC_T_BYTES, "f", "\"Zg==\""); /* RFC 4648 vectors */
 	check_str_json(RC_T_BYTES, "fo", "\"Zm8=\"");
 	check_str_json(RC_T_BYTES, "foo", "\"Zm9v\"");
 	check_str_json(RC_T_BYTES, "foobar", "\"Zm9vYmFy\"");
 	check_str_json(RC_T_JSON, "[1, {\"k\": \"v\"}]",
 		       "\"[1, {\\\"k\\\": \\\"v\\\"}]\"");
-	check_str_json(RC_T_UUID, uuid_text, "\"6f1c0e4e-8c1b-4c3e-9a57-2d1f0e6b8a11\"");
+	check_str_json(RC_T_UUID, uuid_text,
+		       "\"6f1c0e4e-8c1b-4c3e-9a57-2d1f0e6b8a11\"");
 }
 
 /* A MySQL event: no schema or lsn; file, pos, row, gtid, server_id set. */
 static void
 test_mysql_source(void)
 {
-	struct rc_table *tbl = rc_table_new("legacy", "crm", "crm", "contacts", 1);
+	struct rc_table *tbl =
+		rc_table_new("legacy", "crm", "crm", "contacts", 1);
 	struct rc_encoder *enc = rc_encoder_new();
 	struct rc_event *ev;
 	struct rc_buf out;
@@ -1580,7 +1719,7 @@ test_mysql_source(void)
 	ev->src.connector = "mysql";
 	ev->src.commit_ts_us = 1000;
 	ev->src.snapshot = 2;
-	ev->src.lsn = 99;		/* not a MySQL field: dropped */
+	ev->src.lsn = 99; /* not a MySQL field: dropped */
 	ev->src.file = "mysql-bin.000003";
 	ev->src.pos = 4567;
 	ev->src.row = 2;
@@ -1589,18 +1728,26 @@ test_mysql_source(void)
 	ev->ts_ms = 5;
 	rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
 	CU_ASSERT_EQUAL_FATAL(rc_encode_json(ev, &out), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out.data,
-		"\"source\":{\"version\":\"" PACKAGE_VERSION "\",\"connector\":\"mysql\","
-		"\"name\":\"legacy\",\"ts_ms\":1,\"ts_us\":1000,\"snapshot\":\"last\","
-		"\"db\":\"crm\",\"schema\":null,\"table\":\"contacts\",\"txId\":null,"
-		"\"lsn\":null,\"file\":\"mysql-bin.000003\",\"pos\":4567,\"row\":2,"
-		"\"gtid\":null,\"server_id\":4242}"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out.data, "\"source\":{\"version\":\"" PACKAGE_VERSION
+				 "\",\"connector\":\"mysql\","
+				 "\"name\":\"legacy\",\"ts_ms\":1,\"ts_us\":"
+				 "1000,\"snapshot\":\"last\","
+				 "\"db\":\"crm\",\"schema\":null,\"table\":"
+				 "\"contacts\",\"txId\":null,"
+				 "\"lsn\":null,\"file\":\"mysql-bin.000003\","
+				 "\"pos\":4567,\"row\":2,"
+				 "\"gtid\":null,\"server_id\":4242}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"op\":\"r\""));
 	rc_buf_reset(&out);
 	ev->src.gtid = "0-1-7";
-	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(decode(rc_encoder_schemas(enc, tbl, err, sizeof(err))->value_json,
-				     out.data, out.len, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		decode(rc_encoder_schemas(enc, tbl, err, sizeof(err))
+			       ->value_json,
+		       out.data, out.len, &d),
+		0);
 	src = field(&d.val, "source");
 	nfield(&src, "schema", 0);
 	nfield(&src, "txId", 0);
@@ -1619,7 +1766,7 @@ test_mysql_source(void)
 	CHECK_STR(get_str(&v), "last");
 	decoded_free(&d);
 
-	ev->src.snapshot = 3;	/* not a snapshot flag */
+	ev->src.snapshot = 3; /* not a snapshot flag */
 	CU_ASSERT_EQUAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), -1);
 	ev->src.snapshot = 0;
 	ev->op = 'x';
@@ -1677,19 +1824,22 @@ test_python_decodes(void)
 	const struct rc_schemas *sch;
 	struct rc_buf out;
 	char err[RC_ERRLEN] = "", dir[] = "/tmp/rc_encoder_XXXXXX";
-	char script[1024], schema_path[1100], data_path[1100], expect_path[1100];
+	char script[1024], schema_path[1100], data_path[1100],
+		expect_path[1100];
 	char cmd[8192];
 	json_t *expect;
 	int rc;
 
 	if (access("/usr/bin/python3", X_OK) != 0 ||
 	    system("/usr/bin/python3 -c 'import avro.io' 2>/dev/null") != 0) {
-		fprintf(stderr, "\n  (skipped: /usr/bin/python3 with python3-avro "
+		fprintf(stderr,
+			"\n  (skipped: /usr/bin/python3 with python3-avro "
 			"is not installed) ");
 		return;
 	}
 	if (checker_path(script, sizeof(script)) != 0) {
-		/* under make check top_srcdir is set: the script must be there */
+		/* under make check top_srcdir is set: the script must be there
+		 */
 		CU_ASSERT_PTR_NULL_FATAL(getenv("top_srcdir"));
 		fprintf(stderr, "\n  (skipped: %s not found; set top_srcdir) ",
 			script);
@@ -1704,11 +1854,13 @@ test_python_decodes(void)
 	ev = every_insert(tbl);
 	enc = rc_encoder_new();
 	rc_buf_init(&out, RC_MAX_ENCODED_BYTES);
-	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, ev, &out, err, sizeof(err)),
+			      0);
 	sch = rc_encoder_schemas(enc, tbl, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sch);
 	CU_ASSERT_EQUAL(write_file(schema_path, sch->value_json,
-				   strlen(sch->value_json)), 0);
+				   strlen(sch->value_json)),
+			0);
 	CU_ASSERT_EQUAL(write_file(data_path, out.data, out.len), 0);
 	/* Python's avro 1.11 knows decimal, date, time-micros,
 	 * timestamp-micros and uuid; local-timestamp-micros reads as int */
@@ -1716,32 +1868,22 @@ test_python_decodes(void)
 		"{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
 		" s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
 		" s:s, s:s, s:s}}",
-		"canonical", sch->value_canonical,
-		"values",
-		"before", "NoneType:None",
-		"after.id", "int:42",
-		"after.flag", "bool:True",
-		"after.i32", "int:-7",
-		"after.f", "float:1.5",
-		"after.d", "float:-2.25",
-		"after.name", "str:alice \"q\"",
-		"after.raw", "bytes:b'\\x00\\xff\\x10'",
-		"after.amount", "Decimal:123.45",
-		"after.day", "date:2024-01-02",
-		"after.t", "time:03:04:05.123456",
-		"after.ts", "datetime:2024-01-02 03:04:05.123456+00:00",
-		"after.lts", "int:1704164645123456",
-		"after.uid", "str:6f1c0e4e-8c1b-4c3e-9a57-2d1f0e6b8a11",
-		"after.doc", "str:{\"a\":1}",
-		"after.tags", "list:[1, None, 3]",
-		"after.big_col", "NoneType:None",
-		"unchanged", "list:['big_col']",
-		"source.version", "str:" PACKAGE_VERSION,
-		"source.lsn", "int:23803720",
-		"source.ts_us", "int:1704164645123456",
-		"source.file", "NoneType:None",
-		"op", "str:c",
-		"ts_ms", "int:1704164646000",
+		"canonical", sch->value_canonical, "values", "before",
+		"NoneType:None", "after.id", "int:42", "after.flag",
+		"bool:True", "after.i32", "int:-7", "after.f", "float:1.5",
+		"after.d", "float:-2.25", "after.name", "str:alice \"q\"",
+		"after.raw", "bytes:b'\\x00\\xff\\x10'", "after.amount",
+		"Decimal:123.45", "after.day", "date:2024-01-02", "after.t",
+		"time:03:04:05.123456", "after.ts",
+		"datetime:2024-01-02 03:04:05.123456+00:00", "after.lts",
+		"int:1704164645123456", "after.uid",
+		"str:6f1c0e4e-8c1b-4c3e-9a57-2d1f0e6b8a11", "after.doc",
+		"str:{\"a\":1}", "after.tags", "list:[1, None, 3]",
+		"after.big_col", "NoneType:None", "unchanged",
+		"list:['big_col']", "source.version", "str:" PACKAGE_VERSION,
+		"source.lsn", "int:23803720", "source.ts_us",
+		"int:1704164645123456", "source.file", "NoneType:None", "op",
+		"str:c", "ts_ms", "int:1704164646000",
 		"transaction.total_order", "int:3");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(expect);
 	CU_ASSERT_EQUAL(json_dump_file(expect, expect_path, JSON_COMPACT), 0);
@@ -1761,12 +1903,14 @@ test_python_decodes(void)
 		const struct rc_schemas *s2;
 
 		rc_buf_reset(&out);
-		CU_ASSERT_EQUAL_FATAL(rc_encode_value(enc, e2, &out, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			rc_encode_value(enc, e2, &out, err, sizeof(err)), 0);
 		s2 = rc_encoder_schemas(enc, t2, err, sizeof(err));
 		write_file(schema_path, s2->value_json, strlen(s2->value_json));
 		write_file(data_path, out.data, out.len);
-		expect = json_pack("{s:s, s:{s:s}}", "canonical", s2->value_canonical,
-				   "values", "after.n", "Decimal:-123.45");
+		expect = json_pack("{s:s, s:{s:s}}", "canonical",
+				   s2->value_canonical, "values", "after.n",
+				   "Decimal:-123.45");
 		json_dump_file(expect, expect_path, JSON_COMPACT);
 		json_decref(expect);
 		CU_ASSERT_EQUAL(system(cmd), 0);

@@ -1131,7 +1131,8 @@ test_recovery(void)
 static void
 test_lock(void)
 {
-	char *tmp = mktemp_dir(), out[128], err[RC_ERRLEN], part[512], lock[256];
+	char *tmp = mktemp_dir(), out[128], err[RC_ERRLEN], part[512],
+	     lock[256];
 	struct rc_sink *a, *b;
 	struct stat st;
 	int fds[2];
@@ -1171,7 +1172,7 @@ test_lock(void)
 			_exit(1);
 		if (write(fds[1], "x", 1) != 1) /* the lock is held */
 			_exit(1);
-		sleep(30);	/* until the parent kills it */
+		sleep(30); /* until the parent kills it */
 		_exit(0);
 	}
 	close(fds[1]);
@@ -1179,7 +1180,8 @@ test_lock(void)
 	CU_ASSERT_EQUAL(read(fds[0], &c, 1), 1);
 	b = open_sink(tmp, out, "", err, sizeof(err));
 	CU_ASSERT_PTR_NULL(b);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "in use by another rowcast process"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(err, "in use by another rowcast process"));
 	if (b)
 		rc_file_sink_ops.close(b);
 	kill(child, SIGKILL);
@@ -1271,10 +1273,11 @@ write_past_8m(struct rc_sink *snk, struct rc_table *tc, const char *dir,
 	do {
 		for (int i = 0; i < 1000; i++, (*id)++)
 			CU_ASSERT_EQUAL_FATAL(
-				sink_write(snk, customer_event(
-							tc, *id,
-							1 + (uint64_t)*id / 10000,
-							1 + (uint64_t)*id % 10000)),
+				sink_write(snk,
+					   customer_event(
+						   tc, *id,
+						   1 + (uint64_t)*id / 10000,
+						   1 + (uint64_t)*id % 10000)),
 				0);
 	} while (part_size(dir) - start < 8 * 1024 * 1024 + 4096);
 }
@@ -1311,8 +1314,8 @@ test_background_sync(void)
 	reports_reset();
 	snprintf(out, sizeof(out), "%s/out", tmp);
 	snprintf(dir, sizeof(dir), "%s/shop.public.customers", out);
-	snk = open_sink(tmp, out, "flush_interval = 1h\nrotate_bytes = 1G",
-			err, sizeof(err));
+	snk = open_sink(tmp, out, "flush_interval = 1h\nrotate_bytes = 1G", err,
+			sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
 	check_dir = out;
 	gate_set(1, 0);
@@ -1321,10 +1324,12 @@ test_background_sync(void)
 	CU_ASSERT_FATAL(gate_wait_held(1));
 	/* the sync is held: more blocks are written, nothing is reported */
 	for (int i = 0; i < 5000; i++, id++)
-		CU_ASSERT_EQUAL(sink_write(snk, customer_event(
-						       tc, id, 1 + (uint64_t)id / 10000,
-						       1 + (uint64_t)id % 10000)),
-				0);
+		CU_ASSERT_EQUAL(
+			sink_write(snk,
+				   customer_event(tc, id,
+						  1 + (uint64_t)id / 10000,
+						  1 + (uint64_t)id % 10000)),
+			0);
 	CU_ASSERT_EQUAL(rc_file_sink_ops.poll(snk), 0);
 	CU_ASSERT_EQUAL(durable_total, 0);
 
@@ -1342,9 +1347,9 @@ test_background_sync(void)
 	CU_ASSERT_EQUAL(rc_file_sink_ops.flush(snk), 0);
 	CU_ASSERT_EQUAL(durable_total, (uint64_t)id);
 	for (int64_t t = 1; t <= (id - 1) / 10000 + 1; t++)
-		CU_ASSERT_EQUAL(durable_txn[t], t <= id / 10000
-							? 10000
-							: (uint64_t)(id % 10000));
+		CU_ASSERT_EQUAL(durable_txn[t],
+				t <= id / 10000 ? 10000
+						: (uint64_t)(id % 10000));
 	CU_ASSERT_EQUAL(durable_bad, 0);
 
 	/* close() with a sync held: it waits, then renames the file */
@@ -1382,8 +1387,8 @@ test_background_sync_error(void)
 	reports_reset();
 	snprintf(out, sizeof(out), "%s/out", tmp);
 	snprintf(dir, sizeof(dir), "%s/shop.public.customers", out);
-	snk = open_sink(tmp, out, "flush_interval = 1h\nrotate_bytes = 1G",
-			err, sizeof(err));
+	snk = open_sink(tmp, out, "flush_interval = 1h\nrotate_bytes = 1G", err,
+			sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
 	gate_set(0, 1);
 	write_past_8m(snk, tc, dir, &id);
@@ -1439,8 +1444,7 @@ static const struct cu_test tests[] = {
 	{"crash recovery", test_recovery},
 	{"one sink per path", test_lock},
 	{"write error", test_write_error},
-	{"sync in the background, reported after it",
-	 test_background_sync},
+	{"sync in the background, reported after it", test_background_sync},
 	{"failed sync in the background", test_background_sync_error},
 	{"teardown", test_suite_end},
 	{NULL, NULL},

@@ -102,8 +102,7 @@ unhex(const char *hex, size_t n, size_t *len)
 	return p;
 }
 
-static void
-logf_(struct rc_buf *b, const char *fmt, ...)
+static void logf_(struct rc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void
 logf_(struct rc_buf *b, const char *fmt, ...)
@@ -248,7 +247,7 @@ fmt_value(struct rc_buf *b, const struct rc_event *ev, int col,
 				size_t byte = v->u.s.len - 1 - (size_t)i / 8;
 
 				rc_buf_putc(b, (s[byte] >> (i % 8)) & 1 ? '1'
-									 : '0');
+									: '0');
 			}
 			rc_buf_putc(b, '\'');
 		} else {
@@ -275,7 +274,8 @@ fmt_value(struct rc_buf *b, const struct rc_event *ev, int col,
 		logf_(b, "%04lld-%02d-%02d %02lld:%02lld:%02lld.%06lld",
 		      (long long)y, m, d, (long long)(us / 3600000000LL),
 		      (long long)(us / 60000000 % 60),
-		      (long long)(us / 1000000 % 60), (long long)(us % 1000000));
+		      (long long)(us / 1000000 % 60),
+		      (long long)(us % 1000000));
 		if (c->type == RC_T_TIMESTAMP_MICROS)
 			logf_(b, " @%lld",
 			      (long long)floordiv(v->u.i, 1000000));
@@ -320,11 +320,11 @@ struct walk {
 	} maps[MAX_MAPS];
 	int nmaps;
 	struct rc_buf log;
-	int events;	   /* top-level events */
-	int inner;	   /* events inside payloads */
-	int rows;	   /* rows decoded */
-	int crc_events;	   /* events whose CRC was checked */
-	int mutating;	   /* hostile pass: keep no state */
+	int events;	/* top-level events */
+	int inner;	/* events inside payloads */
+	int rows;	/* rows decoded */
+	int crc_events; /* events whose CRC was checked */
+	int mutating;	/* hostile pass: keep no state */
 	char err[RC_ERRLEN];
 	int errors;
 };
@@ -383,8 +383,8 @@ handle_rows(struct walk *w, struct my_event *ev, const char *ind)
 		return -1;
 	}
 	tbl = rc_table_new("src", "db", tm->db, tm->table, tm->ncols);
-	if (!tbl || my_table_describe(tm, NULL, tbl, w->err,
-				      sizeof(w->err)) < 0) {
+	if (!tbl ||
+	    my_table_describe(tm, NULL, tbl, w->err, sizeof(w->err)) < 0) {
 		rc_table_unref(tbl);
 		return -1;
 	}
@@ -447,8 +447,7 @@ handle(struct walk *w, struct my_event *ev, const char *ind)
 	case MY_QUERY: {
 		struct my_query q;
 
-		if (my_query_parse(&w->fde, ev, &q, w->err, sizeof(w->err)) <
-		    0)
+		if (my_query_parse(&w->fde, ev, &q, w->err, sizeof(w->err)) < 0)
 			return -1;
 		logf_(&w->log, "%sQUERY db=%.*s %.*s\n", ind, (int)q.db_len,
 		      q.db, (int)q.sql_len, q.sql);
@@ -511,15 +510,15 @@ handle(struct walk *w, struct my_event *ev, const char *ind)
 		const char *sql;
 		size_t n;
 
-		if (my_rows_query_parse(ev, &sql, &n, w->err,
-					sizeof(w->err)) < 0)
+		if (my_rows_query_parse(ev, &sql, &n, w->err, sizeof(w->err)) <
+		    0)
 			return -1;
 		logf_(&w->log, "%sROWS_QUERY %.*s\n", ind, (int)n, sql);
 		return 0;
 	}
 	case MY_TABLE_MAP: {
-		struct my_tablemap *tm = my_tablemap_parse(&w->fde, ev, w->err,
-							   sizeof(w->err));
+		struct my_tablemap *tm =
+			my_tablemap_parse(&w->fde, ev, w->err, sizeof(w->err));
 		struct rc_table *tbl;
 
 		if (!tm)
@@ -575,7 +574,8 @@ handle(struct walk *w, struct my_event *ev, const char *ind)
 	case MY_UPDATE_ROWS_V2:
 	case MY_DELETE_ROWS_V2:
 	case MY_PARTIAL_UPDATE_ROWS:
-		logf_(&w->log, "%s%s\n", ind, my_event_type_name(ev->wire_type));
+		logf_(&w->log, "%s%s\n", ind,
+		      my_event_type_name(ev->wire_type));
 		return handle_rows(w, ev, ind);
 	case MY_TRANSACTION_PAYLOAD: {
 		struct my_payload pl;
@@ -658,8 +658,7 @@ hostile(struct walk *w, const uint8_t *b, size_t len)
 			c[12] = (uint8_t)(n >> 24);
 		}
 		w->fde.checksum_alg = MY_CHECKSUM_NONE;
-		if (my_event_parse(&w->fde, c, n, &ev, err, sizeof(err)) ==
-		    0) {
+		if (my_event_parse(&w->fde, c, n, &ev, err, sizeof(err)) == 0) {
 			w->mutating = 1;
 			handle(w, &ev, "");
 			w->mutating = 0;
@@ -675,13 +674,16 @@ hostile(struct walk *w, const uint8_t *b, size_t len)
 
 		memcpy(c, b, len);
 		for (int f = 0; f < flips; f++) {
-			size_t at = MY_HEADER_LEN + rnd() % (len - MY_HEADER_LEN);
+			size_t at =
+				MY_HEADER_LEN + rnd() % (len - MY_HEADER_LEN);
 
-			c[at] = (k & 1) ? (uint8_t)rnd() : (uint8_t)(c[at] ^ (1u << (rnd() % 8)));
+			c[at] = (k & 1) ? (uint8_t)rnd()
+					: (uint8_t)(c[at] ^
+						    (1u << (rnd() % 8)));
 		}
 		w->fde.checksum_alg = MY_CHECKSUM_NONE;
-		if (my_event_parse(&w->fde, c, len, &ev, err,
-				   sizeof(err)) == 0) {
+		if (my_event_parse(&w->fde, c, len, &ev, err, sizeof(err)) ==
+		    0) {
 			w->mutating = 1;
 			handle(w, &ev, "");
 			w->mutating = 0;
@@ -709,7 +711,10 @@ walk_file(struct walk *w, const char *dir, const char *name, int do_hostile)
 		snprintf(w->err, sizeof(w->err), "cannot read %s", name);
 		return -1;
 	}
-	if (len < 4 || memcmp(buf, "\xfe" "bin", 4)) {
+	if (len < 4 || memcmp(buf,
+			      "\xfe"
+			      "bin",
+			      4)) {
 		free(buf);
 		snprintf(w->err, sizeof(w->err), "%s: no binlog magic", name);
 		return -1;
@@ -721,7 +726,8 @@ walk_file(struct walk *w, const char *dir, const char *name, int do_hostile)
 		size_t keep;
 
 		if (len - off < MY_HEADER_LEN) {
-			snprintf(w->err, sizeof(w->err), "%s: stray tail", name);
+			snprintf(w->err, sizeof(w->err), "%s: stray tail",
+				 name);
 			rc = -1;
 			break;
 		}
@@ -729,8 +735,8 @@ walk_file(struct walk *w, const char *dir, const char *name, int do_hostile)
 		       (uint32_t)buf[off + 11] << 16 |
 		       (uint32_t)buf[off + 12] << 24;
 		if (elen < MY_HEADER_LEN || elen > len - off) {
-			snprintf(w->err, sizeof(w->err), "%s: bad length at %zu",
-				 name, off);
+			snprintf(w->err, sizeof(w->err),
+				 "%s: bad length at %zu", name, off);
 			rc = -1;
 			break;
 		}
@@ -797,7 +803,6 @@ static const char *const fixtures[14] = {
 	"mariadb-10.0.15_gtid-no-checksum.000007",
 };
 
-
 /* ------------------------------------------------------------------ */
 /* The fixture files                                                  */
 /* ------------------------------------------------------------------ */
@@ -826,8 +831,8 @@ make_digits(void)
 /* Walk one file; assert it decodes (or fails with want_err) and that
  * every line of want[] is in its transcript. */
 static void
-check_file(const char *dir, const char *name, const char *want_err,
-	   int crc, const char *const *want, int nwant, int want_rows)
+check_file(const char *dir, const char *name, const char *want_err, int crc,
+	   const char *const *want, int nwant, int want_rows)
 {
 	struct walk w;
 	int rc;
@@ -875,7 +880,10 @@ t_fixtures_present(void)
 		uint8_t *b = read_file(FIXTURES_DIR, fixtures[i], &len);
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-		CU_ASSERT(len > 400 && !memcmp(b, "\xfe" "bin", 4));
+		CU_ASSERT(len > 400 && !memcmp(b,
+					       "\xfe"
+					       "bin",
+					       4));
 		free(b);
 	}
 }
@@ -885,8 +893,8 @@ t_json_partial_update(void)
 {
 	/* the walk stops at PARTIAL_UPDATE_ROWS: MINIMAL before image */
 	CHECK("mysql-8.0.22_json-partial-update.000001",
-	      "partial JSON update needs the document from the before image",
-	      1, 12, "FDE 8.0.22 alg=1",
+	      "partial JSON update needs the document from the before image", 1,
+	      12, "FDE 8.0.22 alg=1",
 	      "TABLE_MAP 119 mysql.t @1:int:int32:NN @2:json:json "
 	      "@3:varchar(100):string:c255 @4:int:int32 keys=",
 	      "ROW c mysql.t AFTER @1=1 @2='{\"age\": 24, \"data\": "
@@ -899,7 +907,8 @@ t_json_partial_update(void)
 	      "\"xxxxxxxxxx\", \"name\": \"Joe\"}' @3='Joe' @4=24 AFTER @1=1 "
 	      "@2='{\"age\": 25, \"data\": \"xxxxxxxxxx\", \"name\": \"Joe\"}' "
 	      "@3='Joe' @4=25",
-	      "AFTER @1=6 @2='{\"age\": 41, \"data\": \"zzzzzzzzzz\", \"name\": "
+	      "AFTER @1=6 @2='{\"age\": 41, \"data\": \"zzzzzzzzzz\", "
+	      "\"name\": "
 	      "\"Pete\"}' @3='Pete' @4=41",
 	      "PARTIAL_UPDATE_ROWS");
 }
@@ -962,32 +971,39 @@ t_partial_update_applied(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(upd);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(par);
 	my_fde_init(&fde);
-	CU_ASSERT_FATAL(my_event_parse(&fde, fdeb, fl, &e1, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(my_event_parse(&fde, fdeb, fl, &e1, err, sizeof(err)) ==
+			0);
 	CU_ASSERT_FATAL(my_fde_parse(&e1, &fde, err, sizeof(err)) == 0);
-	CU_ASSERT_FATAL(my_event_parse(&fde, tmb, tl, &e2, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(my_event_parse(&fde, tmb, tl, &e2, err, sizeof(err)) ==
+			0);
 	tm = my_tablemap_parse(&fde, &e2, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tm);
 	CU_ASSERT_EQUAL(tm->njson, 1);
-	CU_ASSERT_FATAL(my_event_parse(&fde, upd, ul, &e3, err, sizeof(err)) == 0);
-	CU_ASSERT_FATAL(my_event_parse(&fde, par, pl, &e4, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(my_event_parse(&fde, upd, ul, &e3, err, sizeof(err)) ==
+			0);
+	CU_ASSERT_FATAL(my_event_parse(&fde, par, pl, &e4, err, sizeof(err)) ==
+			0);
 	CU_ASSERT_FATAL(my_rows_parse(&fde, &e3, &ru, err, sizeof(err)) == 0);
 	CU_ASSERT_FATAL(my_rows_parse(&fde, &e4, &rp, err, sizeof(err)) == 0);
 	CU_ASSERT(rp.partial);
 	CU_ASSERT_EQUAL(rp.present[0] & 0x0f, 0x01); /* MINIMAL: @1 only */
 	tbl = rc_table_new("s", "d", tm->db, tm->table, tm->ncols);
-	CU_ASSERT_FATAL(my_table_describe(tm, NULL, tbl, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(my_table_describe(tm, NULL, tbl, err, sizeof(err)) ==
+			0);
 
 	/* the length of each first before image: decode it as a delete */
 	probe = ru;
 	probe.op = 'd';
 	ev = rc_event_new('d', tbl);
-	CU_ASSERT_FATAL(my_rows_next(&probe, tm, NULL, ev, err, sizeof(err)) == 1);
+	CU_ASSERT_FATAL(my_rows_next(&probe, tm, NULL, ev, err, sizeof(err)) ==
+			1);
 	rc_event_free(ev);
 	ub = probe.off;
 	probe = rp;
 	probe.op = 'd';
 	ev = rc_event_new('d', tbl);
-	CU_ASSERT_FATAL(my_rows_next(&probe, tm, NULL, ev, err, sizeof(err)) == 1);
+	CU_ASSERT_FATAL(my_rows_next(&probe, tm, NULL, ev, err, sizeof(err)) ==
+			1);
 	rc_event_free(ev);
 	pb = probe.off;
 
@@ -1000,12 +1016,13 @@ t_partial_update_applied(void)
 	syn.len = ub + rp.len - pb;
 	syn.off = 0;
 	ev = rc_event_new('u', tbl);
-	CU_ASSERT_EQUAL_FATAL(my_rows_next(&syn, tm, NULL, ev, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL_FATAL(
+		my_rows_next(&syn, tm, NULL, ev, err, sizeof(err)), 1);
 	rc_buf_init(&b, 1 << 20);
 	fmt_row(&b, ev, ev->after);
-	CU_ASSERT_STRING_EQUAL(b.data,
-			       " @1=(absent) @2='{\"age\": 26, \"data\": "
-			       "\"xxxxxxxxxx\", \"name\": \"Joe\"}' @3='Joe' @4=26");
+	CU_ASSERT_STRING_EQUAL(
+		b.data, " @1=(absent) @2='{\"age\": 26, \"data\": "
+			"\"xxxxxxxxxx\", \"name\": \"Joe\"}' @3='Joe' @4=26");
 	rc_buf_reset(&b);
 	fmt_row(&b, ev, ev->before);
 	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "\"age\": 24"));
@@ -1278,8 +1295,7 @@ t_mariadb_no_checksum(void)
 	      "FDE 10.0.15-MariaDB-log alg=0", "GTID_LIST 0-3704-2814\n",
 	      "MARIA_GTID 0-3704-2815 flags=1", "MARIA_GTID 0-3704-2816 ",
 	      "ROW c test_db.departments AFTER @1='ABC' @2='DEF'\n",
-	      "ROW c test_db.departments AFTER @1='RST' @2='XYZ'\n",
-	      "XID 456");
+	      "ROW c test_db.departments AFTER @1='RST' @2='XYZ'\n", "XID 456");
 }
 
 /* Our own capture: compressed events, v1 update/delete, many types. */
@@ -1322,7 +1338,8 @@ t_mariadb_compressed(void)
 		"tm=838:59:59.000000 ",
 		"DELETE_ROWS_V1\nROW d cdc.t1 BEFORE id=1 name='naïve' "
 		"emoji='€x' ",
-		"MARIA_GTID 0-1-8 ", "ROTATE mysql-bin.000004 4\n",
+		"MARIA_GTID 0-1-8 ",
+		"ROTATE mysql-bin.000004 4\n",
 	};
 
 	check_file(DATA_DIR, "mariadb-10.11_compressed-v1.000003", NULL, 1,
@@ -1468,8 +1485,8 @@ t_cells(void)
 		} else if (!strcmp(type, "BIT")) {
 			int bits = 0, by = 0, bi = 0;
 
-			sscanf(fl[1], "bits=%d (meta bytes=%d bits=%d", &bits, &by,
-			       &bi);
+			sscanf(fl[1], "bits=%d (meta bytes=%d bits=%d", &bits,
+			       &by, &bi);
 			t = 16;
 			meta = (uint16_t)(by << 8 | bi);
 		} else {
@@ -1516,8 +1533,7 @@ t_cells(void)
 				char *at = strstr(g, " @");
 
 				u = strstr(e, " UTC (epoch ");
-				ok = at && u &&
-				     atoll(at + 2) == atoll(u + 12);
+				ok = at && u && atoll(at + 2) == atoll(u + 12);
 				if (at)
 					*at = 0;
 				if (u)
@@ -1594,13 +1610,15 @@ t_json_docs(void)
 			bad++;
 			fprintf(stderr, "json %d: %s\n", count, err);
 		} else {
-			char *x = malloc(b.len + 1), *y = malloc(strlen(fl[1]) + 1);
+			char *x = malloc(b.len + 1),
+			     *y = malloc(strlen(fl[1]) + 1);
 
 			squeeze(b.data, x);
 			squeeze(fl[1], y);
 			if (strcmp(x, y)) {
 				bad++;
-				fprintf(stderr, "json %d: want %.200s\n got %.200s\n",
+				fprintf(stderr,
+					"json %d: want %.200s\n got %.200s\n",
 					count, fl[1], b.data);
 			}
 			exact += !strcmp(b.data, fl[1]);
@@ -1646,7 +1664,8 @@ t_tablemaps(void)
 					       sizeof(err));
 		CU_ASSERT_PTR_NOT_NULL(tm);
 		if (!tm) {
-			fprintf(stderr, "tablemap %s %s: %s\n", fl[1], fl[3], err);
+			fprintf(stderr, "tablemap %s %s: %s\n", fl[1], fl[3],
+				err);
 			free(body);
 			continue;
 		}
@@ -1663,10 +1682,12 @@ t_tablemaps(void)
 			CU_ASSERT_STRING_EQUAL(names, fl[5]);
 		}
 		tbl = rc_table_new("s", "d", tm->db, tm->table, tm->ncols);
-		CU_ASSERT(my_table_describe(tm, NULL, tbl, err, sizeof(err)) == 0);
+		CU_ASSERT(my_table_describe(tm, NULL, tbl, err, sizeof(err)) ==
+			  0);
 		if (!strcmp(fl[3], "test._null")) {
-			CU_ASSERT(tm->cols[0].nullable && !tm->cols[1].nullable &&
-				  !tm->cols[2].nullable && tm->cols[3].nullable);
+			CU_ASSERT(
+				tm->cols[0].nullable && !tm->cols[1].nullable &&
+				!tm->cols[2].nullable && tm->cols[3].nullable);
 		} else if (!strcmp(fl[3], "test._prim") && tm->has_names) {
 			/* SIMPLE_PRIMARY_KEY [2, 0] */
 			CU_ASSERT(tm->has_pk);
@@ -1687,18 +1708,23 @@ t_tablemaps(void)
 			CU_ASSERT_EQUAL(tm->cols[40].type, 255);
 			if (tm->has_names) {
 				CU_ASSERT_EQUAL_FATAL(tm->cols[38].nvalues, 2);
-				CU_ASSERT_STRING_EQUAL(tm->cols[38].values[0], "a");
-				CU_ASSERT_STRING_EQUAL(tm->cols[38].values[1], "b");
+				CU_ASSERT_STRING_EQUAL(tm->cols[38].values[0],
+						       "a");
+				CU_ASSERT_STRING_EQUAL(tm->cols[38].values[1],
+						       "b");
 				CU_ASSERT_EQUAL_FATAL(tm->cols[39].nvalues, 2);
-				CU_ASSERT_STRING_EQUAL(tm->cols[39].values[0], "1");
-				CU_ASSERT_STRING_EQUAL(tm->cols[39].values[1], "2");
+				CU_ASSERT_STRING_EQUAL(tm->cols[39].values[0],
+						       "1");
+				CU_ASSERT_STRING_EQUAL(tm->cols[39].values[1],
+						       "2");
 				CU_ASSERT(tm->cols[10].is_unsigned &&
 					  !tm->cols[2].is_unsigned);
 				CU_ASSERT_STRING_EQUAL(tbl->cols[38].db_type,
 						       "enum('a','b')");
 				CU_ASSERT_STRING_EQUAL(tbl->cols[14].db_type,
 						       "bigint unsigned");
-				CU_ASSERT_EQUAL(tbl->cols[14].type, RC_T_DECIMAL);
+				CU_ASSERT_EQUAL(tbl->cols[14].type,
+						RC_T_DECIMAL);
 				/* binary(64) and varbinary(64) are binary */
 				CU_ASSERT_EQUAL(tm->cols[28].collation, 63);
 				CU_ASSERT_EQUAL(tm->cols[29].collation, 63);
@@ -1790,7 +1816,8 @@ t_hostile(void)
 		walk_init(&w);
 		rc = i < 14 ? walk_file(&w, FIXTURES_DIR, fixtures[i], 1)
 			    : walk_file(&w, DATA_DIR,
-					"mariadb-10.11_compressed-v1.000003", 1);
+					"mariadb-10.11_compressed-v1.000003",
+					1);
 		/* the mutations leave the real walk's outcome alone */
 		CU_ASSERT_EQUAL(rc, i == 0 ? -1 : 0);
 		walk_free(&w);

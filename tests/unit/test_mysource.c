@@ -36,11 +36,11 @@
 /* The fake connection: a binlog file as the dump stream               */
 /* ------------------------------------------------------------------ */
 
-static char fake_name[256];	/* the file's name (no directory) */
+static char fake_name[256]; /* the file's name (no directory) */
 static uint8_t *fake_buf;
 static size_t fake_len, fake_off;
-static int fake_skip_to;	/* 0, or the offset to jump to after the FDE */
-static volatile int fake_eofs;	/* times the end of the file was reached */
+static int fake_skip_to;       /* 0, or the offset to jump to after the FDE */
+static volatile int fake_eofs; /* times the end of the file was reached */
 static int fake_dumps;
 
 struct my_conn {
@@ -350,8 +350,10 @@ cap_write(struct rc_sink *snk, const struct rc_event *ev,
 	}
 	if (cs->n == cs->cap) {
 		cs->cap = cs->cap ? 2 * cs->cap : 16;
-		cs->lines = realloc(cs->lines, sizeof(char *) * (size_t)cs->cap);
-		cs->seqs = realloc(cs->seqs, sizeof(uint64_t) * (size_t)cs->cap);
+		cs->lines =
+			realloc(cs->lines, sizeof(char *) * (size_t)cs->cap);
+		cs->seqs =
+			realloc(cs->seqs, sizeof(uint64_t) * (size_t)cs->cap);
 	}
 	cs->lines[cs->n] = strdup(b.data);
 	cs->seqs[cs->n] = ev->txn_seq;
@@ -446,8 +448,9 @@ run_file(struct run *r, const char *name, const char *tables)
 		 dir, tables);
 	r->cfg = rc_config_load_string(text, "test.conf", err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r->cfg);
-	r->src = ops->create(r->cfg, rc_config_section(r->cfg, RC_SCOPE_SOURCE, 0),
-			     err, sizeof(err));
+	r->src = ops->create(r->cfg,
+			     rc_config_section(r->cfg, RC_SCOPE_SOURCE, 0), err,
+			     sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r->src);
 	r->src->ops = ops;
 	r->src->name = "s";
@@ -505,11 +508,11 @@ run_free(struct run *r)
 	}
 }
 
-#define HAS(line, s)                                                          \
-	do {                                                                  \
-		if (!strstr((line), (s)))                                     \
-			printf("\n  missing %s in %s\n", (s), (line));        \
-		CU_ASSERT_PTR_NOT_NULL(strstr((line), (s)));                  \
+#define HAS(line, s)                                                           \
+	do {                                                                   \
+		if (!strstr((line), (s)))                                      \
+			printf("\n  missing %s in %s\n", (s), (line));         \
+		CU_ASSERT_PTR_NOT_NULL(strstr((line), (s)));                   \
 	} while (0)
 
 /* ------------------------------------------------------------------ */
@@ -534,7 +537,8 @@ test_mysql_gtids(void)
 	HAS(r.cs->lines[0], "\"connector\":\"mysql\"");
 	HAS(r.cs->lines[0],
 	    "\"gtid\":\"93e95066-a2f4-11ec-9b69-9657f0ae95e2:3\"");
-	HAS(r.cs->lines[0], "\"file\":\"mysql-8.0.28_enum-set-strings.000001\"");
+	HAS(r.cs->lines[0],
+	    "\"file\":\"mysql-8.0.28_enum-set-strings.000001\"");
 	HAS(r.cs->lines[0], "\"row\":0");
 	HAS(r.cs->lines[0],
 	    "\"id\":\"93e95066-a2f4-11ec-9b69-9657f0ae95e2:3\"");
@@ -551,8 +555,9 @@ test_mysql_gtids(void)
 	CU_ASSERT_EQUAL(r.confirmed.offset, fake_len);
 	CU_ASSERT_PTR_NOT_NULL(r.confirmed.gtid);
 	if (r.confirmed.gtid)
-		CU_ASSERT_STRING_EQUAL(r.confirmed.gtid,
-				       "93e95066-a2f4-11ec-9b69-9657f0ae95e2:1-5");
+		CU_ASSERT_STRING_EQUAL(
+			r.confirmed.gtid,
+			"93e95066-a2f4-11ec-9b69-9657f0ae95e2:1-5");
 	run_free(&r);
 }
 

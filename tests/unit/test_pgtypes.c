@@ -1769,15 +1769,18 @@ test_cleanup(void)
 static void
 test_key_binary_text(void)
 {
-	static const unsigned char i2[] = {0xff, 0xfe}, i4[] = {0x7f, 0xff, 0xff, 0xff},
+	static const unsigned char i2[] = {0xff, 0xfe},
+				   i4[] = {0x7f, 0xff, 0xff, 0xff},
 				   i8[] = {0x80, 0, 0, 0, 0, 0, 0, 0},
 				   i8b[] = {0, 0, 0, 0, 0, 0x0f, 0x42, 0x40},
 				   txt[] = "k\xc3\xa9y", nul[] = {'a', 0, 'b'};
 	char out[24];
 
-	CU_ASSERT(pg_key_binary_ok(20) && pg_key_binary_ok(21) && pg_key_binary_ok(23));
+	CU_ASSERT(pg_key_binary_ok(20) && pg_key_binary_ok(21) &&
+		  pg_key_binary_ok(23));
 	CU_ASSERT(pg_key_binary_ok(25) && pg_key_binary_ok(1043));
-	CU_ASSERT(!pg_key_binary_ok(2950) && !pg_key_binary_ok(1042) && !pg_key_binary_ok(1700));
+	CU_ASSERT(!pg_key_binary_ok(2950) && !pg_key_binary_ok(1042) &&
+		  !pg_key_binary_ok(1700));
 	CU_ASSERT_EQUAL(pg_key_binary_text(21, i2, 2, out, sizeof(out)), 0);
 	CU_ASSERT_STRING_EQUAL(out, "-2");
 	CU_ASSERT_EQUAL(pg_key_binary_text(23, i4, 4, out, sizeof(out)), 0);

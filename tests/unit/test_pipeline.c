@@ -28,16 +28,16 @@ static char dir[256];
 struct fake_source {
 	struct rc_source base;
 	struct rc_table *tbl;
-	int ntxns;		/* transactions to emit */
-	int per_txn;		/* events per transaction */
-	int wait_confirm;	/* wait until the last position is confirmed */
-	int timeouts;		/* pushes that found the queue full */
+	int ntxns;	  /* transactions to emit */
+	int per_txn;	  /* events per transaction */
+	int wait_confirm; /* wait until the last position is confirmed */
+	int timeouts;	  /* pushes that found the queue full */
 	uint64_t max_confirmed_seen;
-	int violations;		/* confirmed beyond what the sink acked */
-	int run_forever;	/* until stopped */
+	int violations;	 /* confirmed beyond what the sink acked */
+	int run_forever; /* until stopped */
 };
 
-static _Atomic uint64_t sink_acked_lsn;	/* lsn of the newest acked event */
+static _Atomic uint64_t sink_acked_lsn; /* lsn of the newest acked event */
 
 static int
 fake_format(const struct rc_pos *pos, struct rc_buf *out)
@@ -155,9 +155,9 @@ struct fake_sink {
 	uint64_t *seqs;
 	uint64_t *lsns;
 	size_t n, cap;
-	size_t acked;		/* prefix already reported */
-	int hold;		/* never report */
-	uint64_t received;	/* events written */
+	size_t acked;	   /* prefix already reported */
+	int hold;	   /* never report */
+	uint64_t received; /* events written */
 	int64_t last_value;
 	int order_errors;
 };
@@ -171,7 +171,7 @@ fake_write(struct rc_sink *snk, const struct rc_event *ev,
 
 	(void)enc;
 	if (fk->hold)
-		usleep(2000);	/* a slow destination that never confirms */
+		usleep(2000); /* a slow destination that never confirms */
 	if (v < fk->last_value)
 		fk->order_errors++;
 	fk->last_value = v;
@@ -316,7 +316,8 @@ test_end_to_end(void)
 	CU_ASSERT_EQUAL(fs->max_confirmed_seen, 500);
 
 	probe = fs->base;
-	CU_ASSERT_EQUAL(rc_checkpoint_load(dir, &probe, &ck, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(rc_checkpoint_load(dir, &probe, &ck, err, sizeof(err)),
+			1);
 	CU_ASSERT_EQUAL(ck.lsn, 500);
 	rc_pipeline_free(pl);
 	rc_config_free(cfg);
@@ -346,19 +347,20 @@ test_backpressure_and_no_confirm(void)
 	fs->run_forever = 1;
 	fs->per_txn = 50;
 	sinks[0] = &fk->base;
-	r.pl = rc_pipeline_new(cfg, &fs->base, sinks, 1, NULL, err, sizeof(err));
+	r.pl = rc_pipeline_new(cfg, &fs->base, sinks, 1, NULL, err,
+			       sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r.pl);
 	pthread_create(&t, NULL, run_thread, &r);
 	usleep(600 * 1000);
 	rc_pipeline_get_stats(r.pl, &st);
-	CU_ASSERT(fs->timeouts > 0);			/* the source was held */
-	CU_ASSERT(st.queue_peak <= 64 * 1024 + 4096);	/* bounded */
+	CU_ASSERT(fs->timeouts > 0);		      /* the source was held */
+	CU_ASSERT(st.queue_peak <= 64 * 1024 + 4096); /* bounded */
 	CU_ASSERT_EQUAL(rc_pipeline_confirmed_lsn(r.pl), 0);
 	rc_pipeline_request_stop(r.pl);
 	pthread_join(t, NULL);
 	CU_ASSERT_EQUAL(r.rc, 1);
 	f = fopen(path, "r");
-	CU_ASSERT_PTR_NULL(f);				/* nothing checkpointed */
+	CU_ASSERT_PTR_NULL(f); /* nothing checkpointed */
 	if (f)
 		fclose(f);
 	rc_pipeline_free(r.pl);
@@ -382,7 +384,8 @@ test_resume_position(void)
 	fs->per_txn = 1;
 	fs->wait_confirm = 1;
 	sinks[0] = &fk->base;
-	pl = rc_pipeline_new(cfg, &fs->base, sinks, 1, &start, err, sizeof(err));
+	pl = rc_pipeline_new(cfg, &fs->base, sinks, 1, &start, err,
+			     sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
 	CU_ASSERT_EQUAL(rc_pipeline_confirmed_lsn(pl), 1000);
 	CU_ASSERT_EQUAL(rc_pipeline_run(pl), 0);
@@ -393,7 +396,8 @@ test_resume_position(void)
 
 static const struct cu_test tests[] = {
 	{"events in order, checkpoint after durability", test_end_to_end},
-	{"backpressure, nothing confirmed without reports", test_backpressure_and_no_confirm},
+	{"backpressure, nothing confirmed without reports",
+	 test_backpressure_and_no_confirm},
 	{"resume position", test_resume_position},
 	{NULL, NULL},
 };

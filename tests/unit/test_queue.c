@@ -144,7 +144,8 @@ make_events(void *arg)
 {
 	struct event_maker *m = arg;
 
-	rc_event_credit_refs(); /* as a source thread does; given back at exit */
+	rc_event_credit_refs(); /* as a source thread does; given back at exit
+				 */
 	for (int i = 0; i < m->n; i++) {
 		struct rc_event *ev = rc_event_new('c', m->tbl);
 		struct rc_item it = {.kind = RC_ITEM_EVENT};
@@ -166,7 +167,8 @@ make_events(void *arg)
 		snprintf(ev->txn_id, sizeof(ev->txn_id), "%d", i);
 		ev->before = 0;
 		it.ev = ev;
-		while ((r = rc_queue_push(m->q, &it, rc_event_size(ev), 50)) == 0)
+		while ((r = rc_queue_push(m->q, &it, rc_event_size(ev), 50)) ==
+		       0)
 			;
 		if (r < 0) {
 			rc_event_free(ev);
@@ -222,7 +224,7 @@ test_close(void)
 	CU_ASSERT_EQUAL(rc_queue_push(q, &it, 1, 10), 1);
 	rc_queue_close(q);
 	CU_ASSERT_EQUAL(rc_queue_push(q, &it, 1, 10), -1);
-	CU_ASSERT_EQUAL(rc_queue_pop(q, out, 4, 10), 1);	/* drains */
+	CU_ASSERT_EQUAL(rc_queue_pop(q, out, 4, 10), 1); /* drains */
 	CU_ASSERT_EQUAL(rc_queue_pop(q, out, 4, 10), -1);
 	rc_queue_free(q);
 }

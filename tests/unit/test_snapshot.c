@@ -97,8 +97,7 @@ test_plan_checkpoint(void)
 	/* b finishes: done, cursor gone */
 	{
 		char *key[] = {"zz", "1"};
-		CU_ASSERT_EQUAL(rc_snap_advance(s, &s->t[1], 10, key, 2, 1),
-				0);
+		CU_ASSERT_EQUAL(rc_snap_advance(s, &s->t[1], 10, key, 2, 1), 0);
 		CU_ASSERT_EQUAL(s->t[1].state, RC_SNAP_DONE);
 		CU_ASSERT_EQUAL(s->t[1].rows, 130);
 		CU_ASSERT_EQUAL(s->t[1].ncursor, 0);
@@ -137,8 +136,8 @@ test_plan_legacy_and_never(void)
 			-1);
 	rc_snap_free(s);
 	s = rc_snap_new("src", NULL);
-	CU_ASSERT_EQUAL(rc_snap_plan(s, "snapshot = running public.a 5\n", 1,
-				     t, 1, err, sizeof(err)),
+	CU_ASSERT_EQUAL(rc_snap_plan(s, "snapshot = running public.a 5\n", 1, t,
+				     1, err, sizeof(err)),
 			-1); /* running needs its cursor */
 	CU_ASSERT_EQUAL(rc_snap_plan(s, "snapshot = done public.a%zz\n", 1, t,
 				     1, err, sizeof(err)),
@@ -212,8 +211,8 @@ test_chunk_drop_and_emit(void)
 	rc_snap_chunk_init(&c);
 	rc_snap_chunk_begin(&c, &s->t[0], pk, 1);
 	for (int i = 1; i <= 3000; i++) /* grows the hash set */
-		CU_ASSERT_EQUAL(rc_snap_chunk_add(&c, kv_event(tbl, 'r', -1, i)),
-				0);
+		CU_ASSERT_EQUAL(
+			rc_snap_chunk_add(&c, kv_event(tbl, 'r', -1, i)), 0);
 	CU_ASSERT_EQUAL(c.live, 3000);
 
 	/* the stream: an update of 7, a delete of 3000 (the last row), a key
@@ -255,7 +254,7 @@ test_chunk_drop_and_emit(void)
 	CU_ASSERT_EQUAL_FATAL(k.n, 2997);
 	CU_ASSERT_EQUAL(k.ids[0], 1);
 	CU_ASSERT_EQUAL(k.ids[k.n - 1], 2999); /* 3000 was deleted */
-	CU_ASSERT_EQUAL(k.flags[k.n - 1], 2);	 /* "last" */
+	CU_ASSERT_EQUAL(k.flags[k.n - 1], 2);  /* "last" */
 	CU_ASSERT_EQUAL(k.flags[0], 1);
 	for (int j = 0; j < k.n; j++)
 		CU_ASSERT(k.ids[j] != 7 && k.ids[j] != 10);

@@ -88,7 +88,7 @@ redirect_stdout(char *path, size_t len)
 {
 	int saved, fd;
 
-	fflush(stdout);		/* CUnit's own output stays on the terminal */
+	fflush(stdout); /* CUnit's own output stays on the terminal */
 	saved = dup(1);
 	snprintf(path, len, "/tmp/rowcast-test-stdout-XXXXXX");
 	fd = mkstemp(path);
@@ -119,7 +119,8 @@ test_lines_and_reports(void)
 	memset(reported, 0, sizeof(reported));
 	reported_total = 0;
 	saved = redirect_stdout(path, sizeof(path));
-	snk = rc_stdout_sink_ops.open(cfg, rc_config_section(cfg, RC_SCOPE_SINK, 0),
+	snk = rc_stdout_sink_ops.open(cfg,
+				      rc_config_section(cfg, RC_SCOPE_SINK, 0),
 				      err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
 	snk->ops = &rc_stdout_sink_ops;
@@ -133,8 +134,8 @@ test_lines_and_reports(void)
 	CU_ASSERT_EQUAL(reported_total, 0);
 	CU_ASSERT_EQUAL(snk->ops->flush(snk), 0);
 	CU_ASSERT_EQUAL(reported_total, 100);
-	CU_ASSERT_EQUAL(reported[1], 9);	/* i = 1..9 */
-	CU_ASSERT_EQUAL(reported[11], 1);	/* i = 100 */
+	CU_ASSERT_EQUAL(reported[1], 9);  /* i = 1..9 */
+	CU_ASSERT_EQUAL(reported[11], 1); /* i = 100 */
 	snk->ops->close(snk);
 	fflush(stdout);
 	restore_stdout(saved);
@@ -149,13 +150,14 @@ test_lines_and_reports(void)
 		CU_ASSERT_PTR_NOT_NULL(o);
 		if (!o)
 			continue;
-		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "op")), "c");
+		CU_ASSERT_STRING_EQUAL(
+			json_string_value(json_object_get(o, "op")), "c");
 		CU_ASSERT_EQUAL(json_integer_value(json_object_get(
 					json_object_get(o, "after"), "id")),
 				n);
 		CU_ASSERT_STRING_EQUAL(
-			json_string_value(json_object_get(json_object_get(o, "after"),
-							  "name")),
+			json_string_value(json_object_get(
+				json_object_get(o, "after"), "name")),
 			n % 2 ? "odd \"q\"" : "é");
 		json_decref(o);
 	}
@@ -186,8 +188,9 @@ test_closed_stdout(void)
 	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
 	dup2(fds[1], 1);
 	close(fds[1]);
-	close(fds[0]);	/* nobody reads */
-	snk = rc_stdout_sink_ops.open(cfg, rc_config_section(cfg, RC_SCOPE_SINK, 0),
+	close(fds[0]); /* nobody reads */
+	snk = rc_stdout_sink_ops.open(cfg,
+				      rc_config_section(cfg, RC_SCOPE_SINK, 0),
 				      err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(snk);
 	snk->ops = &rc_stdout_sink_ops;
@@ -209,7 +212,8 @@ test_closed_stdout(void)
 }
 
 static const struct cu_test tests[] = {
-	{"one JSON line per event, reported after writing", test_lines_and_reports},
+	{"one JSON line per event, reported after writing",
+	 test_lines_and_reports},
 	{"closed stdout is an error", test_closed_stdout},
 	{NULL, NULL},
 };
