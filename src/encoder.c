@@ -44,6 +44,7 @@
  * INT32/INT64 MAX/MIN in Avro and "infinity"/"-infinity" in JSON.
  */
 #include "encoder.h"
+#include "calendar.h"
 #include "limits.h"
 
 #include <avro.h>
@@ -1666,25 +1667,6 @@ put2(char *p, unsigned v)
 	return p;
 }
 
-/* Proleptic Gregorian date of a day number (days since 1970-01-01). */
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era, yy;
-	unsigned doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	yy = (int64_t)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = yy + (*m <= 2);
-}
-
 /*
  * "YYYY-MM-DD" into p (no quotes). Years 0..9999 have four digits; other
  * years are ISO 8601 expanded: "-0044-03-15", "+12345-01-01".
@@ -1694,9 +1676,9 @@ fmt_date(char *p, int64_t days)
 {
 	char *s = p;
 	int64_t y;
-	unsigned m, d;
+	int m, d;
 
-	civil_from_days(days, &y, &m, &d);
+	rc_civil_from_days(days, &y, &m, &d);
 	if (y >= 0 && y <= 9999) {
 		p = put2(p, (unsigned)(y / 100));
 		p = put2(p, (unsigned)(y % 100));
@@ -1705,9 +1687,9 @@ fmt_date(char *p, int64_t days)
 			     (long long)(y < 0 ? -y : y));
 	}
 	*p++ = '-';
-	p = put2(p, m);
+	p = put2(p, (unsigned)m);
 	*p++ = '-';
-	p = put2(p, d);
+	p = put2(p, (unsigned)d);
 	return (size_t)(p - s);
 }
 

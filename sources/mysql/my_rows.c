@@ -30,6 +30,7 @@
  */
 #include "my_rows.h"
 
+#include "calendar.h"
 #include "limits.h"
 #include "my_charset.h"
 #include "my_json.h"
@@ -760,20 +761,6 @@ month_days(int64_t y, int m)
 	return m == 2 && is_leap(y) ? 29 : d[m - 1];
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* Fraction digits of fsp, from microseconds. */
 static void
 put_frac(char *s, size_t sz, unsigned fsp, uint32_t us)
@@ -852,11 +839,11 @@ set_datetime(struct cellctx *cx, const struct my_col *c, int64_t y, int m,
 		return set_text(cx, text);
 	}
 	if (date_only)
-		return set_int(cx, days_from_civil(y, m, d));
-	return set_int(cx,
-		       (days_from_civil(y, m, d) * 86400 + (int64_t)hh * 3600 +
-			mi * 60 + ss) * 1000000 +
-			       us);
+		return set_int(cx, rc_days_from_civil(y, m, d));
+	return set_int(cx, (rc_days_from_civil(y, m, d) * 86400 +
+			    (int64_t)hh * 3600 + mi * 60 + ss) *
+					   1000000 +
+				   us);
 }
 
 /* The fraction of TIME2/DATETIME2/TIMESTAMP2: bytes and unit. */

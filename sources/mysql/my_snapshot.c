@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "calendar.h"
 #include "limits.h"
 #include "my_charset.h"
 #include "my_conn.h"
@@ -847,19 +848,6 @@ parse_time(const char *t, struct tparts *tp)
 	return *p || tp->h < 0 ? -1 : 0;
 }
 
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* The fraction of a TIME2/DATETIME2/TIMESTAMP2 in its stored unit. */
 static uint32_t
 frac_raw(uint32_t us, unsigned fsp)
@@ -1003,7 +991,8 @@ my_snap_cell(struct rc_event *ev, int64_t row, int col, const struct my_col *c,
 		if (parse_datetime(t, &tp, 0) < 0 || fsp > 6)
 			goto bad;
 		if (tp.y || tp.mo || tp.d)
-			secs = days_from_civil(tp.y, tp.mo, tp.d) * 86400 +
+			secs = rc_days_from_civil(tp.y, (int)tp.mo, (int)tp.d) *
+				       86400 +
 			       tp.h * 3600 + tp.mi * 60 + tp.s;
 		if (secs < 0 || secs > 0xffffffffLL)
 			goto bad;

@@ -1580,6 +1580,18 @@ snap_rel(struct pg_source *ps, struct pg_want *w)
 	return find_rel(ps, relid);
 }
 
+/* Key column k of w in a chunk's SELECT: rc_t.<name>, or rc_t.ctid for a
+ * table without a primary key. */
+static void
+append_key(struct rc_buf *sql, struct pg_source *ps, struct pg_want *w, int k)
+{
+	rc_buf_puts(sql, "rc_t.");
+	if (w->npk)
+		append_ident(sql, ps->sql, w->pk[k]);
+	else
+		rc_buf_puts(sql, "ctid");
+}
+
 /*
  * The SELECT of one chunk: the Relation's columns, then the key as text
  * (the cursor), in key order, after the cursor ($1..$n). With keybin (nk
@@ -1629,11 +1641,8 @@ chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
 			if (keybin[k] >= 0)
 				continue;
 		}
-		rc_buf_puts(sql, sep++ ? ", rc_t." : "rc_t.");
-		if (w->npk)
-			append_ident(sql, ps->sql, w->pk[k]);
-		else
-			rc_buf_puts(sql, "ctid");
+		rc_buf_puts(sql, sep++ ? ", " : "");
+		append_key(sql, ps, w, k);
 		rc_buf_puts(sql, "::text");
 	}
 	if (sql->data[sql->len - 2] == ',') { /* no key column as text */
@@ -1648,11 +1657,8 @@ chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
 	if (after) {
 		rc_buf_puts(sql, " WHERE (");
 		for (int k = 0; k < nk; k++) {
-			rc_buf_puts(sql, k ? ", rc_t." : "rc_t.");
-			if (w->npk)
-				append_ident(sql, ps->sql, w->pk[k]);
-			else
-				rc_buf_puts(sql, "ctid");
+			rc_buf_puts(sql, k ? ", " : "");
+			append_key(sql, ps, w, k);
 		}
 		rc_buf_puts(sql, ") > (");
 		for (int k = 0; k < nk; k++) {
@@ -1670,11 +1676,8 @@ chunk_sql(struct pg_source *ps, struct pg_want *w, struct pg_rel *rel,
 	}
 	rc_buf_puts(sql, " ORDER BY ");
 	for (int k = 0; k < nk; k++) {
-		rc_buf_puts(sql, k ? ", rc_t." : "rc_t.");
-		if (w->npk)
-			append_ident(sql, ps->sql, w->pk[k]);
-		else
-			rc_buf_puts(sql, "ctid");
+		rc_buf_puts(sql, k ? ", " : "");
+		append_key(sql, ps, w, k);
 	}
 	if (limit > 0)
 		rc_buf_printf(sql, " LIMIT %lld", (long long)limit);
@@ -1794,6 +1797,25 @@ emit_cb(void *ctx, struct rc_event *ev)
 	return push_event(ctx, ev);
 }
 
+/*
+ * Open a transaction in the pipeline, keeping the server's connection
+ * alive while the queue is full. 0, -1 when the pipeline is closed, -2
+ * when the connection is lost.
+ */
+static int
+pipeline_begin(struct pg_source *ps)
+{
+	int r;
+
+	while ((r = rc_pipeline_begin(ps->pl, PUSH_WAIT_MS)) != 1) {
+		if (r < 0)
+			return -1;
+		if (send_status(ps, 0) < 0)
+			return -2;
+	}
+	return 0;
+}
+
 /* Push the chunk (open, waiting or read in the consistent pass) as one
  * transaction at lsn, with the snapshot state after it. 0, -1, -2. */
 static int
@@ -1815,15 +1837,8 @@ push_chunk(struct pg_source *ps, uint64_t lsn)
 		rc_snap_chunk_reset(c);
 		return 0;
 	}
-	for (;;) {
-		r = rc_pipeline_begin(ps->pl, PUSH_WAIT_MS);
-		if (r == 1)
-			break;
-		if (r < 0)
-			return -1;
-		if (send_status(ps, 0) < 0)
-			return -2;
-	}
+	if ((r = pipeline_begin(ps)) < 0)
+		return r;
 	ps->in_txn = 1;
 	/* the same id when the chunk is read again after a crash */
 	{
@@ -2586,16 +2601,7 @@ handle_message(struct pg_source *ps, const struct pg_copy *cp)
 		ps->cur_invisible = ps->chunk_wait && !xid_visible(ps, ps->xid);
 		ps->final_lsn = m.u.begin.final_lsn;
 		ps->commit_ts_us = m.u.begin.commit_time + PG_EPOCH_OFFSET_US;
-		for (;;) {
-			r = rc_pipeline_begin(ps->pl, PUSH_WAIT_MS);
-			if (r == 1)
-				break;
-			if (r < 0)
-				return -1;
-			if (send_status(ps, 0) < 0)
-				return -2;
-		}
-		return 0;
+		return pipeline_begin(ps);
 	case 'C': {
 		struct rc_pos pos = {.lsn = m.u.commit.end_lsn};
 		int oom;

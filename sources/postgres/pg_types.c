@@ -17,6 +17,7 @@
  */
 #include "pg_types.h"
 
+#include "calendar.h"
 #include "limits.h"
 #include "reader.h"
 
@@ -659,23 +660,6 @@ month_days(int64_t y, int m)
 	return m == 2 && is_leap(y) ? 29 : md[m - 1];
 }
 
-/*
- * Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar, y
- * astronomical (1 BC is year 0). Howard Hinnant's days_from_civil.
- */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* A trailing " BC": strips it from *n and says so. */
 static int
 strip_bc(const char *s, size_t *n)
@@ -724,7 +708,7 @@ parse_ymd(const char *s, size_t n, size_t *pos, int bc, int64_t *days)
 		return "month out of range";
 	if (d < 1 || d > month_days(y, m))
 		return "day out of range";
-	*days = days_from_civil(y, m, d);
+	*days = rc_days_from_civil(y, m, d);
 	return NULL;
 }
 
@@ -2065,23 +2049,6 @@ float_text(double x, int single, struct tout *o)
 #define PG_EPOCH_DAYS  10957
 #define PG_EPOCH_USECS (INT64_C(10957) * USECS_PER_DAY)
 
-/* The inverse of days_from_civil() (Howard Hinnant's civil_from_days). */
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* "YYYY-MM-DD" of days since 1970 (ISO; the year of a BC date is 1 - y);
  * returns whether the date is BC, for the caller's " BC". */
 static int
@@ -2090,7 +2057,7 @@ ymd_text(int64_t days, struct tout *o)
 	int64_t y;
 	int m, d;
 
-	civil_from_days(days, &y, &m, &d);
+	rc_civil_from_days(days, &y, &m, &d);
 	tout_zpad(o, (uint64_t)(y > 0 ? y : 1 - y), 4);
 	tout_put(o, "-", 1);
 	tout_zpad(o, (uint64_t)m, 2);
