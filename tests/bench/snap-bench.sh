@@ -51,6 +51,17 @@ thread_cpu() {
             sub(/^.*\) /, ""); printf "%s=%.2fs ", n, ($12 + $13) / hz }' "$t/stat" 2>/dev/null
     done
 }
+# proc_cpu PID: CPU seconds (user + system) PID has used so far
+proc_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# SERVER_PID: the database server (one process: MariaDB), whose CPU each
+# run is charged; server_cpu_since C0 prints ", server CPU Xs" since C0
+SERVER_PID=
+server_cpu_since() {
+    [ -n "$SERVER_PID" ] || return 0
+    printf ', server CPU %ss' "$(elapsed "$1" "$(proc_cpu "$SERVER_PID")")"
+}
 RESULTS=""
 RUNS=${BENCH_RUNS:-5}
 
@@ -101,13 +112,15 @@ rowcast_snapshot() {
 # PLAIN_S) and a first start; the best of each go into RESULTS. Between
 # runs, PLAIN_FN's caller-provided reset_NAME undoes a first start.
 best_of() {
-    local label=$1 name=$2 conf=$3 table=$4 plain_fn=$5 run bp=0 br=0 hwm=0 threads= ratios= med
+    local label=$1 name=$2 conf=$3 table=$4 plain_fn=$5 run bp=0 br=0 hwm=0 threads= ratios= med c0
     for run in $(seq 1 "$RUNS"); do
+        c0=$(proc_cpu "$SERVER_PID")
         "$plain_fn"
-        info "run $run/$RUNS: plain read ${PLAIN_S}s = $(rate "$ROWS" "$PLAIN_S") rows/s"
+        info "run $run/$RUNS: plain read ${PLAIN_S}s = $(rate "$ROWS" "$PLAIN_S") rows/s$(server_cpu_since "$c0")"
         [ "$run" = 1 ] || "reset_$name"
+        c0=$(proc_cpu "$SERVER_PID")
         rowcast_snapshot "$name" "$conf" "$table"
-        info "run $run/$RUNS: rowcast ${S}s = $(rate "$ROWS" "$S") rows/s, peak RSS $((HWM / 1024)) MiB ($THREADS)"
+        info "run $run/$RUNS: rowcast ${S}s = $(rate "$ROWS" "$S") rows/s, peak RSS $((HWM / 1024)) MiB$(server_cpu_since "$c0") ($THREADS)"
         ratios="$ratios $(awk -v p="$PLAIN_S" -v r="$S" 'BEGIN { printf "%.2f", p / r }')"
         if awk -v a="$PLAIN_S" -v b="$bp" 'BEGIN { exit !(b == 0 || a < b) }'; then bp=$PLAIN_S; fi
         if awk -v a="$S" -v b="$br" 'BEGIN { exit !(b == 0 || a < b) }'; then br=$S threads=$THREADS; fi
@@ -171,6 +184,7 @@ fi
 if [ "$WHICH" != pg ]; then
     my_init snap-bench
     my_start
+    SERVER_PID=$MYPID
     step "MariaDB: $ROWS customers"
     my_sql "CREATE TABLE customers (id BIGINT PRIMARY KEY, name VARCHAR(100), email VARCHAR(100),
       balance DECIMAL(12,2), created_at DATETIME(6), active BOOLEAN) DEFAULT CHARSET utf8mb4;"
