@@ -21,6 +21,17 @@ rc_days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* Days in month m (1..12) of year y. */
+static inline int
+rc_month_days(int64_t y, int m)
+{
+	static const int md[12] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
+	int leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+
+	return m == 2 && leap ? 29 : md[m - 1];
+}
+
 static inline void
 rc_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {

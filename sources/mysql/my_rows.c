@@ -746,20 +746,6 @@ digits_twos(const char *s, uint8_t *out, size_t outsz)
 /* Cells                                                              */
 /* ------------------------------------------------------------------ */
 
-static int
-is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-month_days(int64_t y, int m)
-{
-	static const int d[12] = {31, 28, 31, 30, 31, 30,
-				  31, 31, 30, 31, 30, 31};
-
-	return m == 2 && is_leap(y) ? 29 : d[m - 1];
-}
 
 /* Fraction digits of fsp, from microseconds. */
 static void
@@ -827,7 +813,7 @@ set_datetime(struct cellctx *cx, const struct my_col *c, int64_t y, int m,
 	    y > 9999)
 		return fail(cx->err, cx->errlen,
 			    "column %s: date/time out of range", c->name);
-	if (y < 0 || m == 0 || d == 0 || d > month_days(y, m)) {
+	if (y < 0 || m == 0 || d == 0 || d > rc_month_days(y, m)) {
 		put_frac(fr, sizeof(fr), fsp, us);
 		if (date_only)
 			snprintf(text, sizeof(text), "%04d-%02d-%02d", (int)y,
@@ -1342,6 +1328,288 @@ my_cell_decode(struct rc_event *ev, int64_t row, int col,
 	default:
 		return fail(err, errlen, "column %s: type %u is not supported",
 			    c->name, c->type);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The text of a value (snapshots), straight into the value           */
+/* ------------------------------------------------------------------ */
+
+int
+my_text_plan(const struct my_col *c)
+{
+	const struct my_charset *cs;
+	int ok;
+	enum my_kind k = my_col_kind(c, &ok);
+
+	if (!ok)
+		return MY_TEXT_NONE;
+	switch (c->real_type) {
+	case MYT_TINY:
+	case MYT_SHORT:
+	case MYT_INT24:
+	case MYT_LONG:
+		return MY_TEXT_INT;
+	case MYT_LONGLONG:
+		return c->is_unsigned ? MY_TEXT_NONE : MY_TEXT_INT;
+	case MYT_FLOAT:
+		return MY_TEXT_FLOAT;
+	case MYT_DOUBLE:
+		return MY_TEXT_DOUBLE;
+	case MYT_NEWDECIMAL:
+		return (c->meta >> 8) <= 18 && (c->meta & 0xff) <= (c->meta >> 8)
+			       ? MY_TEXT_DECIMAL
+			       : MY_TEXT_NONE;
+	case MYT_DATE:
+	case MYT_NEWDATE:
+		return MY_TEXT_DATE;
+	case MYT_DATETIME2:
+		return c->meta <= 6 ? MY_TEXT_DATETIME : MY_TEXT_NONE;
+	case MYT_TIMESTAMP2:
+		return c->meta <= 6 ? MY_TEXT_TIMESTAMP : MY_TEXT_NONE;
+	case MYT_VARCHAR:
+	case MYT_VAR_STRING:
+	case MYT_STRING:
+	case MYT_BLOB:
+	case MYT_TINY_BLOB:
+	case MYT_MEDIUM_BLOB:
+	case MYT_LONG_BLOB:
+		if (k == MK_VARBINARY)
+			return MY_TEXT_BYTES;
+		if (k != MK_STRING)
+			return MY_TEXT_NONE; /* BINARY(n): padded */
+		cs = my_charset_by_collation(c->collation);
+		return !cs || cs->kind == MY_CS_UTF8 ? MY_TEXT_UTF8
+						     : MY_TEXT_NONE;
+	default:
+		return MY_TEXT_NONE;
+	}
+}
+
+/* n decimal digits at t (n <= 18), or -1. */
+static int64_t
+text_digits(const char *t, size_t n)
+{
+	int64_t v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] < '0' || t[i] > '9')
+			return -1;
+		v = v * 10 + (t[i] - '0');
+	}
+	return v;
+}
+
+/* "[-]digits" of at most 19 digits within the int64 range. 0 or -1. */
+static int
+text_int(const char *t, size_t n, int64_t *out)
+{
+	int neg = n > 0 && t[0] == '-';
+	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+
+	t += neg;
+	n -= (size_t)neg;
+	if (n == 0 || n > 19)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] < '0' || t[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(t[i] - '0');
+	}
+	if (v > lim) /* 19 digits cannot wrap a uint64_t */
+		return -1;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+/*
+ * "YYYY-MM-DD[ HH:MM:SS[.f{fsp}]]" (exactly as the server prints a column
+ * of fraction precision fsp) with a date that exists: the microseconds
+ * since 1970 (the days for a date alone). 0, or -1 for anything else
+ * (zero dates, other forms).
+ */
+static int
+text_datetime(const char *t, size_t n, unsigned fsp, int date_only,
+	      int64_t *out)
+{
+	int64_t y, mo, d, h, mi, s, us = 0;
+
+	if (n != (date_only ? 10 : 19 + (fsp ? fsp + 1 : 0)) || t[4] != '-' ||
+	    t[7] != '-')
+		return -1;
+	y = text_digits(t, 4);
+	mo = text_digits(t + 5, 2);
+	d = text_digits(t + 8, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > rc_month_days(y, (int)mo))
+		return -1;
+	if (date_only) {
+		*out = rc_days_from_civil(y, (int)mo, (int)d);
+		return 0;
+	}
+	if (t[10] != ' ' || t[13] != ':' || t[16] != ':' ||
+	    (fsp && t[19] != '.'))
+		return -1;
+	h = text_digits(t + 11, 2);
+	mi = text_digits(t + 14, 2);
+	s = text_digits(t + 17, 2);
+	if (fsp) {
+		static const int64_t scale[7] = {1,   100000, 10000, 1000,
+						 100, 10,     1};
+
+		if ((us = text_digits(t + 20, fsp)) < 0)
+			return -1;
+		us *= scale[fsp];
+	}
+	if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+		return -1;
+	*out = (rc_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 +
+		mi * 60 + s) *
+		       1000000 +
+	       us;
+	return 0;
+}
+
+/* DECIMAL(p <= 18, sc): "[-]int[.frac]" with exactly sc fraction digits,
+ * as its unscaled integer. 0 or -1. */
+static int
+text_decimal(const char *t, size_t n, int p, int sc, int64_t *out)
+{
+	static const int64_t pow10[19] = {1,
+					  10,
+					  100,
+					  1000,
+					  10000,
+					  100000,
+					  1000000,
+					  10000000,
+					  100000000,
+					  1000000000,
+					  10000000000,
+					  100000000000,
+					  1000000000000,
+					  10000000000000,
+					  100000000000000,
+					  1000000000000000,
+					  10000000000000000,
+					  100000000000000000,
+					  1000000000000000000};
+	int neg = n > 0 && t[0] == '-';
+	size_t ni;
+	int64_t ip, fp = 0;
+
+	t += neg;
+	n -= (size_t)neg;
+	ni = sc ? n - (size_t)sc - 1 : n;
+	if (n < (size_t)(sc ? sc + 2 : 1) || ni > (size_t)(p - sc) ||
+	    (ni == 0 && p > sc) || (sc && t[ni] != '.'))
+		return -1;
+	if ((ip = text_digits(t, ni)) < 0 ||
+	    (sc && (fp = text_digits(t + ni + 1, (size_t)sc)) < 0))
+		return -1;
+	ip = ip * pow10[sc] + fp;
+	*out = neg ? -ip : ip;
+	return 0;
+}
+
+int
+my_text_decode(struct rc_event *ev, int64_t row, int col,
+	       const struct my_col *c, int plan, const char *t, size_t len,
+	       char *err, size_t errlen)
+{
+	struct cellctx cx = {ev, row, col, err, errlen};
+	struct rc_value *val;
+	int64_t v;
+
+	switch (plan) {
+	case MY_TEXT_INT: {
+		static const int64_t lo[2][MYT_INT24 + 1] = {
+			[0] = {[MYT_TINY] = -128,
+			       [MYT_SHORT] = -32768,
+			       [MYT_INT24] = -8388608,
+			       [MYT_LONG] = INT32_MIN,
+			       [MYT_LONGLONG] = INT64_MIN}};
+		static const int64_t hi[2][MYT_INT24 + 1] = {
+			[0] = {[MYT_TINY] = 127,
+			       [MYT_SHORT] = 32767,
+			       [MYT_INT24] = 8388607,
+			       [MYT_LONG] = INT32_MAX,
+			       [MYT_LONGLONG] = INT64_MAX},
+			[1] = {[MYT_TINY] = 255,
+			       [MYT_SHORT] = 65535,
+			       [MYT_INT24] = 16777215,
+			       [MYT_LONG] = UINT32_MAX}};
+		int u = c->is_unsigned != 0;
+
+		if (c->real_type > MYT_INT24 || text_int(t, len, &v) < 0 ||
+		    v < lo[u][c->real_type] || v > hi[u][c->real_type])
+			return 0;
+		return set_int(&cx, v) < 0 ? -1 : 1;
+	}
+	case MY_TEXT_FLOAT:
+	case MY_TEXT_DOUBLE: {
+		char b[64], *end;
+		double d;
+
+		if (len == 0 || len >= sizeof(b))
+			return 0;
+		memcpy(b, t, len);
+		b[len] = 0;
+		d = strtod(b, &end);
+		if (*end)
+			return 0;
+		if (row >= 0) {
+			val = rc_event_row(ev, row) + col;
+			val->kind = RC_V_SET;
+			if (plan == MY_TEXT_FLOAT)
+				val->u.f = (float)d;
+			else
+				val->u.d = d;
+		}
+		return 1;
+	}
+	case MY_TEXT_DECIMAL: {
+		uint8_t tw[8];
+
+		if (text_decimal(t, len, c->meta >> 8, c->meta & 0xff, &v) < 0)
+			return 0;
+		return set_bytes(&cx, RC_V_SET, tw, int64_twos(v, tw)) < 0 ? -1
+									 : 1;
+	}
+	case MY_TEXT_DATE:
+	case MY_TEXT_DATETIME:
+		if (text_datetime(t, len, c->meta, plan == MY_TEXT_DATE, &v) < 0)
+			return 0;
+		return set_int(&cx, v) < 0 ? -1 : 1;
+	case MY_TEXT_TIMESTAMP:
+		/* in UTC (the session's time zone); from 1970-01-01
+		 * 00:00:01 to 2106 as the binlog's 4 bytes hold it */
+		if (text_datetime(t, len, c->meta, 0, &v) < 0 ||
+		    v < 1000000 || v / 1000000 > 0xffffffffLL)
+			return 0;
+		return set_int(&cx, v) < 0 ? -1 : 1;
+	case MY_TEXT_UTF8:
+	case MY_TEXT_BYTES: {
+		unsigned nb;
+
+		/* the length the binlog's cell could carry (else the cell
+		 * layout says what is wrong) */
+		if (c->real_type == MYT_STRING)
+			nb = my_col_maxlen(c) < 256 ? 1 : 2;
+		else if (c->real_type == MYT_VARCHAR ||
+			 c->real_type == MYT_VAR_STRING)
+			nb = c->meta < 256 ? 1 : 2;
+		else
+			nb = c->meta;
+		if (nb < 1 || nb > 4 || (nb < 4 && (uint64_t)len >> (8 * nb)) ||
+		    len > RC_MAX_EVENT_BYTES)
+			return 0;
+		if (plan == MY_TEXT_UTF8 &&
+		    !my_utf8_valid((const uint8_t *)t, len))
+			return 0;
+		return set_bytes(&cx, RC_V_SET, t, len) < 0 ? -1 : 1;
+	}
+	default:
+		return 0;
 	}
 }
 

@@ -82,6 +82,35 @@ int my_cell_decode(struct rc_event *ev, int64_t row, int col,
 		   const struct my_col *c, const uint8_t *p, size_t n,
 		   size_t *used, char *err, size_t errlen);
 
+/*
+ * The text of a value as the server returns it (text protocol, with
+ * character_set_results = binary and time_zone = '+00:00'), made straight
+ * into the value my_cell_decode makes of the same data, for the common
+ * types: my_text_plan(c) says which way column c takes, MY_TEXT_NONE for
+ * the others (BIGINT UNSIGNED, DECIMAL of more than 18 digits, TIME, YEAR,
+ * BIT, BINARY(n), ENUM, SET, JSON, GEOMETRY, non-UTF-8 character sets).
+ * my_text_decode returns 1 when it made the value, 0 when this value must
+ * go through the cell layout (zero dates, a date that does not exist,
+ * text that is not UTF-8, any other form), -1 with err when the event
+ * cannot hold it.
+ */
+enum my_text_plan {
+	MY_TEXT_NONE = 0,
+	MY_TEXT_INT,	   /* TINYINT..INT, BIGINT signed */
+	MY_TEXT_FLOAT,	   /* the float of the text's double */
+	MY_TEXT_DOUBLE,	   /* the text */
+	MY_TEXT_DECIMAL,   /* DECIMAL(p <= 18): scale digits after "." */
+	MY_TEXT_DATE,	   /* YYYY-MM-DD */
+	MY_TEXT_DATETIME,  /* YYYY-MM-DD HH:MM:SS[.fsp digits] */
+	MY_TEXT_TIMESTAMP, /* the same, in UTC */
+	MY_TEXT_UTF8,	   /* utf8/utf8mb4 characters, validated */
+	MY_TEXT_BYTES,	   /* VARBINARY, BLOB */
+};
+int my_text_plan(const struct my_col *c);
+int my_text_decode(struct rc_event *ev, int64_t row, int col,
+		   const struct my_col *c, int plan, const char *t, size_t len,
+		   char *err, size_t errlen);
+
 /* Is column c numeric for SIGNEDNESS, character for the charset lists,
  * ENUM/SET for the ENUM_AND_SET lists? */
 int my_col_is_numeric(const struct my_col *c);

@@ -9,7 +9,9 @@
  * rc_table shape as the stream, and each value the SELECT returns is put
  * into the binlog's own cell layout and decoded by my_cell_decode(): a
  * snapshot row and a binlog row of the same data are the same values by
- * construction.
+ * construction. The common types take a shorter way, my_text_decode(),
+ * which makes the same values (test_mybinlog holds the two ways against
+ * each other) and hands the unusual values to the cell layout.
  *
  * What the SELECT asks for, per column (text protocol, with
  * character_set_results = binary and time_zone = '+00:00'):
@@ -52,6 +54,7 @@ struct my_snap_desc {
 				 * character column, else NULL */
 	int *pkcol;		/* tm columns of the primary key, in order */
 	int npk;
+	uint8_t *plan; /* per column: my_text_plan() */
 };
 
 /* Set up a query connection for snapshots (isolation, time zone, binary

@@ -645,20 +645,6 @@ take_digits(const char *s, size_t n, size_t *pos, int digits, int *out)
 	return 0;
 }
 
-static int
-is_leap(int64_t y)
-{
-	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
-static int
-month_days(int64_t y, int m)
-{
-	static const int md[12] = {31, 28, 31, 30, 31, 30,
-				   31, 31, 30, 31, 30, 31};
-
-	return m == 2 && is_leap(y) ? 29 : md[m - 1];
-}
 
 /* A trailing " BC": strips it from *n and says so. */
 static int
@@ -706,7 +692,7 @@ parse_ymd(const char *s, size_t n, size_t *pos, int bc, int64_t *days)
 	}
 	if (m < 1 || m > 12)
 		return "month out of range";
-	if (d < 1 || d > month_days(y, m))
+	if (d < 1 || d > rc_month_days(y, m))
 		return "day out of range";
 	*days = rc_days_from_civil(y, m, d);
 	return NULL;

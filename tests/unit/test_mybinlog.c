@@ -41,6 +41,7 @@
 #include "my_binlog.h"
 #include "my_json.h"
 #include "my_rows.h"
+#include "my_snapshot.h"
 
 #include "buf.h"
 #include "event.h"
@@ -1430,6 +1431,186 @@ one_col_map(uint8_t type, uint16_t meta)
 	return tm;
 }
 
+/*
+ * Snapshots: the short way from a value's text (my_text_decode) against
+ * the cell layout (my_snap_cell) for the same text. Where the short way
+ * makes a value it must be the cell layout's; where it passes (want 0)
+ * the cell layout decides, errors included.
+ */
+static const struct text_case {
+	uint8_t type;
+	uint16_t meta;
+	int is_unsigned;
+	uint32_t collation;
+	const char *text;
+	size_t len; /* 0: strlen */
+	int want;   /* 1: the short way makes it, 0: it passes */
+} text_cases[] = {
+	{MYT_TINY, 0, 0, 0, "-128", 0, 1},
+	{MYT_TINY, 0, 0, 0, "127", 0, 1},
+	{MYT_TINY, 0, 0, 0, "128", 0, 0},
+	{MYT_TINY, 0, 1, 0, "255", 0, 1},
+	{MYT_TINY, 0, 1, 0, "-1", 0, 0},
+	{MYT_SHORT, 0, 0, 0, "-32768", 0, 1},
+	{MYT_SHORT, 0, 1, 0, "65535", 0, 1},
+	{MYT_INT24, 0, 0, 0, "-8388608", 0, 1},
+	{MYT_INT24, 0, 1, 0, "16777215", 0, 1},
+	{MYT_LONG, 0, 0, 0, "-2147483648", 0, 1},
+	{MYT_LONG, 0, 1, 0, "4294967295", 0, 1},
+	{MYT_LONG, 0, 1, 0, "0", 0, 1},
+	{MYT_LONGLONG, 0, 0, 0, "-9223372036854775808", 0, 1},
+	{MYT_LONGLONG, 0, 0, 0, "9223372036854775807", 0, 1},
+	{MYT_LONGLONG, 0, 0, 0, "9223372036854775808", 0, 0},
+	{MYT_LONGLONG, 0, 0, 0, "-42", 0, 1},
+	{MYT_LONGLONG, 0, 0, 0, "+42", 0, 0},
+	{MYT_LONGLONG, 0, 0, 0, "12a", 0, 0},
+	{MYT_LONGLONG, 0, 0, 0, "", 0, 0},
+	{MYT_LONGLONG, 0, 0, 0, "-", 0, 0},
+	{MYT_LONGLONG, 0, 1, 0, "18446744073709551615", 0, 0},
+	{MYT_FLOAT, 4, 0, 0, "3.5", 0, 1},
+	{MYT_FLOAT, 4, 0, 0, "-1.25e-10", 0, 1},
+	{MYT_FLOAT, 4, 0, 0, "0.10000000149011612", 0, 1},
+	{MYT_DOUBLE, 8, 0, 0, "2.718281828459045", 0, 1},
+	{MYT_DOUBLE, 8, 0, 0, "-1.7976931348623157e308", 0, 1},
+	{MYT_DOUBLE, 8, 0, 0, "-0", 0, 1},
+	{MYT_DOUBLE, 8, 0, 0, "1e-300", 0, 1},
+	{MYT_DOUBLE, 8, 0, 0, "x", 0, 0},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "-9999999999.99", 0, 1},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "9999999999.99", 0, 1},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "0.00", 0, 1},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "-0.00", 0, 1},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "0.01", 0, 1},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "-128.00", 0, 1},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "1.5", 0, 0},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "99999999999.99", 0, 0},
+	{MYT_NEWDECIMAL, 12 << 8 | 2, 0, 0, "1,00", 0, 0},
+	{MYT_NEWDECIMAL, 18 << 8 | 4, 0, 0, "99999999999999.9999", 0, 1},
+	{MYT_NEWDECIMAL, 18 << 8 | 4, 0, 0, "-0.0001", 0, 1},
+	{MYT_NEWDECIMAL, 18 << 8 | 0, 0, 0, "-999999999999999999", 0, 1},
+	{MYT_NEWDECIMAL, 5 << 8 | 0, 0, 0, "99999", 0, 1},
+	{MYT_NEWDECIMAL, 5 << 8 | 0, 0, 0, "-1", 0, 1},
+	{MYT_NEWDECIMAL, 2 << 8 | 2, 0, 0, "0.01", 0, 0},
+	{MYT_NEWDECIMAL, 19 << 8 | 0, 0, 0, "9999999999999999999", 0, 0},
+	{MYT_NEWDECIMAL, 30 << 8 | 10, 0, 0, "-12345678901234567890.1234567891",
+	 0, 0},
+	{MYT_DATE, 0, 0, 0, "2024-02-29", 0, 1},
+	{MYT_DATE, 0, 0, 0, "1970-01-01", 0, 1},
+	{MYT_DATE, 0, 0, 0, "0000-01-01", 0, 1},
+	{MYT_DATE, 0, 0, 0, "9999-12-31", 0, 1},
+	{MYT_DATE, 0, 0, 0, "2023-02-29", 0, 0},
+	{MYT_DATE, 0, 0, 0, "0000-00-00", 0, 0},
+	{MYT_DATE, 0, 0, 0, "2024-13-01", 0, 0},
+	{MYT_DATETIME2, 0, 0, 0, "2023-12-31 23:59:59", 0, 1},
+	{MYT_DATETIME2, 0, 0, 0, "1969-12-31 23:59:59", 0, 1},
+	{MYT_DATETIME2, 0, 0, 0, "0000-00-00 00:00:00", 0, 0},
+	{MYT_DATETIME2, 0, 0, 0, "2024-00-13 00:00:00", 0, 0},
+	{MYT_DATETIME2, 1, 0, 0, "1000-01-01 00:00:00.5", 0, 1},
+	{MYT_DATETIME2, 3, 0, 0, "2024-05-06 07:08:09.123", 0, 1},
+	{MYT_DATETIME2, 3, 0, 0, "2024-05-06 07:08:09.12", 0, 0},
+	{MYT_DATETIME2, 6, 0, 0, "1970-01-01 00:00:00.000001", 0, 1},
+	{MYT_DATETIME2, 6, 0, 0, "9999-12-31 23:59:59.999999", 0, 1},
+	{MYT_DATETIME2, 6, 0, 0, "2024-04-31 00:00:00.000000", 0, 0},
+	{MYT_DATETIME2, 6, 0, 0, "2024-04-30 24:00:00.000000", 0, 0},
+	{MYT_TIMESTAMP2, 0, 0, 0, "1970-01-01 00:00:01", 0, 1},
+	{MYT_TIMESTAMP2, 0, 0, 0, "2038-01-19 03:14:07", 0, 1},
+	{MYT_TIMESTAMP2, 0, 0, 0, "0000-00-00 00:00:00", 0, 0},
+	{MYT_TIMESTAMP2, 0, 0, 0, "1970-01-01 00:00:00", 0, 0},
+	{MYT_TIMESTAMP2, 6, 0, 0, "1970-01-01 00:00:00.000001", 0, 0},
+	{MYT_TIMESTAMP2, 6, 0, 0, "2106-02-07 06:28:15.999999", 0, 1},
+	{MYT_TIMESTAMP2, 0, 0, 0, "2106-02-07 06:28:16", 0, 0},
+	{MYT_TIMESTAMP2, 3, 0, 0, "2001-09-09 01:46:40.123", 0, 1},
+	{MYT_VARCHAR, 400, 0, 45, "\xc3\xbc" "n" "\xc3\xaf" "c" "\xc3\xb6" "d" "\xc3\xa9" " \xf0\x9f\x98\x80",
+	 0, 1},
+	{MYT_VARCHAR, 400, 0, 45, "", 0, 1},
+	{MYT_VARCHAR, 400, 0, 45, "\xff", 0, 0},
+	{MYT_VARCHAR, 40, 0, 8, "Gr\xfc\xdf" "e", 0, 0},
+	{MYT_VARCHAR, 40, 0, 63, "\x00\xff", 2, 1},
+	{MYT_BLOB, 2, 0, 63, "\x00\x01\x02", 3, 1},
+	{MYT_BLOB, 2, 0, 45, "line\nbreak", 0, 1},
+	{MYT_BLOB, 4, 0, 45, "long text", 0, 1},
+	{MYT_STRING, 0xfe << 8 | 20, 0, 45, "ab", 0, 1},
+	{MYT_STRING, 0xfe << 8 | 8, 0, 63, "ab", 0, 0},
+};
+
+static int
+same_value(const struct rc_event *a, const struct rc_event *b, uint8_t type)
+{
+	const struct rc_value *va = rc_event_row(a, a->after),
+			      *vb = rc_event_row(b, b->after);
+
+	if (va->kind != vb->kind)
+		return 0;
+	if (va->kind == RC_V_SET || va->kind == RC_V_TEXT) {
+		switch (a->tbl->cols[0].type) {
+		case RC_T_FLOAT:
+			return !memcmp(&va->u.f, &vb->u.f, sizeof(float));
+		case RC_T_DOUBLE:
+			return !memcmp(&va->u.d, &vb->u.d, sizeof(double));
+		default:
+			break;
+		}
+		if (va->kind == RC_V_TEXT || type == MYT_NEWDECIMAL ||
+		    type == MYT_VARCHAR || type == MYT_BLOB ||
+		    type == MYT_STRING)
+			return va->u.s.len == vb->u.s.len &&
+			       !memcmp(rc_value_bytes(a, va),
+				       rc_value_bytes(b, vb), va->u.s.len);
+		return va->u.i == vb->u.i;
+	}
+	return 1;
+}
+
+static void
+t_text_vs_cell(void)
+{
+	int bad = 0, fast = 0;
+
+	for (size_t i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]);
+	     i++) {
+		const struct text_case *tc = &text_cases[i];
+		size_t len = tc->len ? tc->len : strlen(tc->text);
+		struct my_tablemap *tm = one_col_map(tc->type, tc->meta);
+		struct rc_table *tbl = rc_table_new("s", "d", "d", "t", 1);
+		struct rc_event *a, *b;
+		char err[RC_ERRLEN], err2[RC_ERRLEN];
+		int got, cell, plan;
+
+		tm->cols[0].is_unsigned = tc->is_unsigned;
+		tm->cols[0].collation = tc->collation;
+		if (tc->type == MYT_STRING)
+			tm->cols[0].real_type = MYT_STRING;
+		CU_ASSERT_FATAL(my_table_describe(tm, NULL, tbl, err,
+						  sizeof(err)) == 0);
+		a = rc_event_new('r', tbl);
+		b = rc_event_new('r', tbl);
+		CU_ASSERT_FATAL(a && b);
+		rc_event_alloc_row(a, &a->after);
+		rc_event_alloc_row(b, &b->after);
+		plan = my_text_plan(&tm->cols[0]);
+		got = my_text_decode(a, a->after, 0, &tm->cols[0], plan,
+				     tc->text, len, err, sizeof(err));
+		cell = my_snap_cell(b, b->after, 0, &tm->cols[0], tc->text, len,
+				    err2, sizeof(err2));
+		if (got != tc->want || (got == 1 && cell < 0) ||
+		    (got == 1 && !same_value(a, b, tc->type))) {
+			bad++;
+			fprintf(stderr,
+				"text case %zu (type %u meta %#x '%.*s'): "
+				"short way %d (want %d), cell %d%s%s\n",
+				i, tc->type, tc->meta, (int)len, tc->text, got,
+				tc->want, cell, cell < 0 ? ": " : "",
+				cell < 0 ? err2 : "");
+		}
+		fast += got == 1;
+		rc_event_free(a);
+		rc_event_free(b);
+		rc_table_unref(tbl);
+		my_tablemap_free(tm);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(fast >= 50);
+}
+
 static void
 t_cells(void)
 {
@@ -1872,6 +2053,7 @@ static const struct cu_test tests[] = {
 	{"mariadb 10.11 compressed, v1 update/delete", t_mariadb_compressed},
 	{"checksum undecided before the FDE", t_checksum_undecided},
 	{"cells_mysql8.tsv", t_cells},
+	{"snapshot text: short way = cell layout", t_text_vs_cell},
 	{"json_binary_docs.tsv", t_json_docs},
 	{"tablemap_bodies.tsv", t_tablemaps},
 	{"json diff operations", t_json_diff_ops},
