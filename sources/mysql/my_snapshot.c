@@ -135,6 +135,7 @@ my_snap_desc_clear(struct my_snap_desc *d)
 	free(d->charset);
 	my_tablemap_free(d->tm);
 	free(d->pkcol);
+	free(d->curcol);
 	free(d->plan);
 	memset(d, 0, sizeof(*d));
 }
@@ -464,6 +465,20 @@ my_snap_describe(struct my_conn *c, const char *db, const char *table,
 		rc = 1;
 		goto out;
 	}
+	/* a key's cursor is its value column when the value is its text
+	 * (integers, DECIMAL, dates...), else one more column after them */
+	if (!(d->curcol = malloc(sizeof(int) * (size_t)d->npk)))
+		goto oom;
+	d->nextra = 0;
+	for (int k = 0; k < d->npk; k++) {
+		const struct my_col *c = &tm->cols[d->pkcol[k]];
+
+		d->curcol[k] = cursor_is_hex(c) || c->real_type == MYT_FLOAT ||
+					       c->real_type == MYT_ENUM ||
+					       c->real_type == MYT_SET
+				       ? tm->ncols + d->nextra++
+				       : d->pkcol[k];
+	}
 	if (!(d->plan = malloc((size_t)tm->ncols)))
 		goto oom;
 	for (int i = 0; i < tm->ncols; i++)
@@ -483,8 +498,12 @@ out:
 				free(d->charset[i]);
 		free(d->charset);
 		free(d->pkcol);
+		free(d->curcol);
+		free(d->plan);
 		d->charset = NULL;
 		d->pkcol = NULL;
+		d->curcol = NULL;
+		d->plan = NULL;
 		d->npk = 0;
 	}
 	my_tablemap_free(tm);
@@ -608,8 +627,9 @@ my_snap_select_sql(const struct my_snap_desc *d, char *const *cursor,
 		    put_value_expr(sql, &tm->cols[i]) < 0)
 			return -1;
 	for (int k = 0; k < d->npk; k++)
-		if (rc_buf_puts(sql, ", ") < 0 ||
-		    put_cursor_expr(sql, &tm->cols[d->pkcol[k]]) < 0)
+		if (d->curcol[k] >= tm->ncols &&
+		    (rc_buf_puts(sql, ", ") < 0 ||
+		     put_cursor_expr(sql, &tm->cols[d->pkcol[k]]) < 0))
 			return -1;
 	if (rc_buf_puts(sql, " FROM ") < 0 ||
 	    my_snap_quote_ident(sql, tm->db) < 0 || rc_buf_putc(sql, '.') < 0 ||
@@ -643,7 +663,7 @@ my_snap_cursor(const struct my_snap_desc *d, char **vals,
 	if (!k)
 		return -1;
 	for (int i = 0; i < d->npk; i++) {
-		int j = d->tm->ncols + i;
+		int j = d->curcol[i];
 
 		k[i] = dupn(vals[j] ? vals[j] : "", vals[j] ? lens[j] : 0);
 		if (!k[i]) {

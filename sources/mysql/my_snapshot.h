@@ -24,8 +24,9 @@
  *   ENUM, SET       c+0: the index / bitmap (names from the column type)
  *   MySQL JSON      the server's JSON text (set as is: the binary JSON of
  *                   the binlog is printed the same way by my_json.c)
- * then the primary-key columns again as the cursor: the text, or HEX()
- * for character and binary columns (a key value may hold any byte).
+ * then, as the cursor, the primary-key columns whose value is not their
+ * text again: HEX() of character and binary columns (a key value may
+ * hold any byte); the others' cursor is their value's text.
  *
  * Consistency of a chunk with the binlog (my_snap_chunk_open):
  *   MariaDB    START TRANSACTION WITH CONSISTENT SNAPSHOT, then
@@ -54,6 +55,8 @@ struct my_snap_desc {
 				 * character column, else NULL */
 	int *pkcol;		/* tm columns of the primary key, in order */
 	int npk;
+	int *curcol; /* per key column: the result column of its cursor */
+	int nextra;  /* result columns after the values (cursors) */
 	uint8_t *plan; /* per column: my_text_plan() */
 };
 
@@ -71,7 +74,8 @@ void my_snap_desc_clear(struct my_snap_desc *d);
 int64_t my_snap_estimate(struct my_conn *c, const char *db, const char *table);
 
 /*
- * The SELECT of a chunk: the values (see above), then the cursor columns;
+ * The SELECT of a chunk: the values (see above), then the d->nextra cursor
+ * columns;
  * rows after cursor (ncursor values as my_snap_cursor gave them, or none
  * from the start) in key order, at most limit.
  */
@@ -93,7 +97,7 @@ int my_snap_cell(struct rc_event *ev, int64_t row, int col,
 		 const struct my_col *c, const char *text, size_t len,
 		 char *err, size_t errlen);
 
-/* The cursor of a row: its key columns (after the values) as strings;
+/* The cursor of a row: its key columns (d->curcol) as strings;
  * *key is an array of d->npk malloc'd strings. 0 or -1 (out of memory). */
 int my_snap_cursor(const struct my_snap_desc *d, char **vals,
 		   const unsigned long *lens, char ***key);

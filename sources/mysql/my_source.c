@@ -1106,7 +1106,7 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 					   my_conn_errno(ms->qconn)));
 		goto out;
 	}
-	if (my_result_ncols(res) != (unsigned)(d->tm->ncols + d->npk)) {
+	if (my_result_ncols(res) != (unsigned)(d->tm->ncols + d->nextra)) {
 		set_err(ms,
 			"snapshot of %s.%s: the table changed while it "
 			"was read",
