@@ -195,7 +195,14 @@ my_utf8_valid(const uint8_t *s, size_t n)
 		size_t len;
 
 		if (c < 0x80) {
-			i++;
+			uint64_t w;
+
+			/* ASCII, 8 bytes at a time */
+			while (n - i >= 8 && (memcpy(&w, s + i, 8),
+					      !(w & 0x8080808080808080ULL)))
+				i += 8;
+			if (i < n && s[i] < 0x80)
+				i++;
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf) {

@@ -12,7 +12,9 @@
 #       running agent: chunks bracketed by watermarks in the WAL).
 #   my: rowcast's first start (MariaDB: chunks in consistent snapshots,
 #       each at its binlog position) against
-#       mariadb --quick -e "SELECT * FROM customers" >/dev/null.
+#       mariadb --quick -e "SELECT * FROM customers" >/dev/null; both over
+#       the server's Unix socket (an agent next to its database). The
+#       server's CPU in each run is printed too.
 #
 # rowcast is timed from its start until the checkpoint says the table is
 # done (every row durable in the files); the online run from the request to
@@ -209,8 +211,8 @@ state_dir = $WORK/state
 
 [source $SOURCE_NAME]
 type = mysql
-host = 127.0.0.1
-port = $MYPORT
+host = localhost
+socket = $MYSOCK
 user = repl
 password = replpw
 server_id = 4251

@@ -39,6 +39,7 @@
  * under ASan/UBSan by the sanitizer build).
  */
 #include "my_binlog.h"
+#include "my_charset.h"
 #include "my_json.h"
 #include "my_rows.h"
 #include "my_snapshot.h"
@@ -1611,6 +1612,43 @@ t_text_vs_cell(void)
 	CU_ASSERT(fast >= 50);
 }
 
+/* my_utf8_valid, whose ASCII runs go 8 bytes at a time: a bad or a
+ * multibyte sequence at every position of runs around that size. */
+static void
+t_utf8_valid(void)
+{
+	uint8_t b[40];
+
+	for (size_t n = 0; n <= 24; n++) {
+		memset(b, 'a', n);
+		CU_ASSERT(my_utf8_valid(b, n));
+		for (size_t i = 0; i < n; i++) {
+			memset(b, 'a', n);
+			b[i] = 0xff;
+			CU_ASSERT(!my_utf8_valid(b, n));
+			b[i] = 0x80; /* a continuation byte alone */
+			CU_ASSERT(!my_utf8_valid(b, n));
+			if (i + 4 <= n) {
+				memcpy(b + i, "\xf0\x9f\x98\x80", 4);
+				CU_ASSERT(my_utf8_valid(b, n));
+				CU_ASSERT(!my_utf8_valid(b, i + 3)); /* cut */
+			}
+			if (i + 3 <= n) {
+				memset(b, 'a', n);
+				memcpy(b + i, "\xed\xa0\x80", 3); /* surrogate */
+				CU_ASSERT(!my_utf8_valid(b, n));
+				memcpy(b + i, "\xe2\x82\xac", 3);
+				CU_ASSERT(my_utf8_valid(b, n));
+			}
+			if (i + 2 <= n) {
+				memset(b, 'a', n);
+				memcpy(b + i, "\xc0\x80", 2); /* overlong */
+				CU_ASSERT(!my_utf8_valid(b, n));
+			}
+		}
+	}
+}
+
 static void
 t_cells(void)
 {
@@ -2054,6 +2092,7 @@ static const struct cu_test tests[] = {
 	{"checksum undecided before the FDE", t_checksum_undecided},
 	{"cells_mysql8.tsv", t_cells},
 	{"snapshot text: short way = cell layout", t_text_vs_cell},
+	{"utf8 validation (ASCII runs by 8 bytes)", t_utf8_valid},
 	{"json_binary_docs.tsv", t_json_docs},
 	{"tablemap_bodies.tsv", t_tablemaps},
 	{"json diff operations", t_json_diff_ops},
