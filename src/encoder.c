@@ -573,6 +573,17 @@ struct rc_enc_table {
 	const char *src_connector; /* constant source fields set for it */
 	int src_set;
 
+	/* The last Source record written for this table and what it was
+	 * written from: the events of a transaction or a snapshot chunk
+	 * mostly carry the same one (a third of an event's encoding). */
+	struct rc_src_cache {
+		int valid;
+		struct rc_source_info src; /* file/gtid: point into fg */
+		char fg[160];		   /* file NUL gtid NUL */
+		size_t len;
+		unsigned char bytes[320];
+	} srcc;
+
 	/* Avro C's view of the same schemas: the check that they are valid */
 	avro_schema_t vschema;
 	avro_value_iface_t *viface;
@@ -1147,15 +1158,22 @@ static inline void
 aw_long(struct aw *w, int64_t v)
 {
 	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-	unsigned char t[10];
-	size_t n = 0;
+	unsigned char t[10], *p = t, *s;
 
+	/* straight into the buffer when the longest varint fits (most
+	 * writes: a varint per field of every event) */
+	if (!w->bad && w->b->cap > w->b->len && w->b->cap - w->b->len > 10)
+		p = (unsigned char *)w->b->data + w->b->len;
+	s = p;
 	while (z & ~(uint64_t)0x7f) {
-		t[n++] = (unsigned char)((z & 0x7f) | 0x80);
+		*p++ = (unsigned char)((z & 0x7f) | 0x80);
 		z >>= 7;
 	}
-	t[n++] = (unsigned char)z;
-	aw_raw(w, t, n);
+	*p++ = (unsigned char)z;
+	if (s == t)
+		aw_raw(w, t, (size_t)(p - t));
+	else
+		w->b->len += (size_t)(p - s);
 }
 
 static inline void
@@ -1363,10 +1381,72 @@ w_opt_str(struct aw *w, const char *s)
 
 static const char *const rc_snapshot_names[] = {"false", "true", "last"};
 
-/* The rowcast.Source record, fields in rc_source_fields order. */
+/* Is src what the cache's record was written from? */
 static int
-w_source(struct aw *w, const struct rc_enc_table *et, const struct rc_event *ev,
+src_cached(const struct rc_src_cache *c, const struct rc_source_info *src)
+{
+	const struct rc_source_info *k = &c->src;
+
+	return c->valid && k->commit_ts_us == src->commit_ts_us &&
+	       k->pos == src->pos && k->row == src->row &&
+	       k->snapshot == src->snapshot && k->txid == src->txid &&
+	       k->lsn == src->lsn && k->server_id == src->server_id &&
+	       k->connector == src->connector && !k->file == !src->file &&
+	       !k->gtid == !src->gtid &&
+	       (!src->file || !strcmp(k->file, src->file)) &&
+	       (!src->gtid || !strcmp(k->gtid, src->gtid));
+}
+
+/* Keep the record just written at start (unless it or its strings are
+ * too long for the cache). */
+static void
+src_keep(struct rc_src_cache *c, const struct aw *w, size_t start,
+	 const struct rc_source_info *src)
+{
+	size_t lf = src->file ? strlen(src->file) + 1 : 0;
+	size_t lg = src->gtid ? strlen(src->gtid) + 1 : 0;
+	size_t n = w->b->len - start;
+
+	c->valid = 0;
+	if (w->bad || n > sizeof(c->bytes) || lf + lg > sizeof(c->fg))
+		return;
+	c->src = *src;
+	if (lf) {
+		memcpy(c->fg, src->file, lf);
+		c->src.file = c->fg;
+	}
+	if (lg) {
+		memcpy(c->fg + lf, src->gtid, lg);
+		c->src.gtid = c->fg + lf;
+	}
+	memcpy(c->bytes, w->b->data + start, n);
+	c->len = n;
+	c->valid = 1;
+}
+
+/* The rowcast.Source record, fields in rc_source_fields order. */
+static int w_source_fields(struct aw *w, const struct rc_enc_table *et,
+			   const struct rc_event *ev, char *err, size_t errlen);
+
+static int
+w_source(struct aw *w, struct rc_enc_table *et, const struct rc_event *ev,
 	 char *err, size_t errlen)
+{
+	size_t start = w->b->len;
+
+	if (src_cached(&et->srcc, &ev->src)) {
+		aw_raw(w, et->srcc.bytes, et->srcc.len);
+		return 0;
+	}
+	if (w_source_fields(w, et, ev, err, errlen) < 0)
+		return -1;
+	src_keep(&et->srcc, w, start, &ev->src);
+	return 0;
+}
+
+static int
+w_source_fields(struct aw *w, const struct rc_enc_table *et,
+		const struct rc_event *ev, char *err, size_t errlen)
 {
 	const struct rc_table *tbl = ev->tbl;
 	int my = is_mysql(ev);
@@ -1403,8 +1483,8 @@ static const char rc_op_chars[] = "cudrt";
 
 /* The Envelope record. */
 static int
-w_envelope(struct aw *w, const struct rc_enc_table *et,
-	   const struct rc_event *ev, char *err, size_t errlen)
+w_envelope(struct aw *w, struct rc_enc_table *et, const struct rc_event *ev,
+	   char *err, size_t errlen)
 {
 	const struct rc_value *after = NULL;
 	const char *opc;

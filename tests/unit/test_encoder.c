@@ -1698,6 +1698,137 @@ test_json_numbers_strings(void)
 }
 
 /* A MySQL event: no schema or lsn; file, pos, row, gtid, server_id set. */
+/*
+ * The Source record is kept per table and written again for an event with
+ * the same source fields: every field that changes, one at a time, must
+ * give the bytes a table that never encoded anything gives.
+ */
+static struct rc_table *
+cache_table(void)
+{
+	struct rc_table *tbl = rc_table_new("legacy", "crm", "crm", "t", 1);
+
+	rc_table_set_column(tbl, 0, "id", RC_T_INT32, "int");
+	tbl->cols[0].flags = RC_COL_KEY;
+	rc_table_finish(tbl);
+	return tbl;
+}
+
+/* Encode ev's source fields si with table warm (whose cache holds what
+ * came before) and a fresh table: 1 when the bytes are the same. */
+static int
+same_as_cold(struct rc_encoder *enc, struct rc_table *warm,
+	     const struct rc_source_info *si)
+{
+	struct rc_table *cold = cache_table();
+	struct rc_event *ev = rc_event_new('c', warm);
+	struct rc_event *ec = rc_event_new('c', cold);
+	struct rc_buf a, b;
+	char err[RC_ERRLEN] = "";
+	int same;
+
+	rc_buf_init(&a, RC_MAX_ENCODED_BYTES);
+	rc_buf_init(&b, RC_MAX_ENCODED_BYTES);
+	ev->src = *si;
+	ec->src = *si;
+	rc_event_alloc_row(ev, &ev->after);
+	rc_event_alloc_row(ec, &ec->after);
+	set_i(ev, ev->after, 0, 1);
+	set_i(ec, ec->after, 0, 1);
+	CU_ASSERT_EQUAL(rc_encode_value(enc, ev, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(rc_encode_value(enc, ec, &b, err, sizeof(err)), 0);
+	same = a.len == b.len && !memcmp(a.data, b.data, a.len);
+	rc_buf_free(&a);
+	rc_buf_free(&b);
+	rc_event_free(ev);
+	rc_event_free(ec);
+	rc_table_unref(cold);
+	return same;
+}
+
+static void
+test_source_cache(void)
+{
+	struct rc_table *warm = cache_table();
+	struct rc_encoder *enc = rc_encoder_new();
+	char file[32] = "mysql-bin.000003", gtid[32] = "0-1-7";
+	const struct rc_source_info base = {
+		.connector = "mysql",
+		.commit_ts_us = 1000,
+		.snapshot = 1,
+		.txid = -1,
+		.server_id = 4242,
+		.pos = 4567,
+		.file = file,
+		.gtid = gtid,
+	};
+	int differ = 0;
+
+	for (int f = 0; f < 13; f++) {
+		struct rc_source_info si = base;
+
+		switch (f) {
+		case 0:
+			si.connector = "postgresql";
+			break;
+		case 1:
+			si.commit_ts_us++;
+			break;
+		case 2:
+			si.snapshot = 2;
+			break;
+		case 3:
+			si.snapshot = 0;
+			break;
+		case 4:
+			si.txid = 77;
+			break;
+		case 5:
+			si.lsn = 5555;
+			si.connector = "postgresql";
+			break;
+		case 6:
+			si.server_id = 9;
+			break;
+		case 7:
+			si.row = 1;
+			break;
+		case 8:
+			si.pos++;
+			break;
+		case 9:
+			si.file = NULL;
+			break;
+		case 10:
+			si.gtid = NULL;
+			break;
+		case 11: /* the same pointers, other contents */
+		case 12:
+			break;
+		default:
+			break;
+		}
+		struct rc_source_info b0 = base;
+
+		if (f == 5) /* an LSN is written for PostgreSQL only */
+			b0.connector = "postgresql";
+		if (!same_as_cold(enc, warm, &b0))
+			differ++, fprintf(stderr, "source cache: base %d\n", f);
+		if (f == 11)
+			file[15] = '4';
+		if (f == 12)
+			gtid[4] = '8';
+		if (!same_as_cold(enc, warm, &si))
+			differ++,
+				fprintf(stderr, "source cache: field %d\n", f);
+		file[15] = '3';
+		gtid[4] = '7';
+	}
+	CU_ASSERT_EQUAL(differ, 0);
+	rc_encoder_free(enc);
+	rc_table_unref(warm);
+}
+
 static void
 test_mysql_source(void)
 {
@@ -1944,6 +2075,7 @@ static const struct cu_test tests[] = {
 	{"json_dates_times", test_json_dates_times},
 	{"json_numbers_strings", test_json_numbers_strings},
 	{"mysql_source", test_mysql_source},
+	{"source_cache", test_source_cache},
 	{"python_decodes", test_python_decodes},
 	{NULL, NULL},
 };
