@@ -746,7 +746,6 @@ digits_twos(const char *s, uint8_t *out, size_t outsz)
 /* Cells                                                              */
 /* ------------------------------------------------------------------ */
 
-
 /* Fraction digits of fsp, from microseconds. */
 static void
 put_frac(char *s, size_t sz, unsigned fsp, uint32_t us)
@@ -1357,7 +1356,8 @@ my_text_plan(const struct my_col *c)
 	case MYT_DOUBLE:
 		return MY_TEXT_DOUBLE;
 	case MYT_NEWDECIMAL:
-		return (c->meta >> 8) <= 18 && (c->meta & 0xff) <= (c->meta >> 8)
+		return (c->meta >> 8) <= 18 &&
+				       (c->meta & 0xff) <= (c->meta >> 8)
 			       ? MY_TEXT_DECIMAL
 			       : MY_TEXT_NONE;
 	case MYT_DATE:
@@ -1405,7 +1405,8 @@ static int
 text_int(const char *t, size_t n, int64_t *out)
 {
 	int neg = n > 0 && t[0] == '-';
-	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	uint64_t v = 0,
+		 lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 
 	t += neg;
 	n -= (size_t)neg;
@@ -1440,7 +1441,8 @@ text_datetime(const char *t, size_t n, unsigned fsp, int date_only,
 	y = text_digits(t, 4);
 	mo = text_digits(t + 5, 2);
 	d = text_digits(t + 8, 2);
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > rc_month_days(y, (int)mo))
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 ||
+	    d > rc_month_days(y, (int)mo))
 		return -1;
 	if (date_only) {
 		*out = rc_days_from_civil(y, (int)mo, (int)d);
@@ -1573,18 +1575,19 @@ my_text_decode(struct rc_event *ev, int64_t row, int col,
 		if (text_decimal(t, len, c->meta >> 8, c->meta & 0xff, &v) < 0)
 			return 0;
 		return set_bytes(&cx, RC_V_SET, tw, int64_twos(v, tw)) < 0 ? -1
-									 : 1;
+									   : 1;
 	}
 	case MY_TEXT_DATE:
 	case MY_TEXT_DATETIME:
-		if (text_datetime(t, len, c->meta, plan == MY_TEXT_DATE, &v) < 0)
+		if (text_datetime(t, len, c->meta, plan == MY_TEXT_DATE, &v) <
+		    0)
 			return 0;
 		return set_int(&cx, v) < 0 ? -1 : 1;
 	case MY_TEXT_TIMESTAMP:
 		/* in UTC (the session's time zone); from 1970-01-01
 		 * 00:00:01 to 2106 as the binlog's 4 bytes hold it */
-		if (text_datetime(t, len, c->meta, 0, &v) < 0 ||
-		    v < 1000000 || v / 1000000 > 0xffffffffLL)
+		if (text_datetime(t, len, c->meta, 0, &v) < 0 || v < 1000000 ||
+		    v / 1000000 > 0xffffffffLL)
 			return 0;
 		return set_int(&cx, v) < 0 ? -1 : 1;
 	case MY_TEXT_UTF8:

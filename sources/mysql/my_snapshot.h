@@ -55,8 +55,8 @@ struct my_snap_desc {
 				 * character column, else NULL */
 	int *pkcol;		/* tm columns of the primary key, in order */
 	int npk;
-	int *curcol; /* per key column: the result column of its cursor */
-	int nextra;  /* result columns after the values (cursors) */
+	int *curcol;   /* per key column: the result column of its cursor */
+	int nextra;    /* result columns after the values (cursors) */
 	uint8_t *plan; /* per column: my_text_plan() */
 };
 

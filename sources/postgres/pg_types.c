@@ -645,7 +645,6 @@ take_digits(const char *s, size_t n, size_t *pos, int digits, int *out)
 	return 0;
 }
 
-
 /* A trailing " BC": strips it from *n and says so. */
 static int
 strip_bc(const char *s, size_t *n)

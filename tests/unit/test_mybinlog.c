@@ -1520,11 +1520,22 @@ static const struct text_case {
 	{MYT_TIMESTAMP2, 6, 0, 0, "2106-02-07 06:28:15.999999", 0, 1},
 	{MYT_TIMESTAMP2, 0, 0, 0, "2106-02-07 06:28:16", 0, 0},
 	{MYT_TIMESTAMP2, 3, 0, 0, "2001-09-09 01:46:40.123", 0, 1},
-	{MYT_VARCHAR, 400, 0, 45, "\xc3\xbc" "n" "\xc3\xaf" "c" "\xc3\xb6" "d" "\xc3\xa9" " \xf0\x9f\x98\x80",
+	{MYT_VARCHAR, 400, 0, 45,
+	 "\xc3\xbc"
+	 "n"
+	 "\xc3\xaf"
+	 "c"
+	 "\xc3\xb6"
+	 "d"
+	 "\xc3\xa9"
+	 " \xf0\x9f\x98\x80",
 	 0, 1},
 	{MYT_VARCHAR, 400, 0, 45, "", 0, 1},
 	{MYT_VARCHAR, 400, 0, 45, "\xff", 0, 0},
-	{MYT_VARCHAR, 40, 0, 8, "Gr\xfc\xdf" "e", 0, 0},
+	{MYT_VARCHAR, 40, 0, 8,
+	 "Gr\xfc\xdf"
+	 "e",
+	 0, 0},
 	{MYT_VARCHAR, 40, 0, 63, "\x00\xff", 2, 1},
 	{MYT_BLOB, 2, 0, 63, "\x00\x01\x02", 3, 1},
 	{MYT_BLOB, 2, 0, 45, "line\nbreak", 0, 1},
@@ -1635,7 +1646,8 @@ t_utf8_valid(void)
 			}
 			if (i + 3 <= n) {
 				memset(b, 'a', n);
-				memcpy(b + i, "\xed\xa0\x80", 3); /* surrogate */
+				memcpy(b + i, "\xed\xa0\x80",
+				       3); /* surrogate */
 				CU_ASSERT(!my_utf8_valid(b, n));
 				memcpy(b + i, "\xe2\x82\xac", 3);
 				CU_ASSERT(my_utf8_valid(b, n));
