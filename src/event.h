@@ -161,6 +161,9 @@ enum rc_value_kind {
 	RC_V_TEXT,	/* the database's text form, for a value the
 			 * column's Avro type cannot hold exactly
 			 * (numeric NaN, multi-dimensional array) */
+	RC_V_RAW,	/* bytes as the database sent them (u.s), made
+			 * into the value by the event's finisher in the
+			 * pipeline thread before any sink sees it */
 };
 
 /*
@@ -209,6 +212,19 @@ struct rc_source_info {
 	const char *gtid; /* borrowed from the source; may be NULL */
 };
 
+/*
+ * Work a source leaves to the pipeline thread: finish() turns the event's
+ * RC_V_RAW values into values (0), or says why it cannot (-1, err). It
+ * runs before any sink sees the event; a failure stops the pipeline. The
+ * finisher must stay valid while events that point at it are queued (a
+ * source frees it at the earliest once the pipeline drained them).
+ */
+struct rc_event;
+struct rc_finisher {
+	int (*finish)(const struct rc_finisher *f, struct rc_event *ev,
+		      char *err, size_t errlen);
+};
+
 struct rc_event {
 	char op;	      /* 'c','u','d','r','t' */
 	struct rc_table *tbl; /* one reference held by the event */
@@ -229,6 +245,8 @@ struct rc_event {
 	char *arena;
 	size_t arena_len;
 	size_t arena_cap;
+
+	const struct rc_finisher *fin; /* RC_V_RAW values to finish, or NULL */
 };
 
 /* A new event for tbl (takes a new reference on tbl). NULL on out of memory. */

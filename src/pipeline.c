@@ -641,6 +641,19 @@ handle_event(struct rc_pipeline *pl, struct rc_event *ev)
 		pl->sink_failed = 1;
 		return;
 	}
+	if (ev->fin) {
+		char err[RC_ERRLEN];
+
+		if (ev->fin->finish(ev->fin, ev, err, sizeof(err)) < 0) {
+			rc_error("source", "%s: %s", pl->src->name, err);
+			rc_pipeline_count_error(pl, RC_ERR_SOURCE);
+			atomic_store(&pl->failed, 1);
+			atomic_store(&pl->stopping, 1);
+			pl->sink_failed = 1; /* nothing more goes out */
+			return;
+		}
+		ev->fin = NULL;
+	}
 	ev->txn_seq = pl->cur_seq;
 	ev->txn_order = ++pl->cur_order;
 	ev->table_order = next_table_order(pl, ev->tbl);

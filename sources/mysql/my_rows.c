@@ -1591,29 +1591,34 @@ my_text_decode(struct rc_event *ev, int64_t row, int col,
 			return 0;
 		return set_int(&cx, v) < 0 ? -1 : 1;
 	case MY_TEXT_UTF8:
-	case MY_TEXT_BYTES: {
-		unsigned nb;
-
-		/* the length the binlog's cell could carry (else the cell
-		 * layout says what is wrong) */
-		if (c->real_type == MYT_STRING)
-			nb = my_col_maxlen(c) < 256 ? 1 : 2;
-		else if (c->real_type == MYT_VARCHAR ||
-			 c->real_type == MYT_VAR_STRING)
-			nb = c->meta < 256 ? 1 : 2;
-		else
-			nb = c->meta;
-		if (nb < 1 || nb > 4 || (nb < 4 && (uint64_t)len >> (8 * nb)) ||
-		    len > RC_MAX_EVENT_BYTES)
-			return 0;
-		if (plan == MY_TEXT_UTF8 &&
-		    !my_utf8_valid((const uint8_t *)t, len))
+	case MY_TEXT_BYTES:
+		if (!my_text_is_value(c, plan, t, len))
 			return 0;
 		return set_bytes(&cx, RC_V_SET, t, len) < 0 ? -1 : 1;
-	}
 	default:
 		return 0;
 	}
+}
+
+int
+my_text_is_value(const struct my_col *c, int plan, const char *t, size_t len)
+{
+	unsigned nb;
+
+	if (plan != MY_TEXT_UTF8 && plan != MY_TEXT_BYTES)
+		return 0;
+	/* the length the binlog's cell could carry (else the cell layout
+	 * says what is wrong) */
+	if (c->real_type == MYT_STRING)
+		nb = my_col_maxlen(c) < 256 ? 1 : 2;
+	else if (c->real_type == MYT_VARCHAR || c->real_type == MYT_VAR_STRING)
+		nb = c->meta < 256 ? 1 : 2;
+	else
+		nb = c->meta;
+	if (nb < 1 || nb > 4 || (nb < 4 && (uint64_t)len >> (8 * nb)) ||
+	    len > RC_MAX_EVENT_BYTES)
+		return 0;
+	return plan == MY_TEXT_BYTES || my_utf8_valid((const uint8_t *)t, len);
 }
 
 /* ------------------------------------------------------------------ */

@@ -107,6 +107,10 @@ enum my_text_plan {
 	MY_TEXT_BYTES,	   /* VARBINARY, BLOB */
 };
 int my_text_plan(const struct my_col *c);
+/* For MY_TEXT_UTF8 and MY_TEXT_BYTES: are the bytes the value as they
+ * are (valid UTF-8, a length the column can hold)? */
+int my_text_is_value(const struct my_col *c, int plan, const char *t,
+		     size_t len);
 int my_text_decode(struct rc_event *ev, int64_t row, int col,
 		   const struct my_col *c, int plan, const char *t, size_t len,
 		   char *err, size_t errlen);

@@ -1145,6 +1145,119 @@ my_snap_row(struct rc_event *ev, const struct my_snap_desc *d,
 }
 
 /* ------------------------------------------------------------------ */
+/* The values made in the pipeline thread                             */
+/* ------------------------------------------------------------------ */
+
+static int
+snap_finish(const struct rc_finisher *base, struct rc_event *ev, char *err,
+	    size_t errlen)
+{
+	const struct my_snap_fin *f = (const struct my_snap_fin *)base;
+	int64_t row = ev->after;
+
+	for (int j = 0; row >= 0 && j < f->ncols; j++) {
+		struct rc_value *v = rc_event_row(ev, row) + j;
+		const struct my_col *c;
+		char small[128], *t;
+		size_t len = v->u.s.len;
+		int plan, r;
+
+		if (v->kind != RC_V_RAW)
+			continue;
+		if (f->tmcol[j] < 0)
+			return fail(err, errlen,
+				    "snapshot of %s.%s: a value for column %d "
+				    "that the table does not have",
+				    f->d.tm->db, f->d.tm->table, j);
+		c = &f->d.tm->cols[f->tmcol[j]];
+		plan = f->d.plan ? f->d.plan[f->tmcol[j]] : MY_TEXT_NONE;
+		if (my_text_is_value(c, plan, rc_value_bytes(ev, v), len)) {
+			v->kind = RC_V_SET; /* the bytes are the value */
+			continue;
+		}
+		/* out of the arena first: making the value may move it */
+		t = len < sizeof(small) ? small : malloc(len + 1);
+		if (!t)
+			return fail(err, errlen, "out of memory");
+		memcpy(t, rc_value_bytes(ev, v), len);
+		t[len] = 0;
+		v->kind = RC_V_NULL;
+		r = my_text_decode(ev, row, j, c, plan, t, len, err, errlen);
+		if (r == 0)
+			r = my_snap_cell(ev, row, j, c, t, len, err, errlen);
+		if (t != small)
+			free(t);
+		if (r < 0) {
+			char e[RC_ERRLEN];
+
+			snprintf(e, sizeof(e), "%s", err);
+			return fail(err, errlen, "snapshot of %s.%s: %s",
+				    f->d.tm->db, f->d.tm->table, e);
+		}
+	}
+	return 0;
+}
+
+struct my_snap_fin *
+my_snap_fin_new(struct my_snap_desc *d, const int *colmap, int ncols)
+{
+	struct my_snap_fin *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->tmcol = malloc(sizeof(int) * (size_t)(ncols + 1)))) {
+		free(f);
+		return NULL;
+	}
+	for (int j = 0; j < ncols; j++)
+		f->tmcol[j] = -1;
+	for (int i = 0; i < d->tm->ncols; i++) {
+		int j = colmap ? colmap[i] : i;
+
+		if (j >= 0 && j < ncols)
+			f->tmcol[j] = i;
+	}
+	f->base.finish = snap_finish;
+	f->ncols = ncols;
+	f->d = *d;
+	memset(d, 0, sizeof(*d));
+	return f;
+}
+
+void
+my_snap_fin_free(struct my_snap_fin *f)
+{
+	if (!f)
+		return;
+	my_snap_desc_clear(&f->d);
+	free(f->tmcol);
+	free(f);
+}
+
+int
+my_snap_row_raw(struct rc_event *ev, const struct my_snap_fin *f,
+		const int *colmap, char **vals, const unsigned long *lens,
+		char *err, size_t errlen)
+{
+	const struct my_tablemap *tm = f->d.tm;
+
+	if (rc_event_alloc_row(ev, &ev->after) < 0)
+		return fail(err, errlen, "out of memory");
+	for (int i = 0; i < tm->ncols; i++) {
+		int j = colmap ? colmap[i] : i;
+
+		if (j < 0 || !vals[i])
+			continue; /* excluded, or NULL */
+		if (rc_event_set_bytes(ev, ev->after, j, RC_V_RAW, vals[i],
+				       lens[i]) < 0)
+			return fail(err, errlen,
+				    "column %s: event larger than %u bytes or "
+				    "out of memory",
+				    tm->cols[i].name, RC_MAX_EVENT_BYTES);
+	}
+	ev->fin = &f->base;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* A chunk, consistent with the binlog                                */
 /* ------------------------------------------------------------------ */
 

@@ -91,6 +91,36 @@ int my_snap_row(struct rc_event *ev, const struct my_snap_desc *d,
 		const int *colmap, char **vals, const unsigned long *lens,
 		char *err, size_t errlen);
 
+/*
+ * The same rows, with the making of values left to the pipeline thread:
+ * the server's sends keep waking the source thread, and Linux then runs
+ * it on the server's CPU in turns with the server thread, so every
+ * microsecond the source thread spends per row is added to the whole
+ * read's time (perf sched: the two alternate on one CPU while the other
+ * idles). my_snap_row_raw puts the row's values into the event as the
+ * server sent them (RC_V_RAW) and points the event at f; my_snap_finish,
+ * f's finisher, makes them into the values my_snap_row makes, in the
+ * pipeline thread. A struct my_snap_fin owns the table's description
+ * while queued events may point at it.
+ */
+struct my_snap_fin {
+	struct rc_finisher base;  /* what events point at */
+	struct my_snap_desc d;	  /* owned */
+	int ncols;		  /* event columns */
+	int *tmcol;		  /* per event column: its d.tm column, or -1 */
+	struct my_snap_fin *next; /* the source's list of them */
+};
+
+/* A finisher that takes over d (*d is zeroed) for events of ncols columns;
+ * colmap as for my_snap_row (copied). NULL on out of memory (d is left
+ * as it was). */
+struct my_snap_fin *my_snap_fin_new(struct my_snap_desc *d, const int *colmap,
+				    int ncols);
+void my_snap_fin_free(struct my_snap_fin *f);
+int my_snap_row_raw(struct rc_event *ev, const struct my_snap_fin *f,
+		    const int *colmap, char **vals, const unsigned long *lens,
+		    char *err, size_t errlen);
+
 /* One value (not NULL) of column c as the binlog decoder would make it,
  * into value col of image row of ev. 0, or -1 with err. */
 int my_snap_cell(struct rc_event *ev, int64_t row, int col,

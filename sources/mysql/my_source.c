@@ -144,8 +144,10 @@ struct my_source {
 	/* the description of the table being read, kept across its chunks
 	 * while the columns of each chunk's result hash the same
 	 * (snap_describe) */
-	struct my_snap_desc sd;
-	struct rc_table *sd_tbl; /* its shape (a reference) */
+	struct my_snap_desc sd;	  /* while it is described */
+	struct my_snap_fin *fin;  /* then: its finisher owns it */
+	struct my_snap_fin *fins; /* every finisher queued events may use */
+	struct rc_table *sd_tbl;  /* its shape (a reference) */
 	int *sd_colmap;
 	const struct rc_tablecfg *sd_tc;
 	uint64_t sd_shape; /* my_result_shape() of its chunks, 0 = none yet */
@@ -192,6 +194,9 @@ free_maps(struct my_source *ms)
 
 static void snap_forget_desc(struct my_source *ms);
 
+static void snap_forget_desc(struct my_source *ms);
+static void snap_free_fins(struct my_source *ms, int all);
+
 static void
 my_destroy(struct rc_source *src)
 {
@@ -204,6 +209,7 @@ my_destroy(struct rc_source *src)
 	rc_snap_chunk_free(&ms->chunk);
 	rc_table_unref(ms->chunk_tbl);
 	snap_forget_desc(ms);
+	snap_free_fins(ms, 1);
 	rc_snap_free(ms->snap);
 	free_maps(ms);
 	for (int i = 0; ms->shapes && i < ms->ntables; i++)
@@ -971,11 +977,35 @@ snap_conn(struct my_source *ms)
 	return SESS_STOP;
 }
 
-/* Forget the kept table description (snap_describe). */
+/* Free the finishers queued events can no longer use (all when the
+ * pipeline thread is done, else all but the current one: a session starts
+ * once the pipeline drained what the one before pushed). */
+static void
+snap_free_fins(struct my_source *ms, int all)
+{
+	struct my_snap_fin **pp = &ms->fins;
+
+	while (*pp) {
+		struct my_snap_fin *f = *pp;
+
+		if (!all && f == ms->fin) {
+			pp = &f->next;
+			continue;
+		}
+		*pp = f->next;
+		my_snap_fin_free(f);
+	}
+	if (all)
+		ms->fin = NULL;
+}
+
+/* Forget the kept table description (snap_describe); its finisher stays
+ * until the pipeline drained the events that point at it. */
 static void
 snap_forget_desc(struct my_source *ms)
 {
 	my_snap_desc_clear(&ms->sd);
+	ms->fin = NULL;
 	rc_table_unref(ms->sd_tbl);
 	ms->sd_tbl = NULL;
 	free(ms->sd_colmap);
@@ -1061,9 +1091,13 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 	rc_buf_reset(&sql);
 	if (ms->sd_valid &&
 	    (!shape || shape != ms->sd_shape || ms->sd_tc != tc ||
-	     strcmp(d->tm->db, t->schema) || strcmp(d->tm->table, t->name)))
+	     strcmp(ms->fin->d.tm->db, t->schema) ||
+	     strcmp(ms->fin->d.tm->table, t->name)))
 		snap_forget_desc(ms);
 	if (!ms->sd_valid) {
+		struct my_snap_fin *f;
+
+		d = &ms->sd;
 		r = my_snap_describe(ms->qconn, t->schema, t->name, d, err,
 				     sizeof(err));
 		if (r != 0) {
@@ -1080,10 +1114,17 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 			rc = r == -1 ? SESS_FATAL : r;
 			goto out;
 		}
+		/* the description goes to the finisher of the chunks' rows
+		 * (made into values in the pipeline thread) */
+		if (!(f = my_snap_fin_new(d, ms->sd_colmap, ms->sd_tbl->ncols)))
+			goto oom;
+		f->next = ms->fins;
+		ms->fins = ms->fin = f;
 		ms->sd_tc = tc;
 		ms->sd_shape = shape; /* 0: described again next time */
 		ms->sd_valid = 1;
 	}
+	d = &ms->fin->d;
 	tbl = rc_table_ref(ms->sd_tbl);
 	colmap = ms->sd_colmap;
 	if (!rc_snap_begun(t))
@@ -1137,8 +1178,8 @@ snap_read_chunk(struct my_source *ms, struct rc_snap_table *t)
 		}
 		if (!(ev = rc_event_new('r', tbl)))
 			goto oom;
-		if (my_snap_row(ev, d, colmap, row, lens, err, sizeof(err)) <
-		    0) {
+		if (my_snap_row_raw(ev, ms->fin, colmap, row, lens, err,
+				    sizeof(err)) < 0) {
 			rc_event_free(ev);
 			set_err(ms, "snapshot of %s.%s: %s", t->schema, t->name,
 				err);
@@ -1810,6 +1851,7 @@ session(struct my_source *ms)
 	int transient = 1, rc;
 
 	ms->base.lasterr[0] = '\0';
+	snap_free_fins(ms, 0);
 	rc_pipeline_set_state(ms->pl, RC_SRC_CONNECTING);
 	ms->conn = my_conn_open(&ms->opts, &transient, err, sizeof(err));
 	if (!ms->conn) {
