@@ -1113,37 +1113,6 @@ bad:
 		    c->name, (int)(len > 64 ? 64 : len), text);
 }
 
-int
-my_snap_row(struct rc_event *ev, const struct my_snap_desc *d,
-	    const int *colmap, char **vals, const unsigned long *lens,
-	    char *err, size_t errlen)
-{
-	const struct my_tablemap *tm = d->tm;
-	int r;
-
-	if (rc_event_alloc_row(ev, &ev->after) < 0)
-		return fail(err, errlen, "out of memory");
-	for (int i = 0; i < tm->ncols; i++) {
-		int j = colmap ? colmap[i] : i;
-
-		if (j < 0 || !vals[i])
-			continue; /* excluded, or NULL */
-		/* the common types straight from the text (a third of the
-		 * source thread's time went through the cell layout), the
-		 * others and the unusual values of the common ones through
-		 * it */
-		r = d->plan ? my_text_decode(ev, ev->after, j, &tm->cols[i],
-					     d->plan[i], vals[i], lens[i], err,
-					     errlen)
-			    : 0;
-		if (r < 0 ||
-		    (r == 0 && my_snap_cell(ev, ev->after, j, &tm->cols[i],
-					    vals[i], lens[i], err, errlen) < 0))
-			return -1;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* The values made in the pipeline thread                             */
 /* ------------------------------------------------------------------ */

@@ -83,25 +83,18 @@ int my_snap_select_sql(const struct my_snap_desc *d, char *const *cursor,
 		       int ncursor, int64_t limit, struct rc_buf *sql);
 
 /*
- * One row of the chunk's result into ev's after image: vals/lens are the
- * row's first tm->ncols values. colmap as for my_table_describe. 0, or -1
- * with err set.
- */
-int my_snap_row(struct rc_event *ev, const struct my_snap_desc *d,
-		const int *colmap, char **vals, const unsigned long *lens,
-		char *err, size_t errlen);
-
-/*
- * The same rows, with the making of values left to the pipeline thread:
- * the server's sends keep waking the source thread, and Linux then runs
- * it on the server's CPU in turns with the server thread, so every
- * microsecond the source thread spends per row is added to the whole
- * read's time (perf sched: the two alternate on one CPU while the other
- * idles). my_snap_row_raw puts the row's values into the event as the
- * server sent them (RC_V_RAW) and points the event at f; my_snap_finish,
- * f's finisher, makes them into the values my_snap_row makes, in the
- * pipeline thread. A struct my_snap_fin owns the table's description
- * while queued events may point at it.
+ * One row of the chunk's result into ev's after image, with the making of
+ * values left to the pipeline thread: the server's sends keep waking the
+ * source thread, and Linux then runs it on the server's CPU in turns with
+ * the server thread, so every microsecond the source thread spends per
+ * row is added to the whole read's time (perf sched: the two alternate on
+ * one CPU while the other idles). my_snap_row_raw puts the row's values
+ * (vals/lens: the row's first tm->ncols values; colmap as for
+ * my_table_describe) into the event as the server sent them (RC_V_RAW)
+ * and points the event at f, whose finisher makes them into the values
+ * the binlog decoder makes of the same data (my_text_decode, else
+ * my_snap_cell), in the pipeline thread. A struct my_snap_fin owns the
+ * table's description while queued events may point at it.
  */
 struct my_snap_fin {
 	struct rc_finisher base;  /* what events point at */
@@ -112,7 +105,7 @@ struct my_snap_fin {
 };
 
 /* A finisher that takes over d (*d is zeroed) for events of ncols columns;
- * colmap as for my_snap_row (copied). NULL on out of memory (d is left
+ * colmap as for my_snap_row_raw (copied). NULL on out of memory (d is left
  * as it was). */
 struct my_snap_fin *my_snap_fin_new(struct my_snap_desc *d, const int *colmap,
 				    int ncols);
