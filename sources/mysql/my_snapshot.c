@@ -813,13 +813,13 @@ parse_num(const char **pp, int64_t *v)
 
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
-	while (*p >= '0' && *p <= '9' && nd < 19) {
+	while (*p >= '0' && *p <= '9' && nd < 18) {
 		x = x * 10 + (*p++ - '0');
 		nd++;
 	}
 	if (nd == 0)
 		return -1;
-	if (nd == 19) {
+	if (*p >= '0' && *p <= '9') { /* a 19th digit: strtoll's range */
 		char *end;
 
 		errno = 0;
