@@ -1616,6 +1616,7 @@ t_text_vs_cell(void)
 			int fr;
 
 			d.tm = one_col_map(tc->type, tc->meta);
+			free(d.tm->cols[0].name);
 			d.tm->cols[0] = tm->cols[0];
 			d.tm->cols[0].name = strdup("c");
 			d.plan = malloc(1);
