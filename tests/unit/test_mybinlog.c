@@ -45,6 +45,7 @@
 #include "my_snapshot.h"
 
 #include "buf.h"
+#include "calendar.h"
 #include "event.h"
 #include "limits.h"
 
@@ -116,24 +117,6 @@ logf_(struct rc_buf *b, const char *fmt, ...)
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	rc_buf_puts(b, tmp);
-}
-
-/* days since 1970-01-01 -> y, m, d */
-static void
-civil(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	*y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y += *m <= 2;
 }
 
 static int64_t
@@ -262,7 +245,7 @@ fmt_value(struct rc_buf *b, const struct rc_event *ev, int col,
 		int64_t y;
 		int m, d;
 
-		civil(v->u.i, &y, &m, &d);
+		rc_civil_from_days(v->u.i, &y, &m, &d);
 		logf_(b, "%04lld-%02d-%02d", (long long)y, m, d);
 		break;
 	}
@@ -272,7 +255,7 @@ fmt_value(struct rc_buf *b, const struct rc_event *ev, int col,
 		int64_t us = v->u.i - days * 86400000000LL;
 		int m, d;
 
-		civil(days, &y, &m, &d);
+		rc_civil_from_days(days, &y, &m, &d);
 		logf_(b, "%04lld-%02d-%02d %02lld:%02lld:%02lld.%06lld",
 		      (long long)y, m, d, (long long)(us / 3600000000LL),
 		      (long long)(us / 60000000 % 60),
